@@ -1,0 +1,122 @@
+"""Raw seed bytes -> text, with the encoding found and how it was found.
+
+Accepted: UTF-8 (strict), UTF-8 with BOM, UTF-16 with BOM, and Windows-1256 (cp1256) when
+``charset-normalizer`` is sure of it or the encoding is declared. Nothing is ever decoded with
+``errors="ignore"`` or ``"replace"``. Short legacy files are where detectors guess wrong
+(14 bytes of cp1256 come back as cp1255, Hebrew), so when the detector is not sure, ingest
+stops and names the encodings that would give Arabic text, for the user to declare one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+
+from .errors import InputError
+
+__all__ = ["Decoded", "decode_seed", "arabic_script_ratio", "DECLARABLE"]
+
+DECLARABLE = ("utf-8", "utf-16-le", "utf-16-be", "cp1256")
+_BOMS = ((codecs.BOM_UTF32_LE, None), (codecs.BOM_UTF32_BE, None), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_LEGACY_ARABIC = ("cp1256", "iso8859_6", "cp720", "cp864")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A decoded seed. ``bom_bytes`` bytes at the start of the raw file were a BOM."""
+
+    text: str
+    encoding: str          # utf-8 | utf-8-sig | utf-16-le | utf-16-be | cp1256
+    encoding_source: str   # bom | utf-8-strict | detected | declared
+    bom_bytes: int
+
+
+def arabic_script_ratio(text: str) -> float:
+    """Share of letters (Unicode category L*) that are in the Arabic blocks; 0.0 with no letters."""
+    letters = arabic = 0
+    for ch in text:
+        if unicodedata.category(ch)[0] == "L":
+            letters += 1
+            if "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\u08a0" <= ch <= "\u08ff" or "\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff":
+                arabic += 1
+    return arabic / letters if letters else 0.0
+
+
+def _is_binary(text: str) -> bool:
+    bad = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    return bad > 0 and bad >= max(1, len(text) // 100)
+
+
+def _strict(raw: bytes, encoding: str, name: str, bom: int) -> str:
+    try:
+        return raw[bom:].decode(encoding.replace("-sig", ""), errors="strict")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{name}: not valid {encoding}: byte 0x{raw[bom + err.start]:02x} at offset {bom + err.start}") from None
+
+
+def decode_seed(raw: bytes, name: str, declared: str | None = None) -> Decoded:
+    """Decode a seed file's bytes.
+
+    Args:
+        raw: the file's bytes, exactly as received.
+        name: the file name, for messages.
+        declared: an encoding from :data:`DECLARABLE` declared for this file, or None.
+
+    Raises:
+        InputError: empty file; UTF-32; binary content (control characters, NUL bytes);
+            bytes invalid in the declared or detected encoding; a non-UTF-8 file whose
+            encoding the detector is not sure of (the message lists what would decode to Arabic).
+    """
+    if not raw:
+        raise InputError(f"{name}: empty file")
+    for bom, enc in _BOMS:
+        if raw.startswith(bom):
+            if enc is None:
+                raise InputError(f"{name}: UTF-32 is not supported", hint="save the file as UTF-8")
+            if declared and declared.replace("-sig", "") != enc.replace("-sig", ""):
+                raise InputError(f"{name}: declared {declared} but the file starts with a {enc} byte-order mark")
+            text = _strict(raw, enc, name, len(bom))
+            if not text:
+                raise InputError(f"{name}: empty file (only a byte-order mark)")
+            return _checked(Decoded(text, enc, "bom", len(bom)), name)
+    if declared:
+        if declared not in DECLARABLE:
+            raise InputError(f"{name}: cannot declare encoding {declared!r}", hint=f"use one of {', '.join(DECLARABLE)}")
+        return _checked(Decoded(_strict(raw, declared, name, 0), declared, "declared", 0), name)
+    if b"\x00" in raw:
+        raise InputError(f"{name}: binary file (NUL bytes, no UTF-16 byte-order mark)",
+                         hint="if it is UTF-16 without a BOM, declare utf-16-le or utf-16-be")
+    try:
+        return _checked(Decoded(raw.decode("utf-8"), "utf-8", "utf-8-strict", 0), name)
+    except UnicodeDecodeError as err:
+        utf8_error = f"not UTF-8 (byte 0x{raw[err.start]:02x} at offset {err.start})"
+    best = from_bytes(raw).best()
+    if best is not None and best.encoding == "cp1256":
+        text = str(best)
+        if arabic_script_ratio(text) >= 0.5:
+            return _checked(Decoded(_strict(raw, "cp1256", name, 0), "cp1256", "detected", 0), name)
+    options = []
+    for enc in _LEGACY_ARABIC:
+        try:
+            candidate = raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if arabic_script_ratio(candidate) >= 0.9 and not _is_binary(candidate):
+            options.append(f"{enc} gives {candidate[:30]!r}")
+    guess = best.encoding if best is not None else "nothing"
+    if not options:
+        raise InputError(f"{name}: {utf8_error}, and no Arabic legacy encoding decodes it (detector: {guess}); binary or damaged file")
+    raise InputError(f"{name}: {utf8_error}; the encoding detector is not sure (best guess {guess}); " + "; ".join(options),
+                     hint=f"declare the encoding: khabar ingest --encoding {name}=cp1256")
+
+
+def _checked(d: Decoded, name: str) -> Decoded:
+    if _is_binary(d.text):
+        raise InputError(f"{name}: binary file (control characters in the {d.encoding} text)")
+    if not d.text.strip():
+        raise InputError(f"{name}: empty file (whitespace only)")
+    return d

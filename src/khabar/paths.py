@@ -1,0 +1,84 @@
+"""Where the project's folders are.
+
+The project root is, in order: ``$KHABAR_ROOT``; the nearest folder at or above the
+current directory that holds ``schema/labels.schema.json``; the checkout this package
+was installed from (editable installs).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+__all__ = ["Project", "find_root"]
+
+_MARKER = Path("schema") / "labels.schema.json"
+
+
+def find_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """Return the project root (see module docstring).
+
+    Raises:
+        InputError: no folder with ``schema/labels.schema.json`` was found.
+    """
+    env = os.environ.get("KHABAR_ROOT")
+    if env:
+        root = Path(env).resolve()
+        if not (root / _MARKER).is_file():
+            raise InputError(f"KHABAR_ROOT={env}: no {_MARKER} there")
+        return root
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / _MARKER).is_file():
+            return folder
+    pkg_root = Path(__file__).resolve().parents[2]
+    if (pkg_root / _MARKER).is_file():
+        return pkg_root
+    raise InputError(f"no Khabar project found at or above {here} (looked for {_MARKER})",
+                     hint="run inside the khabar checkout or set KHABAR_ROOT")
+
+
+@dataclass(frozen=True)
+class Project:
+    """The folders of one Khabar project (all under ``root``)."""
+
+    root: Path
+
+    @classmethod
+    def find(cls, start: str | os.PathLike[str] | None = None) -> "Project":
+        return cls(find_root(start))
+
+    @property
+    def seeds(self) -> Path:
+        return self.root / "seeds"
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "seeds" / "manifest.json"
+
+    @property
+    def corpus(self) -> Path:
+        return self.root / "corpus"
+
+    @property
+    def schema(self) -> Path:
+        return self.root / "schema"
+
+    @property
+    def annotations(self) -> Path:
+        return self.root / "annotations"
+
+    @property
+    def releases(self) -> Path:
+        return self.root / "releases"
+
+    @property
+    def datasheet(self) -> Path:
+        return self.root / "DATASHEET.md"
+
+    @property
+    def changelog(self) -> Path:
+        return self.root / "CHANGELOG.md"
