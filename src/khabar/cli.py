@@ -1,0 +1,186 @@
+"""The ``khabar`` command: a thin layer that parses arguments and calls the library.
+
+Library errors become one line (``error: …``) plus a hint, and exit code 1 (2 for usage errors).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import KhabarError
+from .paths import Project
+
+app = typer.Typer(
+    help="Khabar: build an annotated corpus of Arabic news.\n\n"
+         "Data flows one way: seeds/ -> corpus/ (ingest) -> Label Studio -> annotations/ -> releases/<version>/ (build, validate).\n\n"
+         "Quick start: `khabar release` ingests the seeds, builds and validates the next release and loads it back.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+def _project(root: Optional[Path]) -> Project:
+    return Project.find(root) if root else Project.find()
+
+
+def _fail(err: KhabarError) -> None:
+    typer.echo(f"error: {err}", err=True)
+    if err.hint:
+        typer.echo(f"hint: {err.hint}", err=True)
+    raise typer.Exit(1)
+
+
+RootOpt = typer.Option(None, "--root", help="Project folder (default: found from the current directory, or $KHABAR_ROOT).")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bars.")
+
+
+@app.command()
+def ingest(
+    encoding: list[str] = typer.Option([], "--encoding", metavar="FILE=ENC",
+                                       help="Declare a seed's encoding (utf-8, utf-16-le, utf-16-be, cp1256) when detection is not sure. Repeatable."),
+    accept_edit: list[str] = typer.Option([], "--accept-edit", metavar="FILE",
+                                          help="Accept a seed edited after ingest: keeps its id, bumps its revision, marks its annotations stale. Repeatable."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Ingest seeds/ into corpus/: decode, clean (NFC, \\n, no bidi controls), segment, flag artifacts.
+
+    All or nothing: on any bad seed nothing is written and every problem is listed.
+    """
+    from .ingest import ingest as run
+
+    try:
+        declared = {}
+        for item in encoding:
+            name, sep, enc = item.partition("=")
+            if not sep:
+                raise KhabarError(f"--encoding {item!r}: expected FILE=ENCODING", hint="e.g. --encoding article.txt=cp1256")
+            declared[name] = enc
+        report = run(_project(root), encodings=declared, accept_edits=set(accept_edit), progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"ingested {report.total} document(s): {len(report.created)} created, {len(report.updated)} updated, "
+               f"{len(report.unchanged)} unchanged")
+    for path in report.stale_annotations:
+        typer.echo(f"stale: {path} was made on the old text; re-annotate before the next build")
+    for w in report.warnings:
+        typer.echo(f"warning: {w}")
+
+
+@app.command()
+def build(
+    version: str = typer.Option(..., "--version", "-v", help="Release version MAJOR.MINOR.PATCH; must fit the change (SemVer for data)."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Build releases/<version>/ from corpus/ and the gold annotations, then gate it.
+
+    Refuses an existing version, a bump smaller than the change requires, stale annotations, and
+    any release that fails `khabar validate`.
+    """
+    from .build import build as run
+
+    try:
+        r = run(_project(root), version, progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"built {r.path} ({', '.join(f'{s}: {n}' for s, n in r.counts.items())}); "
+               f"{r.diff.bump()} bump from {r.previous or 'nothing'}; passed the gate")
+
+
+@app.command()
+def validate(
+    release: Path = typer.Argument(..., help="A release folder, e.g. releases/0.1.0."),
+    no_load: bool = typer.Option(False, "--no-load", help="Skip the load_dataset round trip (level 4)."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Run the gate on a release: files and checksums, card, schema, spans, ids, splits, load_dataset.
+
+    Prints one line per problem (`error CHECK-ID FILE doc=ID FIELD: message`) and exits 1 on any.
+    """
+    from .schema import Schemas
+    from .validate import validate_release
+
+    try:
+        project = _project(root)
+        problems = validate_release(release, schemas=Schemas(project.schema), progress=not quiet, load=not no_load)
+    except KhabarError as err:
+        _fail(err)
+    for p in problems:
+        typer.echo(p.line())
+    if problems:
+        typer.echo(f"{release}: {len(problems)} problem(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{release}: passed every check")
+
+
+@app.command()
+def diff(
+    old: Optional[str] = typer.Argument(None, help="Old release version (default: the latest)."),
+    new: Optional[str] = typer.Argument(None, help="New release version (default: what `build` would make now)."),
+    root: Optional[Path] = RootOpt,
+) -> None:
+    """Show what changed between two releases, or between the latest release and the corpus now,
+    and the version bump it requires."""
+    from .build import diff_against_latest, plan
+    from .releases import latest_release, read_index
+    from .schema import Schemas
+    from .versioning import diff_indexes, next_version
+
+    try:
+        project = _project(root)
+        schemas = Schemas(project.schema)
+        if new is None:
+            index, errors = plan(project, schemas)
+            for e in errors:
+                typer.echo(f"problem: {e}")
+            prev, d = diff_against_latest(project, index, schemas)
+            if old is not None and old != prev:
+                d = diff_indexes(read_index(project.releases / old), index)
+                prev = old
+        else:
+            prev = old or (latest_release(project.releases, before=new) or (None, None))[0]
+            d = diff_indexes(read_index(project.releases / prev) if prev else {}, read_index(project.releases / new))
+    except KhabarError as err:
+        _fail(err)
+    for line in d.lines():
+        typer.echo(line)
+    bump = d.bump()
+    typer.echo(f"bump: {bump}" + (f" (next version {next_version(prev, bump)})" if bump != "none" and new is None else ""))
+
+
+@app.command()
+def release(root: Optional[Path] = RootOpt, quiet: bool = QuietOpt) -> None:
+    """The main job: ingest the seeds, build the next release if anything changed, validate it and
+    load it back with datasets.load_dataset; prints a summary."""
+    from .release import run_release
+
+    try:
+        r = run_release(_project(root), progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    s = r.summary
+    typer.echo(f"corpus: {r.ingest.total} document(s) ({len(r.ingest.created)} new, {len(r.ingest.updated)} updated)")
+    if r.built:
+        typer.echo(f"release: built {r.path} ({r.bump} bump), passed the gate")
+    else:
+        typer.echo(f"release: {r.path} is up to date with the corpus and passed the gate")
+    typer.echo(f"load_dataset({str(r.path)!r}): " + ", ".join(f"{k}={v} rows" for k, v in s["splits"].items()))
+    f = s["first"]
+    typer.echo(f"  first row: {f['id']} ({f['split']}), {f['chars']} characters, {f['entities']} entities, "
+               f"{f['claims']} claims, {f['stances']} stances")
+    typer.echo(f"  title: {f['title']}")
+    typer.echo(f"  texts identical to corpus/: {s['texts_identical']} of {sum(s['splits'].values())}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted; nothing half-written was kept", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

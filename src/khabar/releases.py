@@ -1,0 +1,59 @@
+"""Finding releases and reading what a release records about itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import InputError
+from .versioning import parse_version, VersionError
+
+__all__ = ["list_releases", "latest_release", "read_index", "read_build_info"]
+
+
+def list_releases(folder: Path) -> list[tuple[str, Path]]:
+    """``[(version, path)]`` of ``folder``'s release folders, oldest first (SemVer order)."""
+    out = []
+    if folder.is_dir():
+        for p in folder.iterdir():
+            if p.is_dir():
+                try:
+                    out.append((parse_version(p.name), p.name, p))
+                except VersionError:
+                    continue
+    return [(name, path) for _, name, path in sorted(out)]
+
+
+def latest_release(folder: Path, before: str | None = None) -> tuple[str, Path] | None:
+    """The newest release (older than ``before`` when given), or None."""
+    items = list_releases(folder)
+    if before is not None:
+        items = [(v, p) for v, p in items if parse_version(v) < parse_version(before)]
+    return items[-1] if items else None
+
+
+def iter_index(release: Path) -> Iterator[dict[str, Any]]:
+    path = release / "reports" / "index.jsonl"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise InputError(f"{path}: line {n}: invalid JSON: {err.msg}") from None
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing (not a Khabar release?)") from None
+
+
+def read_index(release: Path) -> dict[str, dict[str, Any]]:
+    """``{doc_id: {split, revision, text_sha256, annotation_sha256}}`` of a release."""
+    return {r["id"]: r for r in iter_index(release)}
+
+
+def read_build_info(release: Path) -> dict[str, Any]:
+    path = release / "reports" / "build.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing (not a Khabar release?)") from None

@@ -1,0 +1,339 @@
+"""``khabar validate``: the gate every release passes before it ships.
+
+The validator collects, it does not throw: each problem is a :class:`Problem` with a stable
+check id, a location (file, record, field) and a message. Checks run in levels, and a level
+that fails stops the levels that need it (UD validator style):
+
+1. files: ``file-missing``, ``checksum-mismatch``, ``checksum-file-missing``,
+   ``checksum-unlisted``, ``card-yaml-invalid``, ``card-files-mismatch``,
+   ``card-features-mismatch``, ``card-count-mismatch``, ``parquet-unreadable``,
+   ``parquet-schema-mismatch``;
+2. records (every row of every shard): ``classlabel-out-of-range``, ``label-unknown``,
+   ``schema-invalid``;
+3. integrity: the span and id checks of :mod:`khabar.checks` (``offset-type``,
+   ``span-out-of-bounds``, ``span-empty``, ``span-text-mismatch``, ``id-duplicate``,
+   ``id-dangling``, ``text-sha256-mismatch``), and across rows ``doc-id-duplicate``,
+   ``split-mismatch`` (a row in another split than its id assigns), ``split-leak-exact`` and
+   ``split-leak-near`` (the same or a near-duplicate text in two splits);
+4. release: ``croissant-invalid``, ``load-failed``, ``load-mismatch`` (``datasets.load_dataset``
+   does not give back exactly the rows the build wrote, by count and digest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import yaml
+from datasets import ClassLabel, Features, List
+from tqdm import tqdm
+
+from .build import DIGEST_KEY, row_digest
+from .card import data_path
+from .checks import check_row
+from .croissant import validate_croissant
+from .errors import InputError
+from .features import CONFIGS, arrow_schema, features_for
+from .jsonio import load_json
+from .neardup import NearDupIndex
+from .rows import SPLITS, split_for
+from .schema import Schemas
+from .paths import find_root
+
+__all__ = ["Problem", "validate_release", "REQUIRED_FILES"]
+
+REQUIRED_FILES = ("README.md", "SHA256SUMS", "croissant.json", "DATASHEET.md", "CHANGELOG.md",
+                  "reports/rows.json", "reports/index.jsonl", "reports/build.json", "reports/stats.json")
+_LABEL_FIELDS = (".type", ".label", ".target", ".checkworthy", ".speech", ".kind")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found by the gate."""
+
+    check: str
+    file: str
+    message: str
+    record: str | None = None   # document id
+    field: str | None = None    # JSON path inside the record
+    severity: str = "error"
+
+    def line(self) -> str:
+        """``error CHECK FILE [doc=ID] [FIELD]: MESSAGE`` on one line."""
+        loc = self.file + (f" doc={self.record}" if self.record else "") + (f" {self.field}" if self.field else "")
+        return f"{self.severity} {self.check} {loc}: {self.message}".replace("\n", " ")
+
+
+def _sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_files(rel: Path) -> list[Problem]:
+    out = [Problem("file-missing", f, "required file is missing") for f in REQUIRED_FILES if not (rel / f).is_file()]
+    sums = rel / "SHA256SUMS"
+    if sums.is_file():
+        listed: dict[str, str] = {}
+        for n, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), 1):
+            parts = line.split("  ", 1)
+            if len(parts) != 2 or len(parts[0]) != 64:
+                out.append(Problem("checksum-mismatch", "SHA256SUMS", f"line {n} is not '<sha256>  <path>'"))
+                continue
+            listed[parts[1]] = parts[0]
+        for name, digest in sorted(listed.items()):
+            p = rel / name
+            if not p.is_file():
+                out.append(Problem("checksum-file-missing", name, "listed in SHA256SUMS but missing"))
+            elif _sha(p) != digest:
+                out.append(Problem("checksum-mismatch", name, f"SHA-256 is {_sha(p)[:16]}…, SHA256SUMS says {digest[:16]}…"))
+        for p in sorted(rel.rglob("*")):
+            name = p.relative_to(rel).as_posix()
+            if p.is_file() and name != "SHA256SUMS" and name not in listed:
+                out.append(Problem("checksum-unlisted", name, "file is not listed in SHA256SUMS"))
+    return out
+
+
+def _read_card(rel: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
+    path = rel / "README.md"
+    if not path.is_file():
+        return None, []
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---\n") or "\n---\n" not in text[4:]:
+        return None, [Problem("card-yaml-invalid", "README.md", "no YAML front matter between --- lines")]
+    try:
+        meta = yaml.safe_load(text[4:text.index("\n---\n", 4)])
+    except yaml.YAMLError as err:
+        return None, [Problem("card-yaml-invalid", "README.md", f"YAML does not parse: {err}".splitlines()[0])]
+    if not isinstance(meta, dict):
+        return None, [Problem("card-yaml-invalid", "README.md", "YAML front matter is not a mapping")]
+    return meta, []
+
+
+def _check_card(rel: Path, meta: dict[str, Any], schemas: Schemas) -> tuple[dict[str, dict[str, str]], list[Problem]]:
+    """Card vs files and schema. Returns ``{config: {split: path}}`` as the card declares it."""
+    out: list[Problem] = []
+    declared: dict[str, dict[str, str]] = {}
+    for cfg in meta.get("configs") or []:
+        name = cfg.get("config_name")
+        files = cfg.get("data_files") or []
+        if isinstance(files, str) or not all(isinstance(f, dict) for f in files):
+            out.append(Problem("card-yaml-invalid", "README.md", f"config {name}: data_files must list split/path pairs", field=f"configs.{name}"))
+            continue
+        declared[name] = {f.get("split"): f.get("path") for f in files}
+    for config in CONFIGS:
+        if config not in declared:
+            out.append(Problem("card-files-mismatch", "README.md", f"config {config} is not declared", field="configs"))
+            continue
+        for split, path in declared[config].items():
+            if split not in SPLITS:
+                out.append(Problem("card-files-mismatch", "README.md", f"split {split!r} is not one of {', '.join(SPLITS)}", field=f"configs.{config}"))
+            if not isinstance(path, str) or not (rel / path).is_file():
+                out.append(Problem("card-files-mismatch", "README.md", f"data file {path} of split {split} does not exist", field=f"configs.{config}"))
+    declared_paths = {p for d in declared.values() for p in d.values()}
+    for p in sorted((rel / "data").rglob("*.parquet")) if (rel / "data").is_dir() else []:
+        name = p.relative_to(rel).as_posix()
+        if name not in declared_paths:
+            out.append(Problem("card-files-mismatch", name, "parquet file is not declared in the card's configs"))
+    infos = meta.get("dataset_info")
+    infos = [infos] if isinstance(infos, dict) else (infos or [])
+    by_name = {i.get("config_name", "default"): i for i in infos if isinstance(i, dict)}
+    for config in CONFIGS:
+        info = by_name.get(config)
+        if info is None:
+            out.append(Problem("card-features-mismatch", "README.md", f"no dataset_info for config {config}", field="dataset_info"))
+            continue
+        try:
+            card_features = Features._from_yaml_list(info.get("features") or [])
+        except Exception as err:  # noqa: BLE001 - any malformed YAML feature is reported
+            out.append(Problem("card-features-mismatch", "README.md", f"features of {config} do not parse: {err}", field="dataset_info"))
+            continue
+        if card_features != features_for(schemas, config):
+            out.append(Problem("card-features-mismatch", "README.md", f"features of {config} differ from those derived from schema/",
+                               field=f"dataset_info.{config}.features"))
+        for split in info.get("splits") or []:
+            path = declared.get(config, {}).get(split.get("name"))
+            if path and (rel / path).is_file():
+                try:
+                    n = pq.ParquetFile(rel / path).metadata.num_rows
+                except Exception:  # noqa: BLE001 - reported by the parquet check
+                    continue
+                if n != split.get("num_examples"):
+                    out.append(Problem("card-count-mismatch", "README.md", f"{config}/{split.get('name')}: card says "
+                                       f"{split.get('num_examples')} rows, {path} has {n}", field="dataset_info.splits"))
+    return declared, out
+
+
+def _decode(feature: Any, value: Any, path: str, bad: list[tuple[str, str]]) -> Any:
+    if value is None:
+        return None
+    if isinstance(feature, ClassLabel):
+        if isinstance(value, int) and 0 <= value < feature.num_classes:
+            return feature.names[value]
+        bad.append((path, f"ClassLabel id {value} out of range 0..{feature.num_classes - 1}"))
+        return None
+    if isinstance(feature, List):
+        return [_decode(feature.feature, v, f"{path}[{i}]", bad) for i, v in enumerate(value)]
+    if isinstance(feature, dict):
+        return {k: _decode(f, value.get(k), f"{path}.{k}", bad) for k, f in feature.items()}
+    return value
+
+
+def _check_rows(rel: Path, config: str, split: str, path: str, schemas: Schemas, features: Features,
+                seen: dict[str, str], texts: dict[str, tuple[str, str]], near: NearDupIndex, progress: bool) -> list[Problem]:
+    out: list[Problem] = []
+    pf = pq.ParquetFile(rel / path)
+    schema_name = CONFIGS[config]
+    bar = tqdm(total=pf.metadata.num_rows, desc=f"validate {split}", unit="doc", disable=not progress)
+    for batch in pf.iter_batches(batch_size=1000):
+        for row in batch.to_pylist():
+            bar.update(1)
+            doc_id = row.get("id")
+            bad: list[tuple[str, str]] = []
+            decoded = {k: _decode(f, row.get(k), f"$.{k}", bad) for k, f in features.items()}
+            for field, msg in bad:
+                out.append(Problem("classlabel-out-of-range", path, msg, doc_id, field))
+            if bad:
+                continue
+            # rows from parquet hold nulls where the schema says the key may be absent: none here
+            probs = schemas.problems(schema_name, decoded)
+            for p in probs:
+                check = "label-unknown" if p.validator == "enum" and p.path.endswith(_LABEL_FIELDS) else "schema-invalid"
+                out.append(Problem(check, path, p.message, doc_id, p.path))
+            if probs:
+                continue
+            for check, field, msg in check_row(decoded):
+                out.append(Problem(check, path, msg, doc_id, field))
+            if doc_id in seen:
+                out.append(Problem("doc-id-duplicate", path, f"document id also in {seen[doc_id]}", doc_id, "$.id"))
+            else:
+                seen[doc_id] = path
+            if split_for(doc_id) != split:
+                out.append(Problem("split-mismatch", path, f"row is in {split} but its id assigns it to {split_for(doc_id)}", doc_id, "$.id"))
+            prev = texts.get(decoded["text_sha256"])
+            if prev is not None and prev[1] != split:
+                out.append(Problem("split-leak-exact", path, f"same text as {prev[0]} in {prev[1]}", doc_id, "$.text"))
+            elif prev is None:
+                texts[decoded["text_sha256"]] = (doc_id, split)
+                near.add(doc_id, split, decoded["text"])
+    bar.close()
+    return out
+
+
+def _check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]]) -> list[Problem]:
+    import datasets
+
+    out: list[Problem] = []
+    cache = Path(tempfile.mkdtemp(prefix="khabar-validate-"))
+    was = datasets.utils.logging.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        for config, splits in counts.items():
+            try:
+                dsd = datasets.load_dataset(str(rel), config, cache_dir=str(cache))
+            except Exception as err:  # noqa: BLE001 - the gate reports every failure to load
+                out.append(Problem("load-failed", "README.md", f"load_dataset({rel.name!r}, {config!r}): {type(err).__name__}: {err}".splitlines()[0]))
+                continue
+            for split, expect in splits.items():
+                if split not in dsd:
+                    out.append(Problem("load-mismatch", data_path(config, split), f"split {split} did not load"))
+                    continue
+                ds = dsd[split]
+                h = hashlib.sha256()
+                for batch in ds.iter(batch_size=1000):
+                    keys = list(batch)
+                    for i in range(len(batch[keys[0]]) if keys else 0):
+                        h.update(row_digest({k: batch[k][i] for k in keys}))
+                if ds.num_rows != expect["num_rows"] or h.hexdigest() != expect["sha256"]:
+                    out.append(Problem("load-mismatch", data_path(config, split),
+                                       f"load_dataset gave {ds.num_rows} rows (digest {h.hexdigest()[:12]}…), the build wrote "
+                                       f"{expect['num_rows']} (digest {expect['sha256'][:12]}…)"))
+    finally:
+        if was:
+            datasets.enable_progress_bars()
+        shutil.rmtree(cache, ignore_errors=True)
+    return out
+
+
+def _as_parquet(schema: "pa.Schema") -> "pa.Schema":
+    """``schema`` as a parquet file gives it back (list items are named ``element`` there)."""
+    import io
+
+    import pyarrow as pa
+
+    buf = io.BytesIO()
+    pq.ParquetWriter(buf, schema).close()
+    return pq.ParquetFile(pa.BufferReader(buf.getvalue())).schema_arrow
+
+
+def validate_release(release: str | Path, schemas: Schemas | None = None, progress: bool = False,
+                     load: bool = True) -> list[Problem]:
+    """Run every check of the gate on a release folder.
+
+    Args:
+        release: the release folder (``releases/X.Y.Z`` or a staging folder).
+        schemas: the project's schemas (default: those of the enclosing project).
+        load: run level 4's ``load_dataset`` round trip.
+
+    Returns:
+        All problems found, in level order; ``[]`` means the release passes.
+    """
+    rel = Path(release)
+    if not rel.is_dir():
+        return [Problem("file-missing", str(rel), "release folder does not exist")]
+    schemas = schemas or Schemas(find_root() / "schema")
+    problems = _check_files(rel)
+    meta, card_problems = _read_card(rel)
+    problems += card_problems
+    declared: dict[str, dict[str, str]] = {}
+    if meta is not None:
+        declared, more = _check_card(rel, meta, schemas)
+        problems += more
+    shards_ok: dict[str, dict[str, str]] = {}
+    for config in CONFIGS:
+        canonical = _as_parquet(arrow_schema(features_for(schemas, config)))
+        for split in SPLITS:
+            path = declared.get(config, {}).get(split) or data_path(config, split)
+            if not (rel / path).is_file():
+                continue
+            try:
+                got = pq.ParquetFile(rel / path).schema_arrow
+            except Exception as err:  # noqa: BLE001
+                problems.append(Problem("parquet-unreadable", path, f"{type(err).__name__}: {err}"))
+                continue
+            if not got.equals(canonical, check_metadata=True):
+                problems.append(Problem("parquet-schema-mismatch", path, "the shard's Arrow schema differs from the one derived from schema/"))
+                continue
+            shards_ok.setdefault(config, {})[split] = path
+    # level 2-3: records and integrity
+    seen: dict[str, str] = {}
+    texts: dict[str, tuple[str, str]] = {}
+    near = NearDupIndex()
+    for config, splits in shards_ok.items():
+        features = features_for(schemas, config)
+        for split, path in splits.items():
+            problems += _check_rows(rel, config, split, path, schemas, features, seen, texts, near, progress)
+    for a, sa, b, sb, sim in near.cross_split_pairs():
+        problems.append(Problem("split-leak-near", data_path("documents", sb), f"near duplicate (estimated Jaccard {sim:.2f}) of {a} in {sa}", b, "$.text"))
+    # level 4: release, only when the files are sound
+    structural = {"file-missing", "checksum-file-missing", "card-yaml-invalid", "card-files-mismatch", "parquet-unreadable", "parquet-schema-mismatch"}
+    if (rel / "croissant.json").is_file():
+        problems += [Problem("croissant-invalid", "croissant.json", msg) for msg in validate_croissant(rel / "croissant.json")]
+    if load and not any(p.check in structural for p in problems) and (rel / "reports" / "rows.json").is_file():
+        try:
+            rows = load_json(rel / "reports" / "rows.json")
+        except InputError as err:
+            problems.append(Problem("file-missing", "reports/rows.json", str(err)))
+        else:
+            if rows.get("digest") != DIGEST_KEY:
+                problems.append(Problem("load-mismatch", "reports/rows.json", f"unknown digest scheme {rows.get('digest')!r}"))
+            else:
+                problems += _check_load(rel, rows["configs"])
+    return problems

@@ -1,0 +1,158 @@
+"""SemVer for data: what bump a change between two releases requires.
+
+* MAJOR: a schema change that breaks readers (a field removed or retyped, a label renamed,
+  removed or reordered) or a document removed;
+* MINOR: documents or annotations added, or a compatible schema change (a field or a label
+  appended);
+* PATCH: corrections only (a text or an annotation changed).
+
+The inputs are release *indexes*: ``{doc_id: {"text_sha256", "annotation_sha256", "split"}}``
+(``reports/index.jsonl`` of a release) and the features of the ``documents`` config as a dict
+(``Features.to_dict()``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import VersionError
+
+__all__ = ["parse_version", "Diff", "diff_indexes", "required_bump", "check_version", "next_version", "features_bump"]
+
+_SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+BUMPS = ("none", "patch", "minor", "major")
+
+
+def parse_version(v: str) -> tuple[int, int, int]:
+    """``"1.2.3"`` -> ``(1, 2, 3)``. Raises VersionError for anything but MAJOR.MINOR.PATCH in ASCII digits."""
+    m = _SEMVER.match(v)
+    if not m:
+        raise VersionError(f"version {v!r} is not MAJOR.MINOR.PATCH (ASCII digits, no leading zeros)")
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+@dataclass
+class Diff:
+    """Document-level differences between two release indexes (lists of doc ids)."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    text_changed: list[str] = field(default_factory=list)
+    annotation_added: list[str] = field(default_factory=list)
+    annotation_changed: list[str] = field(default_factory=list)
+    annotation_removed: list[str] = field(default_factory=list)
+    schema: str = "none"  # none | minor | major
+
+    def bump(self) -> str:
+        """The smallest bump this diff requires: one of none, patch, minor, major."""
+        if self.removed or self.schema == "major" or self.annotation_removed:
+            return "major"
+        if self.added or self.annotation_added or self.schema == "minor":
+            return "minor"
+        if self.text_changed or self.annotation_changed:
+            return "patch"
+        return "none"
+
+    def lines(self) -> list[str]:
+        out = []
+        for name in ("added", "removed", "text_changed", "annotation_added", "annotation_changed", "annotation_removed"):
+            ids = getattr(self, name)
+            if ids:
+                out.append(f"{name.replace('_', ' ')}: {len(ids)} ({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''})")
+        if self.schema != "none":
+            out.append(f"schema change: {self.schema}")
+        return out or ["no change"]
+
+
+def features_bump(old: Any, new: Any) -> str:
+    """``none`` if equal, ``minor`` if ``new`` only appends fields or labels, else ``major``."""
+    if old == new:
+        return "none"
+    if isinstance(old, dict) and isinstance(new, dict):
+        if old.get("_type") != new.get("_type"):
+            return "major"
+        if old.get("_type") == "ClassLabel":
+            o, n = old.get("names", []), new.get("names", [])
+            return "minor" if n[: len(o)] == o and len(n) > len(o) else "major"
+        worst = "none"
+        for k, v in old.items():
+            if k not in new:
+                return "major"
+            b = features_bump(v, new[k])
+            if BUMPS.index(b) > BUMPS.index(worst):
+                worst = b
+        if set(new) - set(old):
+            worst = max(worst, "minor", key=BUMPS.index)
+        return worst
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return max((features_bump(a, b) for a, b in zip(old, new)), key=BUMPS.index, default="none")
+    return "major"
+
+
+def diff_indexes(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]], schema: str = "none") -> Diff:
+    """The :class:`Diff` from release index ``old`` to ``new``."""
+    d = Diff(schema=schema)
+    for doc_id in sorted(set(old) | set(new)):
+        if doc_id not in new:
+            d.removed.append(doc_id)
+        elif doc_id not in old:
+            d.added.append(doc_id)
+        else:
+            a, b = old[doc_id], new[doc_id]
+            if a["text_sha256"] != b["text_sha256"]:
+                d.text_changed.append(doc_id)
+            if a["annotation_sha256"] is None and b["annotation_sha256"] is not None:
+                d.annotation_added.append(doc_id)
+            elif a["annotation_sha256"] is not None and b["annotation_sha256"] is None:
+                d.annotation_removed.append(doc_id)
+            elif a["annotation_sha256"] != b["annotation_sha256"]:
+                d.annotation_changed.append(doc_id)
+    return d
+
+
+def next_version(previous: str | None, bump: str) -> str:
+    """The smallest version after ``previous`` that makes a ``bump`` (0.1.0 when there is none)."""
+    if previous is None:
+        return "0.1.0"
+    ma, mi, pa = parse_version(previous)
+    if bump == "major":
+        return f"{ma + 1}.0.0"
+    if bump == "minor":
+        return f"{ma}.{mi + 1}.0"
+    return f"{ma}.{mi}.{pa + 1}"
+
+
+def required_bump(previous: str, version: str) -> str:
+    """The bump that going from ``previous`` to ``version`` makes."""
+    a, b = parse_version(previous), parse_version(version)
+    if b <= a:
+        return "none"
+    if b[0] > a[0]:
+        return "major"
+    if b[1] > a[1]:
+        return "minor"
+    return "patch"
+
+
+def check_version(previous: str | None, version: str, diff: Diff | None) -> None:
+    """Refuse ``version`` unless it is newer than ``previous`` and its bump fits ``diff``.
+
+    Raises:
+        VersionError: not newer; nothing changed; or a bump smaller than the diff requires
+            (the message names the smallest version that fits and why).
+    """
+    parse_version(version)
+    if previous is None or diff is None:
+        return
+    made = required_bump(previous, version)
+    if made == "none":
+        raise VersionError(f"version {version} is not newer than the latest release {previous}")
+    need = diff.bump()
+    if need == "none":
+        raise VersionError(f"nothing changed since release {previous}; no new version to build",
+                           hint="khabar diff shows what a build would change")
+    if BUMPS.index(made) < BUMPS.index(need):
+        raise VersionError(f"version {version} is a {made} bump from {previous}, but the change needs a {need} bump "
+                           f"(at least {next_version(previous, need)}): " + "; ".join(diff.lines()))
