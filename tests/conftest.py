@@ -1,0 +1,59 @@
+"""Shared fixtures: a throw-away copy of the project, so tests never touch the real corpus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from khabar.paths import Project
+from khabar.schema import Schemas
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = Path(__file__).resolve().parent / "fixtures" / "cases"  # copies of ../shared/cases
+SEED = "000_1c97974decbb7475.txt"
+SEED_ID = "kb-1415eb2e8d27dc16"
+
+
+def load_case(name: str) -> dict:
+    return json.loads((CASES / name).read_text(encoding="utf-8"))
+
+
+def make_project(folder: Path, with_corpus: bool = True) -> Project:
+    """A project at ``folder`` with the real schema, seeds and manifest (and corpus, if asked)."""
+    shutil.copytree(ROOT / "schema", folder / "schema")
+    shutil.copytree(ROOT / "seeds", folder / "seeds")
+    shutil.copy(ROOT / "DATASHEET.md", folder / "DATASHEET.md")
+    if with_corpus:
+        shutil.copytree(ROOT / "corpus", folder / "corpus")
+    (folder / "annotations").mkdir()
+    return Project(folder)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return make_project(tmp_path / "proj")
+
+
+@pytest.fixture
+def empty_project(tmp_path: Path) -> Project:
+    """Schema and an empty seeds/ folder (no manifest, no corpus)."""
+    p = tmp_path / "empty"
+    shutil.copytree(ROOT / "schema", p / "schema")
+    (p / "seeds").mkdir()
+    shutil.copy(ROOT / "DATASHEET.md", p / "DATASHEET.md")
+    return Project(p)
+
+
+@pytest.fixture(scope="session")
+def schemas() -> Schemas:
+    return Schemas(ROOT / "schema")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` with its bytes (to prove a failed run changed nothing)."""
+    if not folder.exists():
+        return {}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

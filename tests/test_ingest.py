@@ -1,0 +1,156 @@
+"""Ingest of the real seed (exact values) and of bad input (clear errors, nothing written)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from khabar.errors import InputError
+from khabar.ingest import ingest
+from khabar.rawmap import RawMap
+
+from conftest import ROOT, SEED, SEED_ID, snapshot
+
+
+def _doc(project, doc_id=SEED_ID):
+    return json.loads((project.corpus / f"{doc_id}.json").read_text(encoding="utf-8"))
+
+
+def test_seed_document_exact_values(project) -> None:
+    doc = _doc(project)
+    raw = (ROOT / "seeds" / SEED).read_bytes()
+    assert doc["id"] == SEED_ID
+    assert doc["text"] == raw.decode("utf-8")  # clean UTF-8, NFC, LF: the text of record is the seed
+    assert doc["edits"] == []
+    assert len(doc["text"]) == 3585
+    assert doc["title"] == "طلب البنتاغون للحكومة العراقية بشأن القوات الأمريكية"
+    assert doc["title_span"] == {"start": 0, "end": 52}
+    assert len(doc["paragraphs"]) == 15 and len(doc["sentences"]) == 25
+    assert doc["lang"] == "ar" and doc["lang_check"]["confidence"] == 1.0
+    flags = [(f["kind"], f["start"], f["end"], f["text"]) for f in doc["flags"]]
+    assert flags == [
+        ("stray-separator", 163, 164, "|"),
+        ("unbalanced-quote", 1084, 1101, "“الشيعة السوداني“"),
+        ("translation-artifact", 1085, 1100, "الشيعة السوداني"),
+        ("markup-remnant", 1135, 1137, "ص>"),
+        ("translation-artifact", 1153, 1176, "محمد شيعة آل – السوداني"),
+        ("unbalanced-quote", 2526, 2527, "”"),
+        ("translation-artifact", 2879, 2883, "بهمن"),
+    ]
+    for f in doc["flags"]:
+        assert doc["text"][f["start"]:f["end"]] == f["text"]
+    # no sentence is made of the stray separator alone
+    assert all(any(c.isalnum() for c in doc["text"][s["start"]:s["end"]]) for s in doc["sentences"])
+
+
+def test_every_seed_sentence_maps_back_to_raw_bytes(project) -> None:
+    doc = _doc(project)
+    raw = (ROOT / "seeds" / SEED).read_bytes()
+    m = RawMap(doc, raw)
+    for s in doc["sentences"]:
+        b0, b1 = m.span_to_raw(s["start"], s["end"])
+        assert raw[b0:b1].decode("utf-8") == doc["text"][s["start"]:s["end"]]
+
+
+def test_raw_map_through_edits(empty_project) -> None:
+    # BOM, CRLF, bidi controls and a decomposed alef-hamza: every sentence still maps back
+    text = "عاجل\r\nقال \u200fالوزير إن الا\u0654مر جاهز. وأضاف أن الخطة \u202bتبدأ\u202c غدا.\r\n"
+    raw = b"\xef\xbb\xbf" + text.encode("utf-8")
+    (empty_project.seeds / "edits.txt").write_bytes(raw)
+    report = ingest(empty_project, progress=False)
+    doc = _doc(empty_project, report.created[0])
+    assert doc["text"] == "عاجل\nقال الوزير إن الأمر جاهز. وأضاف أن الخطة تبدأ غدا.\n"
+    assert [e["rule"] for e in doc["edits"]] == ["newline", "invisible-control", "nfc", "invisible-control",
+                                                  "invisible-control", "newline"]
+    m = RawMap(doc, raw)
+    import unicodedata
+    from khabar.normalize import REMOVED_CONTROLS
+    for s in doc["sentences"]:
+        b0, b1 = m.span_to_raw(s["start"], s["end"])
+        back = raw[b0:b1].decode("utf-8")
+        cleaned = unicodedata.normalize("NFC", "".join(c for c in back if c not in REMOVED_CONTROLS))
+        assert cleaned == doc["text"][s["start"]:s["end"]]
+    assert [doc["text"][s["start"]:s["end"]] for s in doc["sentences"]] == [
+        "عاجل", "قال الوزير إن الأمر جاهز.", "وأضاف أن الخطة تبدأ غدا."]
+
+
+def test_reingest_is_byte_identical(project) -> None:
+    before = snapshot(project.corpus), project.manifest.read_bytes()
+    report = ingest(project, progress=False)
+    assert report.unchanged == [SEED_ID] and not report.created and not report.updated
+    assert (snapshot(project.corpus), project.manifest.read_bytes()) == before
+    # and equal to the committed corpus
+    assert snapshot(project.corpus) == snapshot(ROOT / "corpus")
+
+
+BAD = {
+    "empty.txt": (b"", "empty.txt: empty file"),
+    "blank.txt": (b" \n\t\n", "blank.txt: empty file (whitespace only)"),
+    "binary.txt": (bytes(range(256)) * 4, "binary.txt: binary file"),
+    "broken.txt": ("خبر عاجل".encode("utf-8")[:-1] + b"\xff\xfe\xfa", "broken.txt: not UTF-8"),
+    "english.txt": (b"The ministry announced a new vaccination campaign across the country today.", "english.txt: not Arabic: detected en"),
+    "persian.txt": ("وزارت بهداشت امروز از آغاز کارزار واکسیناسیون در سراسر کشور خبر داد و گفت که این برنامه ادامه دارد.".encode("utf-8"),
+                    "persian.txt: not Arabic: detected fa"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_seed_refused_and_nothing_written(project, name) -> None:
+    raw, message = BAD[name]
+    (project.seeds / name).write_bytes(raw)
+    before = snapshot(project.corpus), project.manifest.read_bytes()
+    with pytest.raises(InputError) as err:
+        ingest(project, progress=False)
+    assert message in str(err.value)
+    assert (snapshot(project.corpus), project.manifest.read_bytes()) == before
+    assert not list(project.corpus.glob(".staging-*"))
+
+
+def test_same_article_twice(project) -> None:
+    shutil.copy(project.seeds / SEED, project.seeds / "copy.txt")
+    with pytest.raises(InputError, match=f"copy.txt: the same article twice: byte-identical to {SEED}"):
+        ingest(project, progress=False)
+    # the same text in another encoding is the same article too
+    (project.seeds / "copy.txt").write_bytes(b"\xef\xbb\xbf" + (project.seeds / SEED).read_bytes())
+    with pytest.raises(InputError, match=f"its text of record equals that of {SEED}"):
+        ingest(project, progress=False)
+
+
+def test_edited_seed_refused_then_accepted(project) -> None:
+    path = project.seeds / SEED
+    path.write_bytes(path.read_bytes().replace("الأسبوع الماضي".encode(), "الأسبوع الفائت".encode(), 1))
+    gold = project.annotations / SEED_ID / "gold.json"
+    gold.parent.mkdir(parents=True)
+    gold.write_text(json.dumps({"text_sha256": _doc(project)["text_sha256"]}), encoding="utf-8")
+    before = snapshot(project.corpus), project.manifest.read_bytes()
+    with pytest.raises(InputError) as err:
+        ingest(project, progress=False)
+    assert f"{SEED}: seed edited after ingest" in str(err.value)
+    assert f"--accept-edit {SEED}" in str(err.value)
+    assert (snapshot(project.corpus), project.manifest.read_bytes()) == before
+    report = ingest(project, accept_edits={SEED}, progress=False)
+    assert report.updated == [SEED_ID]
+    assert report.stale_annotations == [str(gold)]
+    doc = _doc(project)
+    assert doc["id"] == SEED_ID and doc["revision"] == 2
+    assert "الأسبوع الفائت" in doc["text"]
+    entry = json.loads(project.manifest.read_text(encoding="utf-8"))["seeds"][SEED]
+    assert entry["previous_raw_sha256"] == ["1415eb2e8d27dc166ea13bd2f3d99a645494bf9fb763cedf81439e1877850776"]
+
+
+def test_missing_seed_listed_in_manifest(project) -> None:
+    (project.seeds / SEED).rename(project.seeds / "renamed.txt.bak")
+    (project.seeds / "other.txt").write_text("أعلنت وزارة الصحة اليوم عن حملة تطعيم جديدة في البلاد.", encoding="utf-8")
+    with pytest.raises(InputError, match=f"{SEED}: listed in the manifest as {SEED_ID} but the file is missing"):
+        ingest(project, progress=False)
+
+
+def test_several_problems_reported_together(project) -> None:
+    (project.seeds / "a.txt").write_bytes(b"")
+    (project.seeds / "b.txt").write_bytes(b"plain English text that is long enough to detect reliably here.")
+    with pytest.raises(InputError) as err:
+        ingest(project, progress=False)
+    assert "2 problems" in str(err.value)
+    assert "a.txt: empty file" in str(err.value) and "b.txt: not Arabic" in str(err.value)
