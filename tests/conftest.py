@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
+
+# no network, and no shared cache: load_dataset reads local folders into a throw-away cache
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="khabar-tests-hf-")
 
 import pytest
 

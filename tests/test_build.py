@@ -1,0 +1,182 @@
+"""Build: reproducible, never overwrites, version bump fits the change, refuses bad annotations;
+the release loads back with load_dataset with the exact text of record."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import datasets
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from khabar.build import build
+from khabar.errors import InputError, ReleaseExistsError, StaleAnnotationError, VersionError
+from khabar.ingest import ingest
+from khabar.release import run_release
+
+from conftest import ROOT, SEED, SEED_ID, load_case, snapshot
+
+
+def _doc(project):
+    return json.loads((project.corpus / f"{SEED_ID}.json").read_text(encoding="utf-8"))
+
+
+def _gold(project, **changes):
+    doc = _doc(project)
+    t = doc["text"]
+    s = t.index("وكالة مهر للأنباء")
+    j = t.index("قناة الجزيرة")
+    w = t.index("البيت الأبيض")
+    cue = t.index("أعلن أننا")
+    content = t.index("أننا على علم")
+    content_end = t.index("وسوريا.", content) + len("وسوريا")
+    gold = {"schema_version": "1.0", "doc_id": SEED_ID, "text_sha256": doc["text_sha256"], "annotator": "gold",
+            "guidelines_version": "0.1", "origin": {"kind": "manual", "sources": ["a01"]},
+            "entities": [{"id": "e1", "start": s, "end": s + 17, "text": "وكالة مهر للأنباء", "type": "ORG"},
+                         {"id": "e2", "start": j, "end": j + 12, "text": "قناة الجزيرة", "type": "ORG"},
+                         {"id": "e3", "start": w, "end": w + 12, "text": "البيت الأبيض", "type": "ORG"}],
+            "claims": [{"id": "c1", "content": {"start": content, "end": content_end, "text": t[content:content_end]},
+                        "cue": {"start": cue, "end": cue + 4, "text": "أعلن"}, "source": "e3", "via": ["e1", "e2"],
+                        "checkworthy": "yes", "speech": "indirect"}],
+            "stances": [{"id": "s1", "holder": "e3", "target": "attacks-on-us-forces", "label": "AGAINST", "evidence": ["c1"]}]}
+    gold.update(changes)
+    path = project.annotations / SEED_ID / "gold.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    return gold, path
+
+
+def test_build_reproduces_the_committed_release_byte_for_byte(project) -> None:
+    r = build(project, "0.1.0", progress=False)
+    assert r.counts == {"validation": 1}
+    assert snapshot(r.path) == snapshot(ROOT / "releases" / "0.1.0")
+
+
+def test_load_dataset_gives_the_exact_text_of_record() -> None:
+    ds = datasets.load_dataset(str(ROOT / "releases" / "0.1.0"))
+    assert list(ds) == ["validation"] and ds["validation"].num_rows == 1
+    row = ds["validation"][0]
+    doc = json.loads((ROOT / "corpus" / f"{SEED_ID}.json").read_text(encoding="utf-8"))
+    assert row["id"] == SEED_ID and row["text"] == doc["text"] and len(row["text"]) == 3585
+    assert row["entities"] == [] and row["claims"] == [] and row["stances"] == []
+    flags = ds["validation"].features["flags"].feature["kind"]
+    assert [flags.int2str(f["kind"]) for f in row["flags"]][:2] == ["stray-separator", "unbalanced-quote"]
+    s = row["sentences"][1]
+    assert row["text"][s["start"]:s["end"]].startswith("وطلب البنتاغون من الحكومة العراقية")
+
+
+def test_existing_version_is_never_overwritten(project) -> None:
+    build(project, "0.1.0", progress=False)
+    before = snapshot(project.releases)
+    with pytest.raises(ReleaseExistsError, match="release 0.1.0 exists"):
+        build(project, "0.1.0", progress=False)
+    assert snapshot(project.releases) == before
+
+
+def test_gold_annotation_is_released_and_minor_bump_required(project) -> None:
+    build(project, "0.1.0", progress=False)
+    _gold(project)
+    with pytest.raises(VersionError, match=r"patch bump from 0.1.0, but the change needs a minor bump \(at least 0.2.0\)"):
+        build(project, "0.1.1", progress=False)
+    r = build(project, "0.2.0", progress=False)
+    assert r.diff.annotation_added == [SEED_ID]
+    row = datasets.load_dataset(str(r.path))["validation"][0]
+    assert [e["text"] for e in row["entities"]] == ["وكالة مهر للأنباء", "قناة الجزيرة", "البيت الأبيض"]
+    c = row["claims"][0]
+    assert (c["source"], c["via"], c["cue"]["text"]) == ("e3", ["e1", "e2"], "أعلن")
+    assert row["text"][c["content"]["start"]:c["content"]["end"]] == c["content"]["text"]
+    assert "## [0.2.0]" in project.changelog.read_text(encoding="utf-8")
+    with pytest.raises(VersionError, match="nothing changed since release 0.2.0"):
+        build(project, "0.2.1", progress=False)
+
+
+def test_corrected_seed_is_a_patch_and_stale_gold_refused(project) -> None:
+    build(project, "0.1.0", progress=False)
+    path = project.seeds / SEED
+    path.write_bytes(path.read_bytes().replace("الأسبوع الماضي".encode(), "الأسبوع الفائت".encode(), 1))
+    ingest(project, accept_edits={SEED}, progress=False)
+    r = build(project, "0.1.1", progress=False)
+    assert r.diff.text_changed == [SEED_ID] and r.diff.bump() == "patch"
+    # a gold file made on the old text is stale: the build refuses, naming the document
+    gold, _ = _gold(project)
+    gold["text_sha256"] = "1415eb2e8d27dc166ea13bd2f3d99a645494bf9fb763cedf81439e1877850776"
+    (project.annotations / SEED_ID / "gold.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    before = snapshot(project.releases)
+    with pytest.raises(InputError, match=f"stale annotation of document {SEED_ID}"):
+        build(project, "0.2.0", progress=False)
+    assert snapshot(project.releases) == before
+
+
+def test_removed_document_needs_major(project) -> None:
+    build(project, "0.1.0", progress=False)
+    (project.seeds / "b.txt").write_text("أعلنت وزارة الصحة اليوم عن حملة تطعيم جديدة في البلاد تبدأ الأسبوع المقبل.\n", encoding="utf-8")
+    ingest(project, progress=False)
+    build(project, "0.2.0", progress=False)
+    other = next(p for p in project.corpus.glob("kb-*.json") if p.stem != SEED_ID)
+    other.unlink()
+    with pytest.raises(VersionError, match=r"needs a major bump \(at least 1.0.0\)"):
+        build(project, "0.3.0", progress=False)
+
+
+@pytest.mark.parametrize("change,expected", [
+    (lambda g: g["entities"][0].update(type="AGENCY"), "entities[0].type (id e1): label-unknown"),
+    (lambda g: g["entities"][1].update(start=g["entities"][1]["start"] + 1, end=g["entities"][1]["end"] + 1),
+     "entities[1] (id e2): span-text-mismatch"),
+    (lambda g: g["claims"][0].update(source="e9"), "claims[0].source (id c1): id-dangling: source 'e9' is not an entity id"),
+    (lambda g: g["stances"][0].update(target="iran-nuclear-deal"), "stances[0].target (id s1): label-unknown"),
+    (lambda g: g["claims"][0].update(source="c1"), "claims[0].source (id c1): id-dangling: source 'c1' is not an entity id"),
+])
+def test_bad_gold_refused_with_file_id_and_reason(project, change, expected) -> None:
+    gold, path = _gold(project)
+    change(gold)
+    path.write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    before = snapshot(project.releases)
+    with pytest.raises(InputError) as err:
+        build(project, "0.1.0", progress=False)
+    assert f"{path}: {expected}" in str(err.value)
+    assert snapshot(project.releases) == before
+
+
+def test_case12_empty_list_shard_loads_beside_others(tmp_path) -> None:
+    case = load_case("12-hf-empty-list-shard-null-type.json")
+    feats = datasets.Features({
+        "id": datasets.Value("string"), "text": datasets.Value("string"),
+        "entities": datasets.List({"id": datasets.Value("string"), "start": datasets.Value("int64"),
+                                   "end": datasets.Value("int64"), "label": datasets.Value("string")}),
+        "claims": datasets.List({"id": datasets.Value("string"), "start": datasets.Value("int64"), "end": datasets.Value("int64"),
+                                 "claimant": datasets.Value("string"), "stance": datasets.Value("int64")}),
+    })
+    from khabar.features import arrow_schema
+    schema = arrow_schema(feats)
+    for rel, shard in case["input"]["files"].items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(shard["rows"], schema=schema), tmp_path / rel)
+    schemas = {str(pq.read_schema(p)) for p in (tmp_path / "data").glob("*.parquet")}
+    assert len(schemas) == 1  # identical across shards, never inferred
+    ds = datasets.load_dataset(str(tmp_path), split="train")
+    exp = case["expected"]["load_dataset_local_folder"]
+    assert ds.num_rows == exp["num_rows"] == 3
+    assert ds[0]["claims"] == exp["row0.claims"] == [] and ds[0]["entities"] == exp["row0.entities"]
+    c = ds[2]["claims"][0]
+    assert {k: c[k] for k in exp["row2.claims[0]"]} == exp["row2.claims[0]"]
+    # the inferred schema is what the case warns against
+    inferred = pa.Table.from_pylist(case["input"]["files"]["data/train-00000-of-00002.parquet"]["rows"]).schema
+    assert str(inferred.field("entities").type) == "list<item: null>"
+
+
+def test_case12_kind_in_our_release_shard_with_only_empty_lists(project) -> None:
+    # the seed row has no annotation: all of its entity/claim/stance lists are empty, yet the
+    # shard is typed list<struct<...>> from the schema, and the gate's schema check agrees
+    r = build(project, "0.1.0", progress=False)
+    shard = pq.read_schema(r.path / "data/documents/validation-00000-of-00001.parquet")
+    assert str(shard.field("entities").type).startswith("list<element: struct<id: string, start: int32")
+
+
+def test_main_job_builds_then_is_up_to_date(project) -> None:
+    first = run_release(project, progress=False)
+    assert first.built and first.version == "0.1.0" and first.summary["texts_identical"] == 1
+    assert first.summary["splits"] == {"validation": 1}
+    second = run_release(project, progress=False)
+    assert not second.built and second.version == "0.1.0"

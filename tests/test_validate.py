@@ -1,0 +1,610 @@
+"""The release gate (:mod:`khabar.validate`): one good release, then one broken copy per check.
+
+A good release is built once per module from a copy of the project plus a small gold
+annotation. Each test copies that release, breaks it in exactly one way, rewrites
+``SHA256SUMS`` (except where the checksum itself is under test) so that only the intended check
+fires, runs :func:`khabar.validate.validate_release` and asserts the check id *and* the
+location (file, record, field) of the expected problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+import khabar.build
+import khabar.paths
+import khabar.schema
+import khabar.validate
+from khabar.card import data_path
+from khabar.rows import split_for
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC_ID = "kb-1415eb2e8d27dc16"
+VERSION = "0.1.0"
+SHARD = data_path("documents", split_for(DOC_ID))          # data/documents/validation-00000-of-00001.parquet
+TRAIN_SHARD = data_path("documents", "train")
+
+
+# --------------------------------------------------------------------------- the good release
+
+def _gold_annotation(doc: dict[str, Any]) -> dict[str, Any]:
+    """A gold annotation of the seed document; every offset is found with ``text.index``."""
+    text = doc["text"]
+
+    def span(s: str, before: str = "") -> dict[str, Any]:
+        start = text.index(before + s) + len(before)
+        return {"start": start, "end": start + len(s), "text": s}
+
+    def entity(eid: str, s: str, typ: str, before: str = "") -> dict[str, Any]:
+        return {"id": eid, **span(s, before), "type": typ}
+
+    gov = entity("e2", "الحكومة العراقية", "ORG", "من ")
+    iraqi_start = gov["start"] + len("الحكومة ")
+    entities = [
+        entity("e1", "البنتاغون", "ORG", "وطلب "),
+        gov,
+        # nested GPE inside the ORG "الحكومة العراقية"
+        {"id": "e3", "start": iraqi_start, "end": gov["end"], "text": "العراقية", "type": "GPE"},
+        entity("e4", "وكالة مهر للأنباء", "ORG"),
+        entity("e5", "قناة الجزيرة", "ORG"),
+        entity("e6", "البيت الأبيض", "ORG", "أن "),
+        entity("e7", "البنتاغون", "ORG", "وزعم "),
+        entity("e8", "جو بايدن", "PERS"),
+    ]
+    for e in entities:
+        assert text[e["start"]:e["end"]] == e["text"], e
+    claims = [
+        {"id": "c1", "content": span("أننا على علم بأي تهديدات ضد قواتنا، خاصة في العراق وسوريا"),
+         "cue": span("أعلن", "الأبيض "), "source": "e6", "via": ["e4", "e5"], "checkworthy": "yes", "speech": "indirect"},
+        {"id": "c2", "content": span("هذه الهجمات لم تكن ناجحة"), "cue": span("زعم", "و"),
+         "source": "e7", "via": [], "checkworthy": "yes", "speech": "indirect"},
+    ]
+    stances = [{"id": "s1", "holder": "e7", "target": "attacks-on-us-forces", "label": "AGAINST", "evidence": ["c2"]}]
+    return {"schema_version": "1.0", "doc_id": doc["id"], "text_sha256": doc["text_sha256"], "annotator": "gold",
+            "guidelines_version": "1.0", "origin": {"kind": "manual"},
+            "entities": entities, "claims": claims, "stances": stances}
+
+
+@pytest.fixture(scope="module")
+def gate_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A throw-away project: the real schema, seeds, corpus and datasheet plus one gold annotation."""
+    root = tmp_path_factory.mktemp("gate-project")
+    for name in ("schema", "seeds", "corpus"):
+        shutil.copytree(ROOT / name, root / name)
+    shutil.copy(ROOT / "DATASHEET.md", root / "DATASHEET.md")
+    doc = json.loads((root / "corpus" / f"{DOC_ID}.json").read_text(encoding="utf-8"))
+    gold = _gold_annotation(doc)
+    schemas = khabar.schema.Schemas(root / "schema")
+    assert schemas.problems("annotation", gold) == []
+    (root / "annotations" / DOC_ID).mkdir(parents=True)
+    (root / "annotations" / DOC_ID / "gold.json").write_text(json.dumps(gold, ensure_ascii=False, indent=2), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def gate_schemas(gate_project: Path) -> khabar.schema.Schemas:
+    return khabar.schema.Schemas(gate_project / "schema")
+
+
+@pytest.fixture(scope="module")
+def gate_release(gate_project: Path) -> Path:
+    """The good release, built (and gated by the build itself) once per module."""
+    report = khabar.build.build(khabar.paths.Project(gate_project), VERSION, progress=False)
+    assert report.counts == {"validation": 1}
+    assert report.stats["entities"] == 8 and report.stats["claims"] == 2 and report.stats["stances"] == 1
+    return report.path
+
+
+@pytest.fixture(scope="module")
+def gate_row(gate_release: Path) -> dict[str, Any]:
+    """The one row of the good release, as stored (labels as ClassLabel ids)."""
+    rows = pq.read_table(gate_release / SHARD).to_pylist()
+    assert len(rows) == 1
+    return rows[0]
+
+
+@pytest.fixture
+def gate_broken(gate_release: Path, gate_schemas: khabar.schema.Schemas, tmp_path: Path):
+    """``broken(breaker, resum=True, load=False) -> (folder, problems)``: a fresh copy of the good
+    release, broken by ``breaker(folder)``, re-summed unless told not to, then validated."""
+    def broken(breaker: Callable[[Path], None], resum: bool = True, load: bool = False):
+        folder = _copy_break_resum(gate_release, tmp_path / "broken", breaker, resum)
+        return folder, khabar.validate.validate_release(folder, schemas=gate_schemas, load=load)
+    return broken
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _copy_break_resum(good: Path, dest: Path, breaker: Callable[[Path], None], resum: bool = True) -> Path:
+    """Copy the release ``good`` to ``dest``, apply ``breaker`` to the copy, rewrite SHA256SUMS."""
+    shutil.copytree(good, dest)
+    breaker(dest)
+    if resum:
+        khabar.build.write_checksums(dest)
+    return dest
+
+
+def _find(problems: list[khabar.validate.Problem], check: str) -> list[khabar.validate.Problem]:
+    """The problems of check id ``check`` (fails, listing everything found, when there is none)."""
+    found = [p for p in problems if p.check == check]
+    assert found, f"no {check} among: " + "; ".join(p.line() for p in problems)
+    return found
+
+
+def _assert_problem(problems: list[khabar.validate.Problem], check: str, file: str,
+                    record: str | None = None, field: str | None = None) -> None:
+    """``check`` was reported at exactly (file, record, field)."""
+    got = [(p.file, p.record, p.field) for p in _find(problems, check)]
+    assert (file, record, field) in got, f"{check} reported at {got}, expected {(file, record, field)}"
+
+
+def _checks(problems: list[khabar.validate.Problem]) -> set[str]:
+    return {p.check for p in problems}
+
+
+def _edit_rows(folder: Path, edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None],
+               shard: str = SHARD, keep_schema: bool = True) -> None:
+    """Rewrite ``shard`` with ``edit(rows)`` applied (in place, or the list it returns); written
+    with the file's own Arrow schema unless ``keep_schema`` is false (then inferred)."""
+    path = folder / shard
+    schema = pq.ParquetFile(path).schema_arrow
+    rows = pq.read_table(path).to_pylist()
+    rows = edit(rows) or rows
+    table = pa.Table.from_pylist(rows, schema=schema) if keep_schema else pa.Table.from_pylist(rows)
+    pq.write_table(table, path, compression="zstd")
+
+
+def _write_shard(folder: Path, shard: str, rows: list[dict[str, Any]]) -> None:
+    """Write a new shard with the schema of the release's own shard."""
+    schema = pq.ParquetFile(folder / SHARD).schema_arrow
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / shard, compression="zstd")
+
+
+def _split_card(folder: Path) -> tuple[str, str]:
+    text = (folder / "README.md").read_text(encoding="utf-8")
+    assert text.startswith("---\n")
+    end = text.index("\n---\n", 4)
+    return text[4:end], text[end:]
+
+
+def _edit_card(folder: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Apply ``edit`` to the card's parsed YAML front matter and write it back."""
+    head, rest = _split_card(folder)
+    meta = yaml.safe_load(head)
+    edit(meta)
+    head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).rstrip("\n")
+    (folder / "README.md").write_text("---\n" + head + rest, encoding="utf-8")
+
+
+def _replace_in_card(folder: Path, old: str, new: str) -> None:
+    """Replace the one occurrence of ``old`` in the card's YAML front matter."""
+    head, rest = _split_card(folder)
+    assert head.count(old) == 1, f"{old!r} occurs {head.count(old)} times in the card YAML"
+    (folder / "README.md").write_text("---\n" + head.replace(old, new) + rest, encoding="utf-8")
+
+
+def _documents_info(meta: dict[str, Any]) -> dict[str, Any]:
+    infos = meta["dataset_info"]
+    infos = [infos] if isinstance(infos, dict) else infos
+    return next(i for i in infos if i.get("config_name", "default") == "documents")
+
+
+def _documents_config(meta: dict[str, Any]) -> dict[str, Any]:
+    return next(c for c in meta["configs"] if c["config_name"] == "documents")
+
+
+def _declare_train_shard(folder: Path, num_examples: int = 1) -> None:
+    """Add the train shard to the card (configs data_files and dataset_info splits)."""
+    size = (folder / TRAIN_SHARD).stat().st_size
+
+    def edit(meta: dict[str, Any]) -> None:
+        _documents_config(meta)["data_files"].insert(0, {"split": "train", "path": TRAIN_SHARD})
+        _documents_info(meta)["splits"].insert(0, {"name": "train", "num_bytes": size, "num_examples": num_examples})
+    _edit_card(folder, edit)
+
+
+def _id_in(split: str, start: int = 0) -> str:
+    """A well-formed document id that :func:`split_for` assigns to ``split``."""
+    n = start
+    while split_for(f"kb-{n:016x}") != split:
+        n += 1
+    return f"kb-{n:016x}"
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _entity_index(row: dict[str, Any], eid: str) -> int:
+    return next(i for i, e in enumerate(row["entities"]) if e["id"] == eid)
+
+
+# --------------------------------------------------------------------------- the good release passes
+
+def test_good_release_passes_every_check(gate_release: Path, gate_schemas: khabar.schema.Schemas) -> None:
+    assert khabar.validate.validate_release(gate_release, schemas=gate_schemas, load=True) == []
+    assert khabar.validate.validate_release(gate_release, schemas=gate_schemas, load=False) == []
+
+
+def test_helpers_alone_break_nothing(gate_broken) -> None:
+    """Rewriting the shard with its own schema and re-dumping the card YAML is not itself a problem,
+    so every problem in the tests below comes from the one break each makes."""
+    def noop(folder: Path) -> None:
+        _edit_rows(folder, lambda rows: None)
+        _edit_card(folder, lambda meta: None)
+    _, problems = gate_broken(noop, load=True)
+    assert problems == []
+
+
+def test_good_row_holds_the_gold_annotation(gate_row: dict[str, Any]) -> None:
+    assert gate_row["id"] == DOC_ID
+    assert [e["id"] for e in gate_row["entities"]] == [f"e{i}" for i in range(1, 9)]
+    assert [c["id"] for c in gate_row["claims"]] == ["c1", "c2"]
+    assert gate_row["stances"][0]["evidence"] == ["c2"]
+    e3 = gate_row["entities"][2]
+    assert gate_row["text"][e3["start"]:e3["end"]] == "العراقية"
+
+
+# --------------------------------------------------------------------------- level 3: spans
+
+def _set_entity(index: int, **change: Any) -> Callable[[Path], None]:
+    def breaker(folder: Path) -> None:
+        def edit(rows: list[dict[str, Any]]) -> None:
+            e = rows[0]["entities"][index]
+            e.update({k: (v(e) if callable(v) else v) for k, v in change.items()})
+        _edit_rows(folder, edit)
+    return breaker
+
+
+@pytest.mark.parametrize("index, change, check", [
+    pytest.param(0, {"start": lambda e: e["start"] + 1, "end": lambda e: e["end"] + 1}, "span-text-mismatch", id="shifted"),
+    pytest.param(3, {"start": lambda e: e["start"] + 1, "end": lambda e: e["end"] + 1}, "span-text-mismatch", id="shifted-inner"),
+    pytest.param(7, {"end": lambda e: 10 ** 6}, "span-out-of-bounds", id="out-of-bounds"),
+    pytest.param(1, {"end": lambda e: e["start"]}, "span-empty", id="empty"),
+    pytest.param(2, {"start": lambda e: e["end"] + 1}, "span-out-of-bounds", id="start-after-end"),
+])
+def test_entity_span_problem(gate_broken, index: int, change: dict[str, Any], check: str) -> None:
+    _, problems = gate_broken(_set_entity(index, **change))
+    _assert_problem(problems, check, SHARD, DOC_ID, f"$.entities[{index}]")
+    assert _checks(problems) == {check}
+
+
+def test_span_end_past_text_is_out_of_bounds(gate_broken, gate_row: dict[str, Any]) -> None:
+    n = len(gate_row["text"])
+    _, problems = gate_broken(_set_entity(7, end=n + 5))
+    _assert_problem(problems, "span-out-of-bounds", SHARD, DOC_ID, "$.entities[7]")
+    assert _checks(problems) == {"span-out-of-bounds"}
+
+
+def test_claim_cue_span_mismatch(gate_broken) -> None:
+    def breaker(folder: Path) -> None:
+        def edit(rows: list[dict[str, Any]]) -> None:
+            cue = rows[0]["claims"][1]["cue"]
+            cue["start"] -= 1
+            cue["end"] -= 1
+        _edit_rows(folder, edit)
+    _, problems = gate_broken(breaker)
+    _assert_problem(problems, "span-text-mismatch", SHARD, DOC_ID, "$.claims[1].cue")
+    assert _checks(problems) == {"span-text-mismatch"}
+
+
+# --------------------------------------------------------------------------- level 3: ids
+
+def _edit_first_row(fn: Callable[[dict[str, Any]], None]) -> Callable[[Path], None]:
+    def breaker(folder: Path) -> None:
+        _edit_rows(folder, lambda rows: fn(rows[0]))
+    return breaker
+
+
+@pytest.mark.parametrize("fn, field", [
+    pytest.param(lambda r: r["claims"][0].__setitem__("source", "nope"), "$.claims[0].source", id="claim-source"),
+    pytest.param(lambda r: r["claims"][0]["via"].__setitem__(1, "nope"), "$.claims[0].via[1]", id="claim-via"),
+    pytest.param(lambda r: r["stances"][0]["evidence"].__setitem__(0, "c99"), "$.stances[0].evidence[0]", id="stance-evidence"),
+    pytest.param(lambda r: r["stances"][0].__setitem__("holder", "c1"), "$.stances[0].holder", id="stance-holder-is-a-claim"),
+    # evidence must name a claim, not an entity
+    pytest.param(lambda r: r["stances"][0]["evidence"].__setitem__(0, "e7"), "$.stances[0].evidence[0]", id="evidence-is-an-entity"),
+])
+def test_id_dangling(gate_broken, fn: Callable[[dict[str, Any]], None], field: str) -> None:
+    _, problems = gate_broken(_edit_first_row(fn))
+    _assert_problem(problems, "id-dangling", SHARD, DOC_ID, field)
+    assert _checks(problems) == {"id-dangling"}
+
+
+def test_id_duplicate_entity(gate_broken, gate_row: dict[str, Any]) -> None:
+    n = len(gate_row["entities"])
+    # a second entity with e1's id (an exact copy, so no span check fires)
+    _, problems = gate_broken(_edit_first_row(lambda r: r["entities"].append(dict(r["entities"][0]))))
+    _assert_problem(problems, "id-duplicate", SHARD, DOC_ID, f"$.entities[{n}].id")
+    assert _checks(problems) == {"id-duplicate"}
+
+
+def test_id_duplicate_across_layers(gate_broken) -> None:
+    """Ids are unique across entities, claims and stances of one document."""
+    _, problems = gate_broken(_edit_first_row(lambda r: r["stances"][0].__setitem__("id", "c1")))
+    _assert_problem(problems, "id-duplicate", SHARD, DOC_ID, "$.stances[0].id")
+    assert _checks(problems) == {"id-duplicate"}
+
+
+def test_text_sha256_mismatch(gate_broken) -> None:
+    _, problems = gate_broken(_edit_first_row(lambda r: r.__setitem__("text_sha256", "0" * 64)))
+    _assert_problem(problems, "text-sha256-mismatch", SHARD, DOC_ID, "$.text_sha256")
+    assert _checks(problems) == {"text-sha256-mismatch"}
+
+
+# --------------------------------------------------------------------------- level 2: records
+
+def test_classlabel_out_of_range(gate_broken) -> None:
+    _, problems = gate_broken(_edit_first_row(lambda r: r["entities"][2].__setitem__("type", 99)))
+    _assert_problem(problems, "classlabel-out-of-range", SHARD, DOC_ID, "$.entities[2].type")
+    assert _checks(problems) == {"classlabel-out-of-range"}
+
+
+@pytest.mark.parametrize("fn, field", [
+    pytest.param(lambda r: r["stances"][0].__setitem__("label", 3), "$.stances[0].label", id="stance-label"),
+    pytest.param(lambda r: r["claims"][1].__setitem__("speech", -1), "$.claims[1].speech", id="negative-id"),
+    pytest.param(lambda r: r["flags"][0].__setitem__("kind", 4), "$.flags[0].kind", id="flag-kind"),
+])
+def test_classlabel_out_of_range_anywhere(gate_broken, fn: Callable[[dict[str, Any]], None], field: str) -> None:
+    _, problems = gate_broken(_edit_first_row(fn))
+    _assert_problem(problems, "classlabel-out-of-range", SHARD, DOC_ID, field)
+    assert _checks(problems) == {"classlabel-out-of-range"}
+
+
+def test_schema_invalid_row(gate_broken) -> None:
+    _, problems = gate_broken(_edit_first_row(lambda r: r.__setitem__("lang", "arabic")))
+    _assert_problem(problems, "schema-invalid", SHARD, DOC_ID, "$.lang")
+    assert _checks(problems) == {"schema-invalid"}
+
+
+# --------------------------------------------------------------------------- across rows and splits
+
+def test_doc_id_duplicate_in_one_split(gate_broken) -> None:
+    def breaker(folder: Path) -> None:
+        _edit_rows(folder, lambda rows: rows + [dict(rows[0])])
+        _replace_in_card(folder, "num_examples: 1", "num_examples: 2")   # keep the card's count right
+    _, problems = gate_broken(breaker)
+    _assert_problem(problems, "doc-id-duplicate", SHARD, DOC_ID, "$.id")
+    assert _checks(problems) == {"doc-id-duplicate"}
+
+
+def test_same_document_in_two_splits(gate_broken, gate_row: dict[str, Any]) -> None:
+    """The same row also in a train shard that the card declares: the copy is in a split its id
+    does not assign, the id is repeated and the text leaks across splits."""
+    def breaker(folder: Path) -> None:
+        _write_shard(folder, TRAIN_SHARD, [gate_row])
+        _declare_train_shard(folder)
+    _, problems = gate_broken(breaker)
+    # train is read before validation, so the leak and the duplicate are reported on the validation row
+    _assert_problem(problems, "split-mismatch", TRAIN_SHARD, DOC_ID, "$.id")
+    _assert_problem(problems, "split-leak-exact", SHARD, DOC_ID, "$.text")
+    _assert_problem(problems, "doc-id-duplicate", SHARD, DOC_ID, "$.id")
+    assert _checks(problems) == {"split-mismatch", "split-leak-exact", "doc-id-duplicate"}
+
+
+def test_exact_leak_under_another_id(gate_broken, gate_row: dict[str, Any]) -> None:
+    """The same text under a train id, in the train shard: only the leak fires."""
+    other = _id_in("train")
+
+    def breaker(folder: Path) -> None:
+        _write_shard(folder, TRAIN_SHARD, [dict(gate_row, id=other)])
+        _declare_train_shard(folder)
+    _, problems = gate_broken(breaker)
+    _assert_problem(problems, "split-leak-exact", SHARD, DOC_ID, "$.text")
+    assert _checks(problems) == {"split-leak-exact"}
+
+
+def _near_duplicate(row: dict[str, Any], doc_id: str) -> dict[str, Any]:
+    """``row``'s text with three words changed (same lengths, so its ranges stay valid), under
+    ``doc_id``, with a consistent text_sha256 and no annotation layers or flags."""
+    text = row["text"]
+    for word in ("المتحدث", "واعترف", "اتفاقية"):
+        assert word in text
+        text = text.replace(word, word[::-1], 1)
+    assert text != row["text"] and len(text) == len(row["text"])
+    return dict(row, id=doc_id, text=text, text_sha256=_sha(text), entities=[], claims=[], stances=[], flags=[])
+
+
+def test_near_duplicate_in_another_split(gate_broken, gate_row: dict[str, Any]) -> None:
+    other = _id_in("train")
+
+    def breaker(folder: Path) -> None:
+        _write_shard(folder, TRAIN_SHARD, [_near_duplicate(gate_row, other)])
+        _declare_train_shard(folder)
+    _, problems = gate_broken(breaker)
+    _assert_problem(problems, "split-leak-near", SHARD, DOC_ID, "$.text")
+    assert other in _find(problems, "split-leak-near")[0].message
+    assert _checks(problems) == {"split-leak-near"}
+
+
+def test_near_duplicate_with_misplaced_id(gate_broken, gate_row: dict[str, Any]) -> None:
+    """A fabricated id that belongs to validation, put in train: the near leak still fires."""
+    other = _id_in("validation")
+
+    def breaker(folder: Path) -> None:
+        _write_shard(folder, TRAIN_SHARD, [_near_duplicate(gate_row, other)])
+        _declare_train_shard(folder)
+    _, problems = gate_broken(breaker)
+    _assert_problem(problems, "split-leak-near", SHARD, DOC_ID, "$.text")
+    _assert_problem(problems, "split-mismatch", TRAIN_SHARD, other, "$.id")
+    assert _checks(problems) == {"split-leak-near", "split-mismatch"}
+
+
+def test_near_duplicate_in_the_same_split_is_no_leak(gate_broken, gate_row: dict[str, Any]) -> None:
+    other = _id_in("validation")
+
+    def breaker(folder: Path) -> None:
+        _edit_rows(folder, lambda rows: rows + [_near_duplicate(gate_row, other)])
+        _replace_in_card(folder, "num_examples: 1", "num_examples: 2")
+    _, problems = gate_broken(breaker)
+    assert problems == []
+
+
+# --------------------------------------------------------------------------- level 1: files and checksums
+
+def test_checksum_mismatch_after_editing_a_shard(gate_broken) -> None:
+    _, problems = gate_broken(_edit_first_row(lambda r: r.__setitem__("title", r["title"] + "!")), resum=False)
+    _assert_problem(problems, "checksum-mismatch", "data/documents/validation-00000-of-00001.parquet")
+    assert _checks(problems) == {"checksum-mismatch"}
+
+
+def test_checksum_file_missing_and_unlisted(gate_broken) -> None:
+    def breaker(folder: Path) -> None:
+        (folder / "reports" / "stats.json").rename(folder / "reports" / "stats-old.json")
+    _, problems = gate_broken(breaker, resum=False)
+    _assert_problem(problems, "checksum-file-missing", "reports/stats.json")
+    _assert_problem(problems, "checksum-unlisted", "reports/stats-old.json")
+    _assert_problem(problems, "file-missing", "reports/stats.json")
+    assert _checks(problems) == {"checksum-file-missing", "checksum-unlisted", "file-missing"}
+
+
+def test_malformed_checksum_line(gate_broken) -> None:
+    def breaker(folder: Path) -> None:
+        sums = folder / "SHA256SUMS"
+        sums.write_text(sums.read_text(encoding="utf-8") + "not a checksum line\n", encoding="utf-8")
+    _, problems = gate_broken(breaker, resum=False)
+    _assert_problem(problems, "checksum-mismatch", "SHA256SUMS")
+    assert _checks(problems) == {"checksum-mismatch"}
+
+
+@pytest.mark.parametrize("name", ["croissant.json", "DATASHEET.md", "reports/rows.json"])
+def test_required_file_missing(gate_broken, name: str) -> None:
+    _, problems = gate_broken(lambda folder: (folder / name).unlink())
+    _assert_problem(problems, "file-missing", name)
+    assert _checks(problems) == {"file-missing"}
+
+
+def test_missing_release_folder(gate_schemas: khabar.schema.Schemas, tmp_path: Path) -> None:
+    problems = khabar.validate.validate_release(tmp_path / "nope", schemas=gate_schemas)
+    assert _checks(problems) == {"file-missing"}
+
+
+# --------------------------------------------------------------------------- level 1: the card
+
+def test_card_data_file_does_not_exist(gate_broken) -> None:
+    def breaker(folder: Path) -> None:
+        _edit_card(folder, lambda meta: _documents_config(meta)["data_files"][0].__setitem__("path", "data/documents/nope.parquet"))
+    _, problems = gate_broken(breaker)
+    _assert_problem(problems, "card-files-mismatch", "README.md", None, "configs.documents")
+    # and the real shard is now declared nowhere
+    _assert_problem(problems, "card-files-mismatch", SHARD)
+    assert _checks(problems) == {"card-files-mismatch"}
+
+
+def test_card_undeclared_shard(gate_broken, gate_row: dict[str, Any]) -> None:
+    other = _id_in("train")
+    _, problems = gate_broken(lambda folder: _write_shard(folder, TRAIN_SHARD, [dict(gate_row, id=other)]))
+    _assert_problem(problems, "card-files-mismatch", TRAIN_SHARD)
+
+
+def test_card_count_mismatch(gate_broken) -> None:
+    _, problems = gate_broken(lambda folder: _replace_in_card(folder, "num_examples: 1", "num_examples: 7"))
+    _assert_problem(problems, "card-count-mismatch", "README.md", None, "dataset_info.splits")
+    assert _checks(problems) == {"card-count-mismatch"}
+
+
+def test_card_features_mismatch(gate_broken) -> None:
+    _, problems = gate_broken(lambda folder: _replace_in_card(folder, "'0': PERS", "'0': PERSON"))
+    _assert_problem(problems, "card-features-mismatch", "README.md", None, "dataset_info.documents.features")
+    assert _checks(problems) == {"card-features-mismatch"}
+
+
+@pytest.mark.parametrize("breaker", [
+    pytest.param(lambda folder: _replace_in_card(folder, "configs:\n", "configs: [unclosed\n"), id="does-not-parse"),
+    pytest.param(lambda folder: (folder / "README.md").write_text("# no front matter\n", encoding="utf-8"), id="no-front-matter"),
+    pytest.param(lambda folder: (folder / "README.md").write_text("---\n- a list\n---\nbody\n", encoding="utf-8"), id="not-a-mapping"),
+])
+def test_card_yaml_invalid(gate_broken, breaker: Callable[[Path], None]) -> None:
+    _, problems = gate_broken(breaker)
+    _assert_problem(problems, "card-yaml-invalid", "README.md")
+    assert _checks(problems) == {"card-yaml-invalid"}
+
+
+# --------------------------------------------------------------------------- level 1: parquet
+
+def test_parquet_with_inferred_schema(gate_broken) -> None:
+    def empty_layers(rows: list[dict[str, Any]]) -> None:
+        for r in rows:
+            r.update(entities=[], claims=[], stances=[])
+
+    def breaker(folder: Path) -> None:
+        _edit_rows(folder, empty_layers, keep_schema=False)
+        got = pq.ParquetFile(folder / SHARD).schema_arrow
+        assert pa.types.is_null(got.field("entities").type.value_type)   # huggingface/datasets#7092
+    _, problems = gate_broken(breaker)
+    _assert_problem(problems, "parquet-schema-mismatch", SHARD)
+    assert _checks(problems) == {"parquet-schema-mismatch"}
+
+
+def test_parquet_unreadable(gate_broken) -> None:
+    _, problems = gate_broken(lambda folder: (folder / SHARD).write_bytes(b"not parquet at all"))
+    _assert_problem(problems, "parquet-unreadable", SHARD)
+    assert "parquet-unreadable" in _checks(problems)
+
+
+# --------------------------------------------------------------------------- level 4: load_dataset
+
+def test_load_mismatch(gate_broken) -> None:
+    """A row changed after the build (reports/rows.json kept): load_dataset gives other rows."""
+    _, problems = gate_broken(_edit_first_row(lambda r: r.__setitem__("title", "عنوان آخر")), load=True)
+    _assert_problem(problems, "load-mismatch", SHARD)
+    assert _checks(problems) == {"load-mismatch"}
+
+
+def test_load_not_run_when_not_asked(gate_broken) -> None:
+    _, problems = gate_broken(_edit_first_row(lambda r: r.__setitem__("title", "عنوان آخر")), load=False)
+    assert problems == []
+
+
+def test_load_skipped_when_the_files_are_unsound(gate_broken) -> None:
+    def breaker(folder: Path) -> None:
+        _edit_rows(folder, lambda rows: rows[0].__setitem__("title", "عنوان آخر"))
+        (folder / "croissant.json").unlink()
+    _, problems = gate_broken(breaker, load=True)
+    assert _checks(problems) == {"file-missing"}
+
+
+# --------------------------------------------------------------------------- the CLI
+
+def _cli(release: Path, root: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "KHABAR_ROOT"}
+    return subprocess.run([sys.executable, "-m", "khabar.cli", "validate", str(release), "--root", str(root), "-q"],
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_cli_passes_the_good_release(gate_release: Path, gate_project: Path) -> None:
+    r = _cli(gate_release, gate_project)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "passed every check" in r.stdout
+
+
+def test_cli_lists_every_problem_and_exits_1(gate_release: Path, gate_project: Path, gate_schemas: khabar.schema.Schemas,
+                                             tmp_path: Path) -> None:
+    def breaker(folder: Path) -> None:
+        _edit_rows(folder, lambda rows: rows[0]["claims"][0].__setitem__("source", "nope"))
+        (folder / "croissant.json").unlink()
+    broken = _copy_break_resum(gate_release, tmp_path / "broken", breaker)
+    expected = khabar.validate.validate_release(broken, schemas=gate_schemas, load=True)
+    assert _checks(expected) == {"id-dangling", "file-missing"}
+    r = _cli(broken, gate_project)
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == len(expected)
+    for line in lines:
+        assert re.match(r"^error [a-z0-9]+(-[a-z0-9]+)+ ", line), line
+    assert sorted(lines) == sorted(p.line() for p in expected)
+    assert any(line.startswith("error id-dangling ") and f"doc={DOC_ID} $.claims[0].source" in line for line in lines)
+    assert any(line.startswith("error file-missing croissant.json") for line in lines)
+    assert "problem" in r.stderr
