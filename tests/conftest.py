@@ -13,7 +13,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="khabar-tests-hf-")
 
-import pytest
+import datasets  # noqa: E402 - after the environment above, which it reads at import
+import pytest  # noqa: E402
+
+datasets.disable_progress_bars()
 
 from khabar.paths import Project
 from khabar.schema import Schemas

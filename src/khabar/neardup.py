@@ -55,6 +55,9 @@ class NearDupIndex:
         self.sigs: list[np.ndarray] = []
 
     def add(self, doc_id: str, split: str, text: str) -> None:
+        """Index a document; a text with no word at all is not indexed (it has no shingles)."""
+        if not _WORD.search(text):
+            return
         self.ids.append(doc_id)
         self.splits.append(split)
         self.sigs.append(signature(text))

@@ -15,7 +15,8 @@ that fails stops the levels that need it (UD validator style):
    ``id-dangling``, ``text-sha256-mismatch``), and across rows ``doc-id-duplicate``,
    ``split-mismatch`` (a row in another split than its id assigns), ``split-leak-exact`` and
    ``split-leak-near`` (the same or a near-duplicate text in two splits);
-4. release: ``croissant-invalid``, ``load-failed``, ``load-mismatch`` (``datasets.load_dataset``
+4. release: ``croissant-invalid`` (including a file hash in croissant.json that differs from the
+   file), ``report-invalid`` (``reports/rows.json`` unusable), ``load-failed``, ``load-mismatch`` (``datasets.load_dataset``
    does not give back exactly the rows the build wrote, by count and digest).
 """
 
@@ -121,7 +122,14 @@ def _check_card(rel: Path, meta: dict[str, Any], schemas: Schemas) -> tuple[dict
     """Card vs files and schema. Returns ``{config: {split: path}}`` as the card declares it."""
     out: list[Problem] = []
     declared: dict[str, dict[str, str]] = {}
-    for cfg in meta.get("configs") or []:
+    configs = meta.get("configs") or []
+    if not isinstance(configs, list):
+        configs = []
+        out.append(Problem("card-yaml-invalid", "README.md", "configs must be a list of mappings", field="configs"))
+    for cfg in configs:
+        if not isinstance(cfg, dict):
+            out.append(Problem("card-yaml-invalid", "README.md", f"configs item {cfg!r} is not a mapping", field="configs"))
+            continue
         name = cfg.get("config_name")
         files = cfg.get("data_files") or []
         if isinstance(files, str) or not all(isinstance(f, dict) for f in files):
@@ -158,7 +166,15 @@ def _check_card(rel: Path, meta: dict[str, Any], schemas: Schemas) -> tuple[dict
         if card_features != features_for(schemas, config):
             out.append(Problem("card-features-mismatch", "README.md", f"features of {config} differ from those derived from schema/",
                                field=f"dataset_info.{config}.features"))
-        for split in info.get("splits") or []:
+        splits = info.get("splits") or []
+        if not isinstance(splits, list) or not all(isinstance(x, dict) for x in splits):
+            out.append(Problem("card-yaml-invalid", "README.md", f"dataset_info of {config}: splits must be a list of mappings",
+                               field=f"dataset_info.{config}.splits"))
+            continue
+        for split in sorted(set(declared.get(config, {})) - {x.get("name") for x in splits}, key=str):
+            out.append(Problem("card-files-mismatch", "README.md", f"split {split} has a data file but no dataset_info entry",
+                               field=f"dataset_info.{config}.splits"))
+        for split in splits:
             path = declared.get(config, {}).get(split.get("name"))
             if path and (rel / path).is_file():
                 try:
@@ -262,6 +278,39 @@ def _check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]]) -> list
     return out
 
 
+def _check_croissant_hashes(rel: Path) -> list[Problem]:
+    """Each FileObject's ``sha256`` in croissant.json against the file it names."""
+    import json
+
+    try:
+        meta = json.loads((rel / "croissant.json").read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        return []  # reported by validate_croissant
+    out = []
+    for obj in meta.get("distribution", []) if isinstance(meta, dict) else []:
+        if isinstance(obj, dict) and obj.get("@type") == "cr:FileObject" and obj.get("sha256"):
+            path = rel / str(obj.get("contentUrl", ""))
+            if not path.is_file():
+                out.append(Problem("croissant-invalid", "croissant.json", f"FileObject {obj.get('contentUrl')} does not exist"))
+            elif _sha(path) != obj["sha256"]:
+                out.append(Problem("croissant-invalid", "croissant.json", f"sha256 of {obj.get('contentUrl')} differs from the file"))
+    return out
+
+
+def _rows_report_problem(rows: Any) -> str | None:
+    """Why ``reports/rows.json`` cannot be used for the load check, or None."""
+    if not isinstance(rows, dict):
+        return "not a JSON object"
+    if rows.get("digest") != DIGEST_KEY:
+        return f"unknown digest scheme {rows.get('digest')!r} (expected {DIGEST_KEY!r})"
+    configs = rows.get("configs")
+    if not isinstance(configs, dict) or not all(
+            isinstance(splits, dict) and all(isinstance(v, dict) and isinstance(v.get("num_rows"), int) and isinstance(v.get("sha256"), str)
+                                             for v in splits.values()) for splits in configs.values()):
+        return "`configs` must map config -> split -> {num_rows, sha256}"
+    return None
+
+
 def _as_parquet(schema: "pa.Schema") -> "pa.Schema":
     """``schema`` as a parquet file gives it back (list items are named ``element`` there)."""
     import io
@@ -326,14 +375,16 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
     structural = {"file-missing", "checksum-file-missing", "card-yaml-invalid", "card-files-mismatch", "parquet-unreadable", "parquet-schema-mismatch"}
     if (rel / "croissant.json").is_file():
         problems += [Problem("croissant-invalid", "croissant.json", msg) for msg in validate_croissant(rel / "croissant.json")]
+        problems += _check_croissant_hashes(rel)
     if load and not any(p.check in structural for p in problems) and (rel / "reports" / "rows.json").is_file():
         try:
             rows = load_json(rel / "reports" / "rows.json")
         except InputError as err:
-            problems.append(Problem("file-missing", "reports/rows.json", str(err)))
+            problems.append(Problem("report-invalid", "reports/rows.json", str(err)))
         else:
-            if rows.get("digest") != DIGEST_KEY:
-                problems.append(Problem("load-mismatch", "reports/rows.json", f"unknown digest scheme {rows.get('digest')!r}"))
+            why = _rows_report_problem(rows)
+            if why:
+                problems.append(Problem("report-invalid", "reports/rows.json", why))
             else:
                 problems += _check_load(rel, rows["configs"])
     return problems
