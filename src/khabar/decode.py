@@ -10,6 +10,7 @@ stops and names the encodings that would give Arabic text, for the user to decla
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -46,8 +47,12 @@ def arabic_script_ratio(text: str) -> float:
     return arabic / letters if letters else 0.0
 
 
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # Unicode Cc less \t \n \v \f \r
+
+
 def _is_binary(text: str) -> bool:
-    bad = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    """More than 1% control characters (category Cc other than white space): not a text."""
+    bad = len(_CONTROL_CHARS.findall(text))
     return bad > 0 and bad >= max(1, len(text) // 100)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 __all__ = ["find_flags"]
 
 _MARKUP = re.compile(r"(?<!\S)(?=\S*[<>])(?![<>=]?\s*[0-9])\S+")
+_QUOTE = re.compile("[“”]")
 _SEPARATOR = re.compile(r"(?:(?<=\s)|^)[|¦](?=\s|$)", re.M)
 
 
@@ -29,8 +30,8 @@ def _quotes(text: str, paras: list[tuple[int, int]]) -> list[tuple[int, int, str
     out = []
     for p0, p1 in paras:
         open_at: int | None = None
-        for i in range(p0, p1):
-            ch = text[i]
+        for m in _QUOTE.finditer(text, p0, p1):
+            i, ch = m.start(), m.group()
             if ch == "“":
                 if open_at is None:
                     open_at = i

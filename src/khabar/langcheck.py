@@ -21,6 +21,13 @@ MIN_CONFIDENCE = 0.5
 
 
 @lru_cache(maxsize=1)
+def _detector_name() -> str:
+    from importlib.metadata import version
+
+    return f"lingua {version('lingua-language-detector')}"
+
+
+@lru_cache(maxsize=1)
 def _detector() -> Any:
     from lingua import Language, LanguageDetectorBuilder
 
@@ -36,8 +43,6 @@ def detect_language(text: str) -> dict[str, Any]:
         ``{"lang": ISO 639-1 code or None, "confidence": float in [0, 1],
         "arabic_script_ratio": float, "detector": "lingua <version>"}``.
     """
-    from importlib.metadata import version
-
     sample = text[:SAMPLE_CHARS]
     values = _detector().compute_language_confidence_values(sample)
     top = values[0] if values else None
@@ -46,5 +51,5 @@ def detect_language(text: str) -> dict[str, Any]:
         "lang": code,
         "confidence": round(float(top.value), 4) if top is not None else 0.0,
         "arabic_script_ratio": round(arabic_script_ratio(sample), 4),
-        "detector": f"lingua {version('lingua-language-detector')}",
+        "detector": _detector_name(),
     }

@@ -5,28 +5,33 @@ alef maqsura and ta marbuta folded, case folded) so that two copies that differ 
 orthography are still found; the text of record itself is never folded. Two documents are near
 duplicates when the MinHash estimate of the Jaccard similarity of their shingle sets is at least
 :data:`THRESHOLD` (Broder 1997, "On the resemblance and containment of documents").
-Memory: ``NUM_PERM`` uint32 per document, plus ``BANDS`` uint64 keys.
+
+Signatures and band keys live in a temporary SQLite file, so memory does not grow with the
+number of documents; candidate pairs come from one SQL join on equal band keys.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
+import tempfile
 import zlib
-from collections import defaultdict
 
 import numpy as np
 
-__all__ = ["NearDupIndex", "fold", "THRESHOLD"]
+__all__ = ["NearDupIndex", "fold", "signature", "THRESHOLD"]
 
 NUM_PERM = 32
 BANDS = 8
 ROWS = NUM_PERM // BANDS
 THRESHOLD = 0.8
 SHINGLE = 5
-_PRIME = np.uint64((1 << 61) - 1)
+_MASK61 = np.uint64((1 << 61) - 1)
 _rng = np.random.default_rng(20240229)
 _A = _rng.integers(1, (1 << 31) - 1, NUM_PERM, dtype=np.uint64)
 _B = _rng.integers(0, (1 << 31) - 1, NUM_PERM, dtype=np.uint64)
+_MIX = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1][:SHINGLE], dtype=np.uint64)
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
 _WORD = re.compile(r"\w+")
@@ -37,49 +42,62 @@ def fold(text: str) -> str:
     return _DIACRITICS.sub("", text).translate(_FOLD).casefold()
 
 
-def signature(text: str) -> np.ndarray:
-    """MinHash signature (``NUM_PERM`` uint32) of ``text``'s folded word 5-gram shingles."""
+def signature(text: str) -> np.ndarray | None:
+    """MinHash signature (``NUM_PERM`` uint32) of ``text``'s folded word 5-gram shingles, or None
+    for a text with no word at all."""
     words = _WORD.findall(fold(text))
+    if not words:
+        return None
+    wh = np.fromiter(map(zlib.crc32, (w.encode("utf-8") for w in words)), dtype=np.uint64, count=len(words))
     n = max(1, len(words) - SHINGLE + 1)
-    hashes = np.fromiter((zlib.crc32(" ".join(words[i:i + SHINGLE]).encode("utf-8")) for i in range(n)), dtype=np.uint64, count=n)
-    mixed = (hashes[:, None] * _A[None, :] + _B[None, :]) % _PRIME
+    k = min(SHINGLE, len(words))
+    shingles = np.zeros(n, dtype=np.uint64)
+    for j in range(k):  # order-sensitive mix of the k word hashes of each shingle
+        shingles = (shingles * np.uint64(31) + wh[j:j + n] * _MIX[j]) & _MASK61
+    mixed = (shingles[:, None] * _A[None, :] + _B[None, :]) & _MASK61
     return (mixed.min(axis=0) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
 class NearDupIndex:
-    """Collects signatures per split and finds near-duplicate pairs in different splits."""
+    """Collects signatures per split (on disk) and finds near-duplicate pairs in different splits."""
 
-    def __init__(self) -> None:
-        self.ids: list[str] = []
-        self.splits: list[str] = []
-        self.sigs: list[np.ndarray] = []
+    def __init__(self, folder: str | None = None) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="khabar-neardup-", suffix=".sqlite", dir=folder)
+        os.close(fd)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE doc (n INTEGER PRIMARY KEY, id TEXT, split TEXT, sig BLOB)")
+        self.db.execute("CREATE TABLE band (b INTEGER, key BLOB, n INTEGER)")
+        self.n = 0
 
     def add(self, doc_id: str, split: str, text: str) -> None:
         """Index a document; a text with no word at all is not indexed (it has no shingles)."""
-        if not _WORD.search(text):
+        sig = signature(text)
+        if sig is None:
             return
-        self.ids.append(doc_id)
-        self.splits.append(split)
-        self.sigs.append(signature(text))
+        self.n += 1
+        self.db.execute("INSERT INTO doc VALUES (?, ?, ?, ?)", (self.n, doc_id, split, sig.tobytes()))
+        self.db.executemany("INSERT INTO band VALUES (?, ?, ?)",
+                            ((b, sig[b * ROWS:(b + 1) * ROWS].tobytes(), self.n) for b in range(BANDS)))
 
     def cross_split_pairs(self) -> list[tuple[str, str, str, str, float]]:
-        """``[(id_a, split_a, id_b, split_b, estimated_jaccard)]`` with different splits."""
-        if not self.sigs:
-            return []
-        sig = np.vstack(self.sigs)
-        found: dict[tuple[int, int], float] = {}
-        for b in range(BANDS):
-            buckets: dict[bytes, list[int]] = defaultdict(list)
-            band = sig[:, b * ROWS:(b + 1) * ROWS]
-            for i, key in enumerate(map(bytes, band)):
-                buckets[key].append(i)
-            for members in buckets.values():
-                if len(members) < 2:
-                    continue
-                for x in range(len(members)):
-                    for y in range(x + 1, len(members)):
-                        i, j = members[x], members[y]
-                        if self.splits[i] != self.splits[j] and (i, j) not in found:
-                            found[(i, j)] = float(np.mean(sig[i] == sig[j]))
-        return [(self.ids[i], self.splits[i], self.ids[j], self.splits[j], s)
-                for (i, j), s in sorted(found.items()) if s >= THRESHOLD]
+        """``[(id_a, split_a, id_b, split_b, estimated_jaccard)]`` with different splits, similarity
+        at least :data:`THRESHOLD`, in insertion order."""
+        self.db.execute("CREATE INDEX IF NOT EXISTS band_key ON band (b, key)")
+        query = """SELECT DISTINCT x.n, y.n FROM band x JOIN band y ON x.b = y.b AND x.key = y.key AND x.n < y.n
+                   JOIN doc dx ON dx.n = x.n JOIN doc dy ON dy.n = y.n WHERE dx.split != dy.split ORDER BY x.n, y.n"""
+        out = []
+        for a, b in self.db.execute(query).fetchall():
+            (ia, sa, ga), (ib, sb, gb) = (self.db.execute("SELECT id, split, sig FROM doc WHERE n=?", (n,)).fetchone() for n in (a, b))
+            sim = float(np.mean(np.frombuffer(ga, dtype=np.uint32) == np.frombuffer(gb, dtype=np.uint32)))
+            if sim >= THRESHOLD:
+                out.append((ia, sa, ib, sb, sim))
+        return out
+
+    def close(self) -> None:
+        self.db.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass

@@ -39,12 +39,13 @@ from .card import data_path
 from .checks import check_row
 from .croissant import validate_croissant
 from .errors import InputError
-from .features import CONFIGS, arrow_schema, features_for
+from .features import CONFIGS, arrow_schema, features_for, make_decoder
 from .jsonio import load_json
 from .neardup import NearDupIndex
 from .rows import SPLITS, split_for
 from .schema import Schemas
 from .paths import find_root
+from .store import DiskIndex
 
 __all__ = ["Problem", "validate_release", "REQUIRED_FILES"]
 
@@ -202,21 +203,33 @@ def _decode(feature: Any, value: Any, path: str, bad: list[tuple[str, str]]) -> 
     return value
 
 
+class _OutOfRange(Exception):
+    pass
+
+
+def _raise_out_of_range(cl: ClassLabel, value: Any) -> Any:
+    raise _OutOfRange
+
+
 def _check_rows(rel: Path, config: str, split: str, path: str, schemas: Schemas, features: Features,
-                seen: dict[str, str], texts: dict[str, tuple[str, str]], near: NearDupIndex, progress: bool) -> list[Problem]:
+                seen: DiskIndex, near: NearDupIndex, progress: bool) -> list[Problem]:
     out: list[Problem] = []
     pf = pq.ParquetFile(rel / path)
     schema_name = CONFIGS[config]
+    fast_decode = make_decoder(features, on_bad=_raise_out_of_range)
     bar = tqdm(total=pf.metadata.num_rows, desc=f"validate {split}", unit="doc", disable=not progress)
     for batch in pf.iter_batches(batch_size=1000):
         for row in batch.to_pylist():
             bar.update(1)
             doc_id = row.get("id")
-            bad: list[tuple[str, str]] = []
-            decoded = {k: _decode(f, row.get(k), f"$.{k}", bad) for k, f in features.items()}
-            for field, msg in bad:
-                out.append(Problem("classlabel-out-of-range", path, msg, doc_id, field))
-            if bad:
+            try:
+                decoded = fast_decode(row)
+            except _OutOfRange:  # find every bad id, with its path
+                bad: list[tuple[str, str]] = []
+                for k, f in features.items():
+                    _decode(f, row.get(k), f"$.{k}", bad)
+                for field, msg in bad:
+                    out.append(Problem("classlabel-out-of-range", path, msg, doc_id, field))
                 continue
             # rows from parquet hold nulls where the schema says the key may be absent: none here
             probs = schemas.problems(schema_name, decoded)
@@ -227,20 +240,44 @@ def _check_rows(rel: Path, config: str, split: str, path: str, schemas: Schemas,
                 continue
             for check, field, msg in check_row(decoded):
                 out.append(Problem(check, path, msg, doc_id, field))
-            if doc_id in seen:
-                out.append(Problem("doc-id-duplicate", path, f"document id also in {seen[doc_id]}", doc_id, "$.id"))
-            else:
-                seen[doc_id] = path
+            first = seen.setdefault("id", doc_id, path)
+            if first is not None:
+                out.append(Problem("doc-id-duplicate", path, f"document id also in {first}", doc_id, "$.id"))
             if split_for(doc_id) != split:
                 out.append(Problem("split-mismatch", path, f"row is in {split} but its id assigns it to {split_for(doc_id)}", doc_id, "$.id"))
-            prev = texts.get(decoded["text_sha256"])
-            if prev is not None and prev[1] != split:
-                out.append(Problem("split-leak-exact", path, f"same text as {prev[0]} in {prev[1]}", doc_id, "$.text"))
-            elif prev is None:
-                texts[decoded["text_sha256"]] = (doc_id, split)
+            prev = seen.setdefault("text", decoded["text_sha256"], f"{split} {doc_id}")
+            if prev is not None:
+                prev_split, prev_id = prev.split(" ", 1)
+                if prev_split != split:
+                    out.append(Problem("split-leak-exact", path, f"same text as {prev_id} in {prev_split}", doc_id, "$.text"))
+            else:
                 near.add(doc_id, split, decoded["text"])
     bar.close()
     return out
+
+
+def _iter_loaded_rows(ds: Any) -> Any:
+    """The rows of a loaded ``datasets.Dataset`` as Python dicts.
+
+    ``load_dataset`` prepares Arrow cache files and memory-maps them; iterating the mapped
+    dataset keeps every page it touched resident, so peak memory would grow with the release.
+    When the dataset is exactly its cache files (no indices mapping), the same Arrow files are
+    read here as streams instead, batch by batch, in constant memory."""
+    import pyarrow as pa
+
+    files = [f["filename"] for f in ds.cache_files]
+    if ds._indices is not None or not files:
+        for batch in ds.iter(batch_size=1000):
+            keys = list(batch)
+            for i in range(len(batch[keys[0]]) if keys else 0):
+                yield {k: batch[k][i] for k in keys}
+        return
+    names = list(ds.features)
+    for name in files:
+        with pa.OSFile(name, "rb") as fh:
+            reader = pa.ipc.open_stream(fh)
+            for batch in reader:
+                yield from batch.select(names).to_pylist()
 
 
 def _check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]]) -> list[Problem]:
@@ -263,10 +300,8 @@ def _check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]]) -> list
                     continue
                 ds = dsd[split]
                 h = hashlib.sha256()
-                for batch in ds.iter(batch_size=1000):
-                    keys = list(batch)
-                    for i in range(len(batch[keys[0]]) if keys else 0):
-                        h.update(row_digest({k: batch[k][i] for k in keys}))
+                for row in _iter_loaded_rows(ds):
+                    h.update(row_digest(row))
                 if ds.num_rows != expect["num_rows"] or h.hexdigest() != expect["sha256"]:
                     out.append(Problem("load-mismatch", data_path(config, split),
                                        f"load_dataset gave {ds.num_rows} rows (digest {h.hexdigest()[:12]}…), the build wrote "
@@ -361,16 +396,19 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
                 problems.append(Problem("parquet-schema-mismatch", path, "the shard's Arrow schema differs from the one derived from schema/"))
                 continue
             shards_ok.setdefault(config, {})[split] = path
-    # level 2-3: records and integrity
-    seen: dict[str, str] = {}
-    texts: dict[str, tuple[str, str]] = {}
-    near = NearDupIndex()
-    for config, splits in shards_ok.items():
-        features = features_for(schemas, config)
-        for split, path in splits.items():
-            problems += _check_rows(rel, config, split, path, schemas, features, seen, texts, near, progress)
-    for a, sa, b, sb, sim in near.cross_split_pairs():
-        problems.append(Problem("split-leak-near", data_path("documents", sb), f"near duplicate (estimated Jaccard {sim:.2f}) of {a} in {sa}", b, "$.text"))
+    # level 2-3: records and integrity (cross-row state on disk: memory does not grow with rows)
+    with DiskIndex() as seen:
+        near = NearDupIndex()
+        try:
+            for config, splits in shards_ok.items():
+                features = features_for(schemas, config)
+                for split, path in splits.items():
+                    problems += _check_rows(rel, config, split, path, schemas, features, seen, near, progress)
+            for a, sa, b, sb, sim in near.cross_split_pairs():
+                problems.append(Problem("split-leak-near", data_path("documents", sb),
+                                        f"near duplicate (estimated Jaccard {sim:.2f}) of {a} in {sa}", b, "$.text"))
+        finally:
+            near.close()
     # level 4: release, only when the files are sound
     structural = {"file-missing", "checksum-file-missing", "card-yaml-invalid", "card-files-mismatch", "parquet-unreadable", "parquet-schema-mismatch"}
     if (rel / "croissant.json").is_file():

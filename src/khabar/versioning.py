@@ -57,10 +57,13 @@ class Diff:
 
     def lines(self) -> list[str]:
         out = []
-        for name in ("added", "removed", "text_changed", "annotation_added", "annotation_changed", "annotation_removed"):
+        labels = {"added": "documents added", "removed": "documents removed", "text_changed": "texts corrected",
+                  "annotation_added": "gold annotations added", "annotation_changed": "gold annotations corrected",
+                  "annotation_removed": "gold annotations removed"}
+        for name, label in labels.items():
             ids = getattr(self, name)
             if ids:
-                out.append(f"{name.replace('_', ' ')}: {len(ids)} ({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''})")
+                out.append(f"{label}: {len(ids)} ({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''})")
         if self.schema != "none":
             out.append(f"schema change: {self.schema}")
         return out or ["no change"]
