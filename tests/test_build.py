@@ -180,3 +180,20 @@ def test_main_job_builds_then_is_up_to_date(project) -> None:
     assert first.summary["splits"] == {"validation": 1}
     second = run_release(project, progress=False)
     assert not second.built and second.version == "0.1.0"
+
+
+def test_provenance_correction_is_a_patch(project) -> None:
+    """A manifest-only change (here the publisher) reaches the next release as a PATCH."""
+    build(project, "0.1.0", progress=False)
+    lines = project.manifest.read_text(encoding="utf-8").splitlines()
+    entry = json.loads(lines[0])
+    entry["publisher"] = "وكالة مهر للأنباء"
+    project.manifest.write_text(json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = ingest(project, progress=False)
+    assert report.updated == [SEED_ID]
+    with pytest.raises(VersionError, match="is not newer than the latest release 0.1.0"):
+        build(project, "0.0.9", progress=False)
+    r = build(project, "0.1.1", progress=False)
+    assert r.diff.metadata_changed == [SEED_ID] and r.diff.bump() == "patch"
+    row = datasets.load_dataset(str(r.path))["validation"][0]
+    assert row["provenance"]["publisher"] == "وكالة مهر للأنباء"

@@ -136,7 +136,8 @@ def test_edited_seed_refused_then_accepted(project) -> None:
     doc = _doc(project)
     assert doc["id"] == SEED_ID and doc["revision"] == 2
     assert "الأسبوع الفائت" in doc["text"]
-    entry = json.loads(project.manifest.read_text(encoding="utf-8"))["seeds"][SEED]
+    [entry] = [json.loads(line) for line in project.manifest.read_text(encoding="utf-8").splitlines()]
+    assert entry["seed_file"] == SEED and entry["revision"] == 2
     assert entry["previous_raw_sha256"] == ["1415eb2e8d27dc166ea13bd2f3d99a645494bf9fb763cedf81439e1877850776"]
 
 
@@ -154,3 +155,34 @@ def test_several_problems_reported_together(project) -> None:
         ingest(project, progress=False)
     assert "2 problems" in str(err.value)
     assert "a.txt: empty file" in str(err.value) and "b.txt: not Arabic" in str(err.value)
+
+
+def test_declared_utf16_without_bom_is_kept_and_reingests(empty_project) -> None:
+    text = "أعلنت وزارة الصحة اليوم عن حملة تطعيم جديدة في البلاد.\n"
+    (empty_project.seeds / "u16.txt").write_bytes(text.encode("utf-16-le"))
+    with pytest.raises(InputError, match="u16.txt: binary file"):
+        ingest(empty_project, progress=False)
+    report = ingest(empty_project, encodings={"seeds/u16.txt": "utf-16-le"}, progress=False)  # a path works too
+    [entry] = [json.loads(line) for line in empty_project.manifest.read_text(encoding="utf-8").splitlines()]
+    assert entry["declared_encoding"] == "utf-16-le"
+    doc = _doc(empty_project, report.created[0])
+    assert doc["text"] == text and doc["provenance"]["encoding_source"] == "declared"
+    again = ingest(empty_project, progress=False)  # the manifest stays valid
+    assert again.unchanged == report.created
+
+
+def test_accept_edit_takes_a_path(project) -> None:
+    path = project.seeds / SEED
+    path.write_bytes(path.read_bytes().replace("الأسبوع الماضي".encode(), "الأسبوع الفائت".encode(), 1))
+    report = ingest(project, accept_edits={f"seeds/{SEED}"}, progress=False)
+    assert report.revised == [SEED_ID]
+    with pytest.raises(InputError, match="not a file of"):
+        ingest(project, accept_edits={"/etc/passwd"}, progress=False)
+
+
+def test_bad_manifest_line_named(project) -> None:
+    line = project.manifest.read_text(encoding="utf-8").replace('"published_date": null', '"published_date": "٢٠٢٤-٠٤-٢٠"')
+    project.manifest.write_text(line, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        ingest(project, progress=False)
+    assert f"manifest.jsonl: line 1 ({SEED}): published_date:" in str(err.value)

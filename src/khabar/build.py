@@ -27,17 +27,19 @@ from tqdm import tqdm
 
 from . import __version__
 from .annotations import gold_path, load_checked_annotation
+from .checks import check_row
 from .card import card_yaml, data_path, render_card
 from .croissant import dumps as croissant_dumps, make_croissant
-from .errors import InputError, KhabarError, ReleaseExistsError, StaleAnnotationError
+from .errors import InputError, KhabarError, ReleaseExistsError, StaleAnnotationError, VersionError
 from .features import arrow_schema, features_for, make_encoder
 from .jsonio import atomic_write_text, dumps_canonical, load_json
 from .paths import Project
-from .releases import latest_release, read_build_info, read_index
+from .releases import iter_index, iter_index_file, latest_release, read_build_info
 from .rows import SPLITS, document_row, split_for
 from .schema import Schemas
 from .tables import splice_generated
-from .versioning import Diff, check_version, diff_indexes, features_bump, parse_version
+from .store import corpus_ids, doc_id_str
+from .versioning import Diff, check_version, diff_streams, features_bump, parse_version
 
 __all__ = ["build", "BuildReport", "plan", "row_digest", "BATCH_ROWS"]
 
@@ -67,15 +69,14 @@ def _annotation_sha(gold: dict[str, Any] | None) -> str | None:
     return hashlib.sha256(dumps_canonical(layers, indent=None).encode("utf-8")).hexdigest()
 
 
-def _corpus_paths(project: Project) -> list[Path]:
-    return sorted(project.corpus.glob("kb-*.json"))
-
-
 def iter_checked(project: Project, schemas: Schemas, errors: list[str], progress: bool) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
     """Yield ``(document, gold or None)`` for every corpus document that passes its checks;
     append one line per problem to ``errors`` for the others (and for stale gold files)."""
-    paths = _corpus_paths(project)
-    for path in tqdm(paths, desc="build", unit="doc", disable=not progress):
+    strays: list[str] = []
+    ids = corpus_ids(project.corpus, strays)
+    errors.extend(f"{project.corpus / name}: not a corpus document (expected kb-<16 hex digits>.json)" for name in sorted(strays))
+    for value in tqdm(ids, desc="build", unit="doc", disable=not progress):
+        path = project.corpus / f"{doc_id_str(value)}.json"
         try:
             doc = load_json(path)
         except InputError as err:
@@ -88,7 +89,6 @@ def iter_checked(project: Project, schemas: Schemas, errors: list[str], progress
         if path.stem != doc["id"]:
             errors.append(f"{path}: holds document {doc['id']}; the file must be named {doc['id']}.json")
             continue
-        from .checks import check_row
         bad = check_row(doc)
         if bad:
             errors.extend(f"{path}: {f[2:]}: {c}: {m}" for c, f, m in bad)
@@ -107,43 +107,61 @@ def iter_checked(project: Project, schemas: Schemas, errors: list[str], progress
         yield doc, gold
 
 
-def plan(project: Project, schemas: Schemas | None = None, progress: bool = False) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """The index a build would make now (``{doc_id: {split, revision, text_sha256,
-    annotation_sha256}}``) and the problems that would stop it, without writing anything."""
+def index_entry(doc: dict[str, Any], gold: dict[str, Any] | None, encoded: dict[str, Any]) -> dict[str, Any]:
+    """The ``reports/index.jsonl`` line of a document: what :mod:`khabar.versioning` compares."""
+    return {"id": doc["id"], "split": split_for(doc["id"]), "revision": doc["revision"], "text_sha256": doc["text_sha256"],
+            "annotation_sha256": _annotation_sha(gold), "row_sha256": row_digest(encoded).hex()}
+
+
+def plan(project: Project, out: Path, schemas: Schemas | None = None, progress: bool = False) -> list[str]:
+    """Write the index a build would make now to ``out`` (JSON lines sorted by id) and return
+    the problems that would stop the build, without writing anything else."""
     schemas = schemas or Schemas(project.schema)
+    encode = make_encoder(features_for(schemas, "documents"))
     errors: list[str] = []
-    index = {}
-    for doc, gold in iter_checked(project, schemas, errors, progress):
-        index[doc["id"]] = {"id": doc["id"], "split": split_for(doc["id"]), "revision": doc["revision"],
-                            "text_sha256": doc["text_sha256"], "annotation_sha256": _annotation_sha(gold)}
-    return index, errors
+    with open(out, "w", encoding="utf-8") as fh:
+        for doc, gold in iter_checked(project, schemas, errors, progress):
+            try:
+                encoded = encode(document_row(doc, gold))
+            except KeyError as err:
+                errors.append(f"{doc['id']}: label-unknown: {err} is not in the schema's vocabulary")
+                continue
+            fh.write(json.dumps(index_entry(doc, gold, encoded), ensure_ascii=False) + "\n")
+    return errors
 
 
-def diff_against_latest(project: Project, index: dict[str, dict[str, Any]], schemas: Schemas,
-                        before: str | None = None) -> tuple[str | None, Diff]:
-    """``(latest version or None, Diff from it to ``index``)``."""
+def diff_against_latest(project: Project, index: Path, schemas: Schemas, before: str | None = None) -> tuple[str | None, Diff]:
+    """``(latest version or None, Diff from it to the index file ``index``)``, streamed."""
     latest = latest_release(project.releases, before=before)
     if latest is None:
-        return None, diff_indexes({}, index)
+        return None, diff_streams([], iter_index_file(index))
     version, path = latest
     old_features = read_build_info(path)["features"]["documents"]
     schema_change = features_bump(old_features, features_for(schemas, "documents").to_dict())
-    return version, diff_indexes(read_index(path), index, schema=schema_change)
+    return version, diff_streams(iter_index(path), iter_index_file(index), schema=schema_change)
 
 
 def _facts(stats: dict[str, Any]) -> dict[str, str]:
+    """Croissant's Responsible-AI texts, stated from this release's counts."""
+    prov = stats["provenance"]
+    n = stats["documents"]
+    mt = prov["machine_translated"]
+    unknown_licence = prov["license_status"].get("unknown", 0)
     return {
-        "collection": "Seed articles are collected as raw files (seeds/) exactly as received, with a manifest of what is known of "
-                      "their provenance; so far one article, an Arabic machine translation from Persian of a news report on the "
-                      "US military presence in Iraq, received without publisher, URL, date or licence.",
-        "biases": "A single source with partisan wording (Iranian state-aligned framing) and machine-translation artifacts; "
-                  "not representative of Arabic news.",
-        "limitations": f"{stats['documents']} document(s); licence unknown; gold annotation by a single annotator where present, "
-                       "no agreement figures yet.",
-        "personal": "Names of public figures (heads of government, spokespeople) in their public role; no private individuals.",
+        "collection": f"{n} news article(s), each received as a raw seed file kept byte-identical in seeds/ with a manifest of "
+                      f"what is known of its provenance (publisher known for {prov['publisher_known']}, URL for "
+                      f"{prov['url_known']}, publication date for {prov['date_known']}); {mt} machine-translated.",
+        "biases": "Few sources and topics so far (see DATASHEET.md); machine-translated text carries translationese"
+                  + (f" ({mt} of {n} documents)." if mt else "."),
+        "limitations": f"{n} document(s); licence unknown for {unknown_licence}; "
+                       + (f"gold annotation for {stats['annotated']}" if stats["annotated"] else "no gold annotation yet")
+                       + "; no agreement figures yet.",
+        "personal": "Names of public figures (heads of government, spokespeople) in their public role; no private individuals known.",
         "use_cases": "Research on Arabic named-entity recognition, attribution (claim, source, cue, reporting chain) and stance detection.",
-        "annotation": "Entities (Wojood types), PARC attributions with reporting chains, CheckThat! check-worthiness and SemEval-2016 "
-                      "stances, annotated in Label Studio by written guidelines and adjudicated into gold.",
+        "annotation": ("Entities (Wojood types), PARC attributions with reporting chains, CheckThat! check-worthiness and SemEval-2016 "
+                       "stances in annotation files per annotator, adjudicated into gold." if stats["annotated"] else
+                       "No gold annotation in this release; the schema defines entities (Wojood types), PARC attributions with "
+                       "reporting chains, CheckThat! check-worthiness and SemEval-2016 stances."),
         "preprocessing": "Decoded strictly (UTF-8, UTF-8 BOM, UTF-16 BOM, Windows-1256), NFC, \\n line ends, invisible bidi/format "
                          "controls removed; nothing else changed; every edit recorded with raw byte offsets; artifacts flagged, not removed.",
         "maintenance": "Versioned with SemVer for data (MAJOR: breaking schema change or documents removed; MINOR: documents or "
@@ -178,6 +196,13 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
     if target.exists():
         raise ReleaseExistsError(f"{target}: release {version} exists; releases are never overwritten",
                                  hint="choose a new version (khabar diff shows what changed)")
+    newest = latest_release(project.releases)
+    if newest is not None and parse_version(version) <= parse_version(newest[0]):
+        raise VersionError(f"version {version} is not newer than the latest release {newest[0]}",
+                           hint="releases only move forward; khabar diff shows the next version")
+    if not project.datasheet.is_file():
+        raise InputError(f"{project.datasheet}: missing; every release ships the project's datasheet",
+                         hint="write DATASHEET.md (Gebru et al.) with the generated-section markers")
     features = features_for(schemas, "documents")
     schema = arrow_schema(features)
     encode = make_encoder(features)
@@ -191,6 +216,7 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
         counts = {s: 0 for s in SPLITS}
         stats: dict[str, Any] = collections.Counter()
         type_counts: collections.Counter[str] = collections.Counter()
+        prov_counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         index_tmp = staging / "reports" / "index.jsonl"
         index_tmp.parent.mkdir(parents=True)
 
@@ -204,7 +230,6 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
             writers[split].write_table(pa.Table.from_pylist(buffers[split], schema=schema))
             buffers[split] = []
 
-        index: dict[str, dict[str, Any]] = {}
         with open(index_tmp, "w", encoding="utf-8") as index_fh:
             for doc, gold in iter_checked(project, schemas, errors, progress):
                 split = split_for(doc["id"])
@@ -219,10 +244,7 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
                 counts[split] += 1
                 if len(buffers[split]) >= BATCH_ROWS:
                     flush(split)
-                entry = {"id": doc["id"], "split": split, "revision": doc["revision"], "text_sha256": doc["text_sha256"],
-                         "annotation_sha256": _annotation_sha(gold)}
-                index[doc["id"]] = {k: entry[k] for k in ("text_sha256", "annotation_sha256")}
-                index_fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                index_fh.write(json.dumps(index_entry(doc, gold, encoded), ensure_ascii=False) + "\n")
                 stats["documents"] += 1
                 stats["annotated"] += gold is not None
                 stats["characters"] += len(doc["text"])
@@ -230,6 +252,15 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
                 for key in ("entities", "claims", "stances"):
                     stats[key] += len(row[key])
                 type_counts.update(e["type"] for e in row["entities"])
+                prov = row["provenance"]
+                prov_counts["license_status"][prov["license_status"]] += 1
+                prov_counts["license"][prov["license"] or "unknown"] += 1
+                if prov["translated_from"]:
+                    prov_counts["translated_from"][prov["translated_from"]] += 1
+                for key in ("publisher", "url", "published_date"):
+                    prov_counts["known"][key] += prov[key] is not None
+                prov_counts["known"]["machine_translated"] += prov["machine_translated"] is True
+                prov_counts["flag_kinds"].update(f["kind"] for f in row["flags"])
         for split in SPLITS:
             flush(split)
         for writer in writers.values():
@@ -239,10 +270,11 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
                              + "\n  ".join(errors))
         if not stats["documents"]:
             raise InputError(f"{project.corpus}: no documents", hint="run khabar ingest first")
-        previous, diff = _diff_from_index(project, schemas, version, index)
+        previous, diff = diff_against_latest(project, index_tmp, schemas, before=version)
         check_version(previous, version, diff)
         counts = {s: n for s, n in counts.items() if n}
-        _write_metadata(project, schemas, staging, version, features, counts, digests, stats, type_counts, previous, diff)
+        _write_metadata(project, schemas, staging, version, features, counts, digests, stats, type_counts, prov_counts,
+                        previous, diff)
         if validate:
             from .validate import validate_release
 
@@ -258,10 +290,6 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _diff_from_index(project: Project, schemas: Schemas, version: str, index: dict[str, dict[str, Any]]) -> tuple[str | None, Diff]:
-    return diff_against_latest(project, index, schemas, before=version)
-
-
 def _source_date() -> datetime | None:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     return datetime.fromtimestamp(int(epoch), tz=timezone.utc) if epoch else None
@@ -269,7 +297,7 @@ def _source_date() -> datetime | None:
 
 def _changelog_entry(version: str, previous: str | None, diff: Diff) -> str:
     when = _source_date()
-    head = f"## [{version}]" + (f" - {when.date().isoformat()}" if when else "")
+    head = f"### [{version}]" + (f" - {when.date().isoformat()}" if when else "")
     since = f"Changes since {previous}" if previous else "First release"
     return head + "\n\n" + f"{since} ({diff.bump()} bump):\n\n" + "\n".join(f"- {line}" for line in diff.lines()) + "\n"
 
@@ -279,7 +307,7 @@ def _append_changelog(project: Project, version: str, previous: str | None, diff
     old = path.read_text(encoding="utf-8") if path.exists() else "# Changelog\n\nData releases of Khabar (SemVer for data) and changes to the toolkit.\n"
     if f"## [{version}]" in old:
         return
-    entry = _changelog_entry(version, previous, diff)
+    entry = _changelog_entry(version, previous, diff)[1:]  # "## [x.y.z]" at the top level
     marker = "\n## "
     cut = old.find(marker)
     new = (old[:cut] + "\n" + entry + old[cut:]) if cut >= 0 else (old.rstrip("\n") + "\n\n" + entry)
@@ -288,24 +316,32 @@ def _append_changelog(project: Project, version: str, previous: str | None, diff
 
 def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: str, features: Any, counts: dict[str, int],
                     digests: dict[str, Any], stats: collections.Counter, type_counts: collections.Counter,
-                    previous: str | None, diff: Diff) -> None:
+                    prov_counts: dict[str, collections.Counter], previous: str | None, diff: Diff) -> None:
     sizes = {"documents": {s: (staging / data_path("documents", s)).stat().st_size for s in counts}}
     first_split = next(iter(counts))
     annotated = stats["annotated"]
-    note = ("No document has a gold annotation yet: the entity, claim and stance columns are empty lists in this release. "
-            "Annotation follows written guidelines in Label Studio; agreement figures will come with a second annotator."
-            if not annotated else f"{annotated} document(s) carry a gold annotation; see `annotation.annotators`.")
+    note = ("No document has a gold annotation yet: the entity, claim and stance columns are empty lists in this release, "
+            "and there are no agreement figures."
+            if not annotated else f"{annotated} of {stats['documents']} document(s) carry a gold annotation; "
+            "`annotation.annotators` names the pseudonymous annotators merged into it.")
+    known = prov_counts["known"]
     full_stats = {"version": version, "documents": stats["documents"], "annotated": annotated,
                   "characters": stats["characters"], "flags": stats["flags"], "entities": stats["entities"],
                   "claims": stats["claims"], "stances": stats["stances"], "splits": counts,
-                  "entity_types": dict(sorted(type_counts.items())), "first_split": first_split, "annotation_note": note}
-    data = card_yaml(version, {"documents": features}, {"documents": counts}, sizes)
+                  "entity_types": dict(sorted(type_counts.items())), "first_split": first_split, "annotation_note": note,
+                  "flag_kinds": dict(sorted(prov_counts["flag_kinds"].items())),
+                  "provenance": {"license_status": dict(sorted(prov_counts["license_status"].items())),
+                                 "licenses": dict(sorted(prov_counts["license"].items())),
+                                 "machine_translated": known["machine_translated"],
+                                 "translated_from": dict(sorted(prov_counts["translated_from"].items())),
+                                 "publisher_known": known["publisher"], "url_known": known["url"],
+                                 "date_known": known["published_date"]}}
+    data = card_yaml(version, {"documents": features}, {"documents": counts}, sizes, full_stats)
     entry = _changelog_entry(version, previous, diff)
     (staging / "README.md").write_text(render_card(schemas, version, data, full_stats, entry), encoding="utf-8")
-    (staging / "CHANGELOG.md").write_text("# Changelog of this release\n\n" + entry, encoding="utf-8")
-    if project.datasheet.exists():
-        sheet = splice_generated(project.datasheet.read_text(encoding="utf-8"), schemas)
-        (staging / "DATASHEET.md").write_text(sheet, encoding="utf-8")
+    (staging / "CHANGELOG.md").write_text("# Changelog of this release\n\n" + entry[1:], encoding="utf-8")
+    sheet = splice_generated(project.datasheet.read_text(encoding="utf-8"), schemas, full_stats)
+    (staging / "DATASHEET.md").write_text(sheet, encoding="utf-8")
     reports = staging / "reports"
     (reports / "stats.json").write_text(dumps_canonical(full_stats), encoding="utf-8")
     rows = {"digest": DIGEST_KEY, "configs": {"documents": {s: {"num_rows": counts[s], "sha256": digests[s].hexdigest()}

@@ -14,7 +14,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from .schema import Schemas
 from .tables import generated_section
 
-__all__ = ["card_yaml", "render_card", "data_path"]
+__all__ = ["card_yaml", "render_card", "data_path", "size_category", "card_license"]
 
 
 def data_path(config: str, split: str) -> str:
@@ -22,25 +22,46 @@ def data_path(config: str, split: str) -> str:
     return f"data/{config}/{split}-00000-of-00001.parquet"
 
 
+_SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+          (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"))
+
+
+def size_category(n: int) -> str:
+    """The Hub's ``size_categories`` value for ``n`` rows."""
+    return next((name for limit, name in _SIZES if n < limit), "n>1T")
+
+
+def card_license(licenses: dict[str, int]) -> str:
+    """The card's ``license``: the one licence every document has, ``unknown`` if any document's
+    licence is unknown, else ``other`` (mixed licences, listed in the card body)."""
+    if "unknown" in licenses or not licenses:
+        return "unknown"
+    return next(iter(licenses)) if len(licenses) == 1 else "other"
+
+
 def card_yaml(version: str, features: dict[str, Features], counts: dict[str, dict[str, int]],
-              sizes: dict[str, dict[str, int]]) -> DatasetCardData:
+              sizes: dict[str, dict[str, int]], stats: dict[str, Any]) -> DatasetCardData:
     """Card metadata: configs with data_files per split, dataset_info features, licence, language…
 
     Args:
         features: config -> Features.
         counts: config -> split -> number of rows.
         sizes: config -> split -> parquet bytes.
+        stats: the build's statistics (``reports/stats.json``): licence and translation counts.
     """
+    tags = ["arabic", "news", "attribution", "claims", "stance"]
+    if stats["provenance"]["machine_translated"]:
+        tags.append("machine-translated")
     data = DatasetCardData(
         pretty_name="Khabar: annotated Arabic news",
         language=["ar"],
-        license="unknown",
+        license=card_license(stats["provenance"]["licenses"]),
         multilinguality="monolingual",
-        size_categories=["n<1K"] if sum(counts["documents"].values()) < 1000 else ["1K<n<10K"],
+        size_categories=[size_category(sum(counts["documents"].values()))],
         source_datasets=["original"],
         task_categories=["token-classification", "text-classification"],
         task_ids=["named-entity-recognition", "fact-checking"],
-        tags=["arabic", "news", "attribution", "claims", "stance", "machine-translated"],
+        tags=tags,
         version=version,
     )
     MetadataConfigs({
@@ -57,6 +78,25 @@ def card_yaml(version: str, features: dict[str, Features], counts: dict[str, dic
                                     dataset_size=sum(sizes[config].values()))
     DatasetInfosDict(infos).to_dataset_card_data(data)
     return data
+
+
+def _provenance_text(stats: dict[str, Any]) -> str:
+    prov, n = stats["provenance"], stats["documents"]
+    lines = [f"- Every document comes from a raw seed file kept byte-identical; provenance is recorded per document "
+             f"(`provenance` column), unknown values as null: publisher known for {prov['publisher_known']} of {n}, "
+             f"URL for {prov['url_known']}, publication date for {prov['date_known']}."]
+    unknown = prov["license_status"].get("unknown", 0)
+    if unknown:
+        lines.append(f"- **Licence unknown for {unknown} of {n} document(s)** (`license_status: unknown`): do not "
+                     "redistribute their text until cleared.")
+    lines.append("- Licences: " + ", ".join(f"`{k}` {v}" for k, v in prov["licenses"].items()) + ".")
+    if prov["machine_translated"]:
+        src = ", ".join(f"{k} {v}" for k, v in prov["translated_from"].items())
+        lines.append(f"- **{prov['machine_translated']} document(s) are machine translations** (from: {src}); the evidence "
+                     "is flagged in the text as `translation-artifact`.")
+    kinds = ", ".join(f"`{k}` {v}" for k, v in stats["flag_kinds"].items())
+    lines.append(f"- Suspected artifacts are flagged, never removed: {kinds or 'none'}.")
+    return "\n".join(lines)
 
 
 def render_card(schemas: Schemas, version: str, data: DatasetCardData, stats: dict[str, Any], changelog: str) -> str:
@@ -108,15 +148,12 @@ A split with no documents yet is left out (`load_dataset` refuses empty splits).
 
 ## Provenance and limitations
 
-All documents so far come from one seed file received without publisher, URL, date or licence:
-the text's **licence is unknown** (`license: unknown`); do not redistribute it until cleared.
-The article is an Arabic **machine translation from Persian** (a Persian month name and
-transliteration slips are flagged as `translation-artifact`), cites Iranian and Arab outlets
-(Mehr News Agency, Al Jazeera) and US sources, and uses partisan wording. Suspected artifacts
-(a markup remnant, a stray separator, unbalanced quotes) are flagged, not removed. See
-`DATASHEET.md` in this folder for the full datasheet.
+{_provenance_text(stats)}
 
-{generated_section(schemas)}
+See `DATASHEET.md` in this folder for the datasheet (Gebru et al.): sources, translation
+evidence, known biases and uses to avoid.
+
+{generated_section(schemas, stats)}
 
 ## Files
 

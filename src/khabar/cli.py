@@ -18,7 +18,21 @@ app = typer.Typer(
     help="Khabar: build an annotated corpus of Arabic news.\n\n"
          "Data flows one way: seeds/ -> corpus/ (ingest) -> Label Studio -> annotations/ -> releases/<version>/ (build, validate).\n\n"
          "Quick start: `khabar release` ingests the seeds, builds and validates the next release and loads it back.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"khabar {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the toolkit's version and exit.")) -> None:
+    """Khabar: build an annotated corpus of Arabic news."""
 
 
 def _project(root: Optional[Path]) -> Project:
@@ -70,7 +84,7 @@ def ingest(
 
 @app.command()
 def build(
-    version: str = typer.Option(..., "--version", "-v", help="Release version MAJOR.MINOR.PATCH; must fit the change (SemVer for data)."),
+    version: str = typer.Option(..., "--version", metavar="X.Y.Z", help="Release version MAJOR.MINOR.PATCH; must fit the change (SemVer for data)."),
     root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
     """Build releases/<version>/ from corpus/ and the gold annotations, then gate it.
@@ -114,33 +128,55 @@ def validate(
     typer.echo(f"{release}: passed every check")
 
 
+def _release_dir(project: Project, ref: str) -> Path:
+    """A release named by version (``0.1.0``) or by path (``releases/0.1.0``)."""
+    path = Path(ref)
+    if path.is_dir():
+        return path
+    candidate = project.releases / ref
+    if candidate.is_dir():
+        return candidate
+    raise KhabarError(f"no release {ref!r} (neither a folder nor a version under {project.releases})",
+                      hint="name a release by version (0.1.0) or folder (releases/0.1.0)")
+
+
 @app.command()
 def diff(
-    old: Optional[str] = typer.Argument(None, help="Old release version (default: the latest)."),
-    new: Optional[str] = typer.Argument(None, help="New release version (default: what `build` would make now)."),
+    old: Optional[str] = typer.Argument(None, help="Old release, by version or folder (default: the latest)."),
+    new: Optional[str] = typer.Argument(None, help="New release, by version or folder (default: what `build` would make now from corpus/)."),
     root: Optional[Path] = RootOpt,
 ) -> None:
     """Show what changed between two releases, or between the latest release and the corpus now,
-    and the version bump it requires."""
+    and the version bump (SemVer for data) that the change requires."""
+    import tempfile
+
     from .build import diff_against_latest, plan
-    from .releases import latest_release, read_index
+    from .releases import iter_index, iter_index_file, latest_release
     from .schema import Schemas
-    from .versioning import diff_indexes, next_version
+    from .versioning import VersionError, diff_streams, next_version, parse_version
 
     try:
         project = _project(root)
         schemas = Schemas(project.schema)
         if new is None:
-            index, errors = plan(project, schemas)
-            for e in errors:
-                typer.echo(f"problem: {e}")
-            prev, d = diff_against_latest(project, index, schemas)
-            if old is not None and old != prev:
-                d = diff_indexes(read_index(project.releases / old), index)
-                prev = old
+            with tempfile.TemporaryDirectory(prefix="khabar-diff-") as tmp:
+                index = Path(tmp) / "index.jsonl"
+                for e in plan(project, index, schemas):
+                    typer.echo(f"problem: {e}")
+                if old is None:
+                    prev, d = diff_against_latest(project, index, schemas)
+                else:
+                    old_dir = _release_dir(project, old)
+                    prev, d = old_dir.name, diff_streams(iter_index(old_dir), iter_index_file(index))
+            typer.echo(f"comparing {prev or 'no release'} -> corpus/ now")
         else:
-            prev = old or (latest_release(project.releases, before=new) or (None, None))[0]
-            d = diff_indexes(read_index(project.releases / prev) if prev else {}, read_index(project.releases / new))
+            new_dir = _release_dir(project, new)
+            old_dir = _release_dir(project, old) if old else (latest_release(project.releases, before=new_dir.name) or (None, None))[1]
+            if old_dir is not None and parse_version(old_dir.name) >= parse_version(new_dir.name):
+                raise VersionError(f"{old_dir.name} is not older than {new_dir.name}", hint="give the older release first")
+            prev = old_dir.name if old_dir else None
+            d = diff_streams(iter_index(old_dir) if old_dir else [], iter_index(new_dir))
+            typer.echo(f"comparing {prev or 'no release'} -> {new_dir.name}")
     except KhabarError as err:
         _fail(err)
     for line in d.lines():

@@ -1,15 +1,21 @@
-"""``khabar ingest``: ``seeds/`` -> ``corpus/<doc_id>.json`` and ``seeds/manifest.json``.
+"""``khabar ingest``: ``seeds/`` -> ``corpus/<doc_id>.json`` and ``seeds/manifest.jsonl``.
 
 All or nothing: every seed is read, decoded, cleaned, checked and validated first, with every
 problem collected; only when there is none are the documents moved into ``corpus/`` (each by an
-atomic rename, unchanged files left untouched) and the manifest written last. A failed run
-leaves ``corpus/`` and the manifest byte for byte as they were.
+atomic rename, unchanged files left untouched) and the manifest written last (atomically). A
+failed or interrupted run leaves ``corpus/`` and the manifest byte for byte as they were.
+
+Memory does not grow with the number of seeds: the manifest, the duplicate checks and the list
+of staged documents live in a temporary SQLite file, and seeds are read as the folder lists them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
+import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,24 +28,55 @@ from .errors import InputError
 from .jsonio import dumps_canonical, load_json
 from .paths import Project
 from .schema import Schemas
-from .seeds import load_manifest, new_entry, save_manifest, seed_files, sha256_hex
+from .seeds import dumps_entry, iter_manifest, iter_seed_files, new_entry, seed_name, sha256_hex
 
 __all__ = ["ingest", "IngestReport"]
+
+SAMPLE = 20
+MAX_ERRORS_SHOWN = 200
 
 
 @dataclass
 class IngestReport:
-    """What an ingest did. Lists hold document ids."""
+    """What an ingest did: ``counts`` of created/updated/unchanged documents, with the first
+    :data:`SAMPLE` ids of each kind (in the order seeds were read) in the lists."""
 
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    stale_annotations: list[str] = field(default_factory=list)  # paths of annotation files now stale
+    counts: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0})
+    revised: list[str] = field(default_factory=list)              # ids whose seed edit was accepted
+    stale_annotations: list[str] = field(default_factory=list)    # annotation files now stale
     warnings: list[str] = field(default_factory=list)
+
+    def note(self, kind: str, doc_id: str) -> None:
+        self.counts[kind] += 1
+        ids = getattr(self, kind)
+        if len(ids) < SAMPLE:
+            ids.append(doc_id)
 
     @property
     def total(self) -> int:
-        return len(self.created) + len(self.updated) + len(self.unchanged)
+        return sum(self.counts.values())
+
+
+class _State:
+    """The run's working set, in a temporary SQLite file."""
+
+    def __init__(self, folder: Path):
+        self.db = sqlite3.connect(folder / "ingest.sqlite")
+        self.db.executescript("""
+            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+            CREATE TABLE manifest (name TEXT PRIMARY KEY, entry TEXT, seen INTEGER DEFAULT 0) WITHOUT ROWID;
+            CREATE TABLE raw (sha TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID;
+            CREATE TABLE ids (id TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID;
+            CREATE TABLE txt (sha TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID;
+            CREATE TABLE staged (id TEXT PRIMARY KEY, kind TEXT) WITHOUT ROWID;
+        """)
+
+    def one(self, sql: str, *args: Any) -> Any:
+        row = self.db.execute(sql, args).fetchone()
+        return None if row is None else row[0]
 
 
 def ingest(project: Project, encodings: dict[str, str] | None = None, accept_edits: set[str] | frozenset[str] = frozenset(),
@@ -48,11 +85,12 @@ def ingest(project: Project, encodings: dict[str, str] | None = None, accept_edi
 
     Args:
         project: the project folders.
-        encodings: ``{seed file name: encoding}`` declared by the user (see
-            :data:`khabar.decode.DECLARABLE`); kept in the manifest.
-        accept_edits: names of seeds whose bytes changed since they were ingested and whose
-            change the user accepts: the document keeps its id, its revision goes up by one,
-            and annotations made on the old text become stale.
+        encodings: ``{seed file: encoding}`` declared by the user (see
+            :data:`khabar.decode.DECLARABLE`); kept in the manifest. A seed may be named by
+            file name or by path inside ``seeds/``.
+        accept_edits: seeds whose bytes changed since they were ingested and whose change the
+            user accepts: the document keeps its id, its revision goes up by one, and
+            annotations made on the old text become stale.
         progress: show a progress bar.
 
     Returns:
@@ -61,113 +99,156 @@ def ingest(project: Project, encodings: dict[str, str] | None = None, accept_edi
     Raises:
         InputError: one line per problem (file and reason) for every bad seed: empty, binary,
             undecodable, not Arabic, a duplicate of another seed, edited after ingest without
-            ``accept_edits``, listed in the manifest but missing. Nothing is written then.
+            ``accept_edits``, listed in the manifest but missing; a bad manifest line. Nothing
+            is written then.
     """
     schemas = schemas or Schemas(project.schema)
-    encodings = dict(encodings or {})
-    files = seed_files(project.seeds) if project.seeds.is_dir() else []
-    if not files:
+    encodings = {seed_name(project.seeds, k): v for k, v in (encodings or {}).items()}
+    accept_edits = {seed_name(project.seeds, k) for k in accept_edits}
+    total = sum(1 for _ in iter_seed_files(project.seeds))
+    if not total:
         raise InputError(f"{project.seeds}: no seed files (*.txt)", hint="put raw articles into seeds/")
-    names = {p.name for p in files}
-    for name in encodings:
-        if name not in names:
-            raise InputError(f"--encoding names {name!r}, which is not a file in {project.seeds}")
-    for name in accept_edits:
-        if name not in names:
-            raise InputError(f"--accept-edit names {name!r}, which is not a file in {project.seeds}")
-    manifest = load_manifest(project.manifest, schemas)
-    old_manifest_text = dumps_canonical(manifest)
-    seeds = manifest["seeds"]
-    errors: list[str] = []
-    report = IngestReport()
-    by_raw = {e["raw_sha256"]: n for n, e in seeds.items()}
-    by_text: dict[str, str] = {}
-    ids = {e["doc_id"]: n for n, e in seeds.items()}
-    for name, entry in seeds.items():
-        if name not in names:
-            errors.append(f"{project.seeds / name}: listed in the manifest as {entry['doc_id']} but the file is missing")
+    for name in [*encodings, *accept_edits]:
+        if not (project.seeds / name).is_file():
+            raise InputError(f"{name}: no such seed file in {project.seeds}")
     project.corpus.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.corpus))
-    staged: list[tuple[str, Path, str]] = []
     try:
-        for path in tqdm(files, desc="ingest", unit="doc", disable=not progress):
-            name = path.name
-            try:
-                raw = path.read_bytes()
-            except OSError as err:
-                errors.append(f"{path}: cannot read: {err.strerror}")
-                continue
-            raw_sha = sha256_hex(raw)
-            entry = seeds.get(name)
-            if entry is None:
-                if raw_sha in by_raw and by_raw[raw_sha] != name:
-                    errors.append(f"{path}: the same article twice: byte-identical to {by_raw[raw_sha]}")
-                    continue
-                entry = new_entry(raw_sha, encodings.get(name))
-                if entry["doc_id"] in ids:
-                    errors.append(f"{path}: document id {entry['doc_id']} is already taken by {ids[entry['doc_id']]}")
-                    continue
-                ids[entry["doc_id"]] = name
-                by_raw[raw_sha] = name
-                status = "created"
-            else:
-                entry = dict(entry)
-                if name in encodings and encodings[name] != entry["declared_encoding"]:
-                    entry["declared_encoding"] = encodings[name]
-                if raw_sha != entry["raw_sha256"]:
-                    if name not in accept_edits:
-                        errors.append(f"{path}: seed edited after ingest (was sha256 {entry['raw_sha256'][:12]}…, now "
-                                      f"{raw_sha[:12]}…) of document {entry['doc_id']}; accept it with "
-                                      f"`khabar ingest --accept-edit {name}`")
-                        continue
-                    entry["previous_raw_sha256"] = entry["previous_raw_sha256"] + [entry["raw_sha256"]]
-                    entry["raw_sha256"] = raw_sha
-                    entry["revision"] += 1
-                status = "known"
-            try:
-                doc = make_document(raw, name, entry)
-            except InputError as err:
-                errors.append(str(err) + (f" (hint: {err.hint})" if err.hint else ""))
-                continue
-            problems = schemas.problems("document", doc)
-            if problems:
-                errors.extend(f"{path}: document {doc['id']}: {p.path}: {p.message}" for p in problems)
-                continue
-            other = by_text.get(doc["text_sha256"])
-            if other is not None:
-                errors.append(f"{path}: the same article twice: its text of record equals that of {other}")
-                continue
-            by_text[doc["text_sha256"]] = name
-            seeds[name] = entry
-            data = dumps_canonical(doc)
-            tmp = staging / f"{doc['id']}.json"
-            tmp.write_text(data, encoding="utf-8")
-            target = project.corpus / f"{doc['id']}.json"
-            if status == "created" and not target.exists():
-                kind = "created"
-            elif target.exists() and target.read_bytes() == data.encode("utf-8"):
-                kind = "unchanged"
-            else:
-                kind = "updated"
-            staged.append((kind, tmp, doc["id"]))
-            if kind == "updated":
-                report.stale_annotations.extend(_stale(project, doc["id"], doc["text_sha256"]))
-        if errors:
-            raise InputError(f"ingest refused ({len(errors)} problem{'s' if len(errors) != 1 else ''}); corpus/ unchanged:\n  "
-                             + "\n  ".join(errors))
-        for kind, tmp, doc_id in staged:
-            getattr(report, kind).append(doc_id)
-            if kind != "unchanged":
-                os.replace(tmp, project.corpus / f"{doc_id}.json")
-        if dumps_canonical(manifest) != old_manifest_text or not project.manifest.exists():
-            save_manifest(project.manifest, manifest)
-        known = {e["doc_id"] for e in seeds.values()}
-        for p in sorted(project.corpus.glob("kb-*.json")):
-            if p.stem not in known:
-                report.warnings.append(f"{p}: no seed in the manifest has this id (orphan document)")
-        return report
+        return _run(project, schemas, encodings, accept_edits, staging, total, progress)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_edits: set[str], staging: Path,
+         total: int, progress: bool) -> IngestReport:
+    st = _State(staging)
+    errors: list[str] = []
+    report = IngestReport()
+    for entry in iter_manifest(project.manifest, schemas, errors):
+        name = entry["seed_file"]
+        if st.one("SELECT name FROM manifest WHERE name=?", name):
+            errors.append(f"{project.manifest}: {name} is listed twice")
+            continue
+        st.db.execute("INSERT INTO manifest (name, entry) VALUES (?, ?)", (name, json.dumps(entry, ensure_ascii=False)))
+        st.db.execute("INSERT OR IGNORE INTO raw VALUES (?, ?)", (entry["raw_sha256"], name))
+        st.db.execute("INSERT OR IGNORE INTO ids VALUES (?, ?)", (entry["doc_id"], name))
+    def known_first():  # seeds already in the manifest first: a new copy is the duplicate, not the original
+        for known in (True, False):
+            for d in iter_seed_files(project.seeds):
+                if (st.one("SELECT 1 FROM manifest WHERE name=?", d.name) is not None) is known:
+                    yield d
+
+    for dirent in tqdm(known_first(), total=total, desc="ingest", unit="doc", disable=not progress):
+        name, path = dirent.name, Path(dirent.path)
+        if not dirent.is_file():
+            errors.append(f"{path}: not a regular file")
+            continue
+        try:
+            raw = path.read_bytes()
+        except OSError as err:
+            errors.append(f"{path}: cannot read: {err.strerror}")
+            continue
+        raw_sha = sha256_hex(raw)
+        stored = st.one("SELECT entry FROM manifest WHERE name=?", name)
+        if stored is None:
+            twin = st.one("SELECT name FROM raw WHERE sha=?", raw_sha)
+            if twin is not None:
+                errors.append(f"{path}: the same article twice: byte-identical to {twin}")
+                continue
+            entry = new_entry(raw_sha, encodings.get(name), seed_file=name)
+            taken = st.one("SELECT name FROM ids WHERE id=?", entry["doc_id"])
+            if taken is not None:
+                errors.append(f"{path}: document id {entry['doc_id']} is already taken by {taken}")
+                continue
+            st.db.execute("INSERT INTO raw VALUES (?, ?)", (raw_sha, name))
+            st.db.execute("INSERT INTO ids VALUES (?, ?)", (entry["doc_id"], name))
+        else:
+            entry = json.loads(stored)
+            if name in encodings:
+                entry["declared_encoding"] = encodings[name]
+            if raw_sha != entry["raw_sha256"]:
+                if name not in accept_edits:
+                    errors.append(f"{path}: seed edited after ingest (was sha256 {entry['raw_sha256'][:12]}…, now "
+                                  f"{raw_sha[:12]}…) of document {entry['doc_id']}; accept it with "
+                                  f"`khabar ingest --accept-edit {name}`")
+                    continue
+                entry["previous_raw_sha256"] = entry["previous_raw_sha256"] + [entry["raw_sha256"]]
+                entry["raw_sha256"] = raw_sha
+                entry["revision"] += 1
+                report.revised.append(entry["doc_id"])
+        try:
+            doc = make_document(raw, name, entry)
+        except InputError as err:
+            errors.append(str(err) + (f" (hint: {err.hint})" if err.hint else ""))
+            continue
+        problems = schemas.problems("document", doc)
+        if problems:
+            errors.extend(f"{path}: document {doc['id']}: {p.path}: {p.message}" for p in problems)
+            continue
+        twin = st.one("SELECT name FROM txt WHERE sha=?", doc["text_sha256"])
+        if twin is not None:
+            errors.append(f"{path}: the same article twice: its text of record equals that of {twin}")
+            continue
+        st.db.execute("INSERT INTO txt VALUES (?, ?)", (doc["text_sha256"], name))
+        st.db.execute("INSERT OR REPLACE INTO manifest (name, entry, seen) VALUES (?, ?, 1)",
+                      (name, json.dumps(entry, ensure_ascii=False)))
+        data = dumps_canonical(doc).encode("utf-8")
+        target = project.corpus / f"{doc['id']}.json"
+        old = target.read_bytes() if target.exists() else None
+        kind = "created" if old is None else ("unchanged" if old == data else "updated")
+        if kind != "unchanged":
+            (staging / f"{doc['id']}.json").write_bytes(data)
+        st.db.execute("INSERT INTO staged VALUES (?, ?)", (doc["id"], kind))
+        if kind == "updated":
+            report.stale_annotations.extend(_stale(project, doc["id"], doc["text_sha256"]))
+    for (name,) in st.db.execute("SELECT name FROM manifest WHERE seen=0 ORDER BY name"):
+        if not (project.seeds / name).exists():
+            entry = json.loads(st.one("SELECT entry FROM manifest WHERE name=?", name))
+            errors.append(f"{project.seeds / name}: listed in the manifest as {entry['doc_id']} but the file is missing")
+    if errors:
+        shown = sorted(errors)[:MAX_ERRORS_SHOWN]
+        more = f"\n  … and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
+        raise InputError(f"ingest refused ({len(errors)} problem{'s' if len(errors) != 1 else ''}); corpus/ unchanged:\n  "
+                         + "\n  ".join(shown) + more)
+    # commit: documents first, each by an atomic rename, then the manifest
+    for doc_id, kind in st.db.execute("SELECT id, kind FROM staged ORDER BY id"):
+        report.note(kind, doc_id)
+        if kind != "unchanged":
+            os.replace(staging / f"{doc_id}.json", project.corpus / f"{doc_id}.json")
+    _write_manifest(project.manifest, st)
+    strays = [p for p in os.scandir(project.corpus) if p.name.endswith(".json") and not p.name.startswith(".")
+              and st.one("SELECT kind FROM staged WHERE id=?", p.name[:-5]) is None]
+    for p in sorted(strays, key=lambda e: e.name)[:SAMPLE]:
+        report.warnings.append(f"{p.path}: no seed in the manifest has this id (orphan document)")
+    st.db.close()
+    return report
+
+
+def _write_manifest(path: Path, st: _State) -> None:
+    """Write the manifest (sorted by name) unless its bytes would not change."""
+    tmp = path.with_name(f".{path.name}.new")
+    digest = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as fh:
+            for (entry,) in st.db.execute("SELECT entry FROM manifest ORDER BY name"):
+                line = dumps_entry(json.loads(entry)).encode("utf-8")
+                digest.update(line)
+                fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if not path.exists() or _file_sha(path) != digest.hexdigest():
+            os.replace(tmp, path)  # atomic: the old manifest or the new one, never half of it
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _file_sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _stale(project: Project, doc_id: str, sha: str) -> list[str]:

@@ -47,6 +47,9 @@ class Project:
 
     root: Path
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
     @classmethod
     def find(cls, start: str | os.PathLike[str] | None = None) -> "Project":
         return cls(find_root(start))
@@ -57,7 +60,7 @@ class Project:
 
     @property
     def manifest(self) -> Path:
-        return self.root / "seeds" / "manifest.json"
+        return self.root / "seeds" / "manifest.jsonl"
 
     @property
     def corpus(self) -> Path:

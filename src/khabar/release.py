@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,10 +68,12 @@ def run_release(project: Project, progress: bool = True) -> ReleaseResult:
     """
     schemas = Schemas(project.schema)
     report = ingest(project, progress=progress, schemas=schemas)
-    index, errors = plan(project, schemas)
-    if errors:
-        raise InputError("the corpus cannot be released:\n  " + "\n  ".join(errors))
-    previous, diff = diff_against_latest(project, index, schemas)
+    with tempfile.TemporaryDirectory(prefix="khabar-plan-") as tmp:
+        index = Path(tmp) / "index.jsonl"
+        errors = plan(project, index, schemas)
+        if errors:
+            raise InputError("the corpus cannot be released:\n  " + "\n  ".join(errors))
+        previous, diff = diff_against_latest(project, index, schemas)
     bump = diff.bump()
     if previous is not None and bump == "none":
         path = project.releases / previous

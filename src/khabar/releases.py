@@ -9,7 +9,7 @@ from typing import Any, Iterator
 from .errors import InputError
 from .versioning import parse_version, VersionError
 
-__all__ = ["list_releases", "latest_release", "read_index", "read_build_info"]
+__all__ = ["list_releases", "latest_release", "read_index", "iter_index", "iter_index_file", "read_build_info"]
 
 
 def list_releases(folder: Path) -> list[tuple[str, Path]]:
@@ -34,7 +34,16 @@ def latest_release(folder: Path, before: str | None = None) -> tuple[str, Path] 
 
 
 def iter_index(release: Path) -> Iterator[dict[str, Any]]:
-    path = release / "reports" / "index.jsonl"
+    """The lines of a release's ``reports/index.jsonl`` (sorted by id), streamed."""
+    yield from iter_index_file(release / "reports" / "index.jsonl")
+
+
+def iter_index_file(path: Path) -> Iterator[dict[str, Any]]:
+    """The lines of an index file, streamed.
+
+    Raises:
+        InputError: the file is missing or a line is not JSON.
+    """
     try:
         with open(path, encoding="utf-8") as fh:
             for n, line in enumerate(fh, 1):

@@ -9,7 +9,7 @@ from .schema import Schemas
 
 __all__ = ["fields_table", "labels_tables", "generated_section", "splice_generated", "BEGIN", "END"]
 
-BEGIN = "<!-- BEGIN GENERATED: fields and labels (khabar build regenerates this section from schema/) -->"
+BEGIN = "<!-- BEGIN GENERATED: this release, fields and labels (khabar build regenerates this section) -->"
 END = "<!-- END GENERATED -->"
 VOCABS = ("EntityType", "StanceLabel", "StanceTarget", "Checkworthy", "Speech", "FlagKind")
 
@@ -61,12 +61,29 @@ def labels_tables(schemas: Schemas) -> str:
     return "\n\n".join(parts)
 
 
-def generated_section(schemas: Schemas) -> str:
-    return (f"{BEGIN}\n\n### Fields of the `documents` config\n\nOffsets are Unicode code points, half-open "
+def release_table(stats: dict[str, Any]) -> str:
+    """Counts of one release (from the build's ``reports/stats.json``) as a Markdown table."""
+    prov = stats["provenance"]
+    rows = [("version", stats["version"]), ("documents", stats["documents"]),
+            ("per split", ", ".join(f"{k} {v}" for k, v in stats["splits"].items())),
+            ("with gold annotation", stats["annotated"]),
+            ("entities / claims / stances", f"{stats['entities']} / {stats['claims']} / {stats['stances']}"),
+            ("licence status", ", ".join(f"{k} {v}" for k, v in prov["license_status"].items())),
+            ("machine-translated", f"{prov['machine_translated']} (from: " + (", ".join(f"{k} {v}" for k, v in prov["translated_from"].items()) or "—") + ")"),
+            ("publisher / URL / date known", f"{prov['publisher_known']} / {prov['url_known']} / {prov['date_known']}"),
+            ("flagged artifacts", ", ".join(f"{k} {v}" for k, v in stats["flag_kinds"].items()) or "none")]
+    return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+
+
+def generated_section(schemas: Schemas, stats: dict[str, Any] | None = None) -> str:
+    """The generated part of the card and the datasheet: this release's counts (when ``stats``
+    is given), the fields of the ``documents`` config and every label set."""
+    release = f"### This release\n\n{release_table(stats)}\n\n" if stats else ""
+    return (f"{BEGIN}\n\n{release}### Fields of the `documents` config\n\nOffsets are Unicode code points, half-open "
             f"`[start, end)`, into `text`.\n\n{fields_table(schemas)}\n\n### Labels\n\n{labels_tables(schemas)}\n\n{END}")
 
 
-def splice_generated(markdown: str, schemas: Schemas) -> str:
+def splice_generated(markdown: str, schemas: Schemas, stats: dict[str, Any] | None = None) -> str:
     """Replace the generated section of a Markdown file (between BEGIN and END) with a fresh one.
 
     Raises:
@@ -75,4 +92,4 @@ def splice_generated(markdown: str, schemas: Schemas) -> str:
     b, e = markdown.find(BEGIN), markdown.find(END)
     if b < 0 or e < b:
         raise ValueError("generated-section markers missing")
-    return markdown[:b] + generated_section(schemas) + markdown[e + len(END):]
+    return markdown[:b] + generated_section(schemas, stats) + markdown[e + len(END):]

@@ -4,18 +4,20 @@
   removed or reordered) or a document removed;
 * MINOR: documents or annotations added, or a compatible schema change (a field or a label
   appended);
-* PATCH: corrections only (a text or an annotation changed).
+* PATCH: corrections only (a text, an annotation, or a document's metadata such as its
+  provenance changed).
 
-The inputs are release *indexes*: ``{doc_id: {"text_sha256", "annotation_sha256", "split"}}``
-(``reports/index.jsonl`` of a release) and the features of the ``documents`` config as a dict
-(``Features.to_dict()``).
+The inputs are release *indexes*, ``reports/index.jsonl`` of a release (one JSON line per
+document, sorted by id: ``{id, split, revision, text_sha256, annotation_sha256}``), compared by a
+streaming merge so that memory does not grow with the corpus, and the features of the
+``documents`` config as a dict (``Features.to_dict()``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from .errors import VersionError
 
@@ -33,9 +35,19 @@ def parse_version(v: str) -> tuple[int, int, int]:
     return int(m[1]), int(m[2]), int(m[3])
 
 
+KINDS = ("added", "removed", "text_changed", "annotation_added", "annotation_changed", "annotation_removed",
+         "metadata_changed")
+SAMPLE = 10
+
+
 @dataclass
 class Diff:
-    """Document-level differences between two release indexes (lists of doc ids)."""
+    """Document-level differences between two release indexes.
+
+    Each kind (``added``, ``removed``, ``text_changed``, ``annotation_added``,
+    ``annotation_changed``, ``annotation_removed``) keeps the first :data:`SAMPLE` document ids in
+    id order; ``counts`` has the full numbers.
+    """
 
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -43,15 +55,24 @@ class Diff:
     annotation_added: list[str] = field(default_factory=list)
     annotation_changed: list[str] = field(default_factory=list)
     annotation_removed: list[str] = field(default_factory=list)
+    metadata_changed: list[str] = field(default_factory=list)
     schema: str = "none"  # none | minor | major
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+
+    def note(self, kind: str, doc_id: str) -> None:
+        self.counts[kind] += 1
+        ids = getattr(self, kind)
+        if len(ids) < SAMPLE:
+            ids.append(doc_id)
 
     def bump(self) -> str:
         """The smallest bump this diff requires: one of none, patch, minor, major."""
-        if self.removed or self.schema == "major" or self.annotation_removed:
+        c = self.counts
+        if c["removed"] or self.schema == "major" or c["annotation_removed"]:
             return "major"
-        if self.added or self.annotation_added or self.schema == "minor":
+        if c["added"] or c["annotation_added"] or self.schema == "minor":
             return "minor"
-        if self.text_changed or self.annotation_changed:
+        if c["text_changed"] or c["annotation_changed"] or c["metadata_changed"]:
             return "patch"
         return "none"
 
@@ -59,11 +80,11 @@ class Diff:
         out = []
         labels = {"added": "documents added", "removed": "documents removed", "text_changed": "texts corrected",
                   "annotation_added": "gold annotations added", "annotation_changed": "gold annotations corrected",
-                  "annotation_removed": "gold annotations removed"}
+                  "annotation_removed": "gold annotations removed", "metadata_changed": "metadata corrected (provenance, flags)"}
         for name, label in labels.items():
-            ids = getattr(self, name)
-            if ids:
-                out.append(f"{label}: {len(ids)} ({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''})")
+            ids, n = getattr(self, name), self.counts[name]
+            if n:
+                out.append(f"{label}: {n} ({', '.join(ids[:5])}{', …' if n > 5 else ''})")
         if self.schema != "none":
             out.append(f"schema change: {self.schema}")
         return out or ["no change"]
@@ -94,25 +115,56 @@ def features_bump(old: Any, new: Any) -> str:
     return "major"
 
 
-def diff_indexes(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]], schema: str = "none") -> Diff:
-    """The :class:`Diff` from release index ``old`` to ``new``."""
+def _compare(d: Diff, doc_id: str, a: dict[str, Any] | None, b: dict[str, Any] | None) -> None:
+    if b is None:
+        d.note("removed", doc_id)
+    elif a is None:
+        d.note("added", doc_id)
+    else:
+        if a["text_sha256"] != b["text_sha256"]:
+            d.note("text_changed", doc_id)
+        if a["annotation_sha256"] is None and b["annotation_sha256"] is not None:
+            d.note("annotation_added", doc_id)
+        elif a["annotation_sha256"] is not None and b["annotation_sha256"] is None:
+            d.note("annotation_removed", doc_id)
+        elif a["annotation_sha256"] != b["annotation_sha256"]:
+            d.note("annotation_changed", doc_id)
+        if (a["text_sha256"] == b["text_sha256"] and a["annotation_sha256"] == b["annotation_sha256"]
+                and a.get("row_sha256") != b.get("row_sha256")):
+            d.note("metadata_changed", doc_id)
+
+
+def diff_streams(old: Iterable[dict[str, Any]], new: Iterable[dict[str, Any]], schema: str = "none") -> Diff:
+    """The :class:`Diff` between two index streams, each sorted by ``id`` (a merge join).
+
+    Raises:
+        VersionError: a stream is not sorted by id (a damaged index).
+    """
     d = Diff(schema=schema)
-    for doc_id in sorted(set(old) | set(new)):
-        if doc_id not in new:
-            d.removed.append(doc_id)
-        elif doc_id not in old:
-            d.added.append(doc_id)
+    end = {"id": None}
+    it_a, it_b = iter(old), iter(new)
+    a, b = next(it_a, end), next(it_b, end)
+    last_a = last_b = ""
+    while a is not end or b is not end:
+        for item, last, name in ((a, last_a, "old"), (b, last_b, "new")):
+            if item is not end and item["id"] <= last:
+                raise VersionError(f"the {name} index is not sorted by id at {item['id']}")
+        if b is end or (a is not end and a["id"] < b["id"]):
+            _compare(d, a["id"], a, None)
+            last_a, a = a["id"], next(it_a, end)
+        elif a is end or b["id"] < a["id"]:
+            _compare(d, b["id"], None, b)
+            last_b, b = b["id"], next(it_b, end)
         else:
-            a, b = old[doc_id], new[doc_id]
-            if a["text_sha256"] != b["text_sha256"]:
-                d.text_changed.append(doc_id)
-            if a["annotation_sha256"] is None and b["annotation_sha256"] is not None:
-                d.annotation_added.append(doc_id)
-            elif a["annotation_sha256"] is not None and b["annotation_sha256"] is None:
-                d.annotation_removed.append(doc_id)
-            elif a["annotation_sha256"] != b["annotation_sha256"]:
-                d.annotation_changed.append(doc_id)
+            _compare(d, a["id"], a, b)
+            last_a, last_b = a["id"], b["id"]
+            a, b = next(it_a, end), next(it_b, end)
     return d
+
+
+def diff_indexes(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]], schema: str = "none") -> Diff:
+    """The :class:`Diff` from index ``old`` to ``new`` given as ``{doc_id: entry}`` dicts."""
+    return diff_streams(({"id": k, **old[k]} for k in sorted(old)), ({"id": k, **new[k]} for k in sorted(new)), schema)
 
 
 def next_version(previous: str | None, bump: str) -> str:
