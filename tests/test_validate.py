@@ -674,7 +674,11 @@ def test_cli_lists_every_problem_and_exits_1(gate_release: Path, gate_project: P
 def test_texts_without_words_are_not_near_duplicates() -> None:
     from khabar.neardup import NearDupIndex
 
-    idx = NearDupIndex()
+    with NearDupIndex() as idx:
+        _check_near(idx)
+
+
+def _check_near(idx) -> None:
     idx.add("kb-0000000000000001", "train", "!!!")
     idx.add("kb-0000000000000002", "test", "؟؟؟")
     assert idx.cross_split_pairs() == []

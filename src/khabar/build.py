@@ -32,7 +32,7 @@ from .card import card_yaml, data_path, render_card
 from .croissant import dumps as croissant_dumps, make_croissant
 from .errors import InputError, KhabarError, ReleaseExistsError, StaleAnnotationError, VersionError
 from .features import arrow_schema, features_for, make_encoder
-from .jsonio import atomic_write_text, dumps_canonical, load_json
+from .jsonio import atomic_write_text, dumps_canonical, load_json, sha256_file
 from .paths import Project
 from .releases import iter_index, iter_index_file, latest_release, read_build_info
 from .rows import SPLITS, document_row, split_for
@@ -362,5 +362,5 @@ def write_checksums(release: Path) -> None:
     for p in sorted(release.rglob("*")):
         if p.is_file() and p.name != "SHA256SUMS":
             rel = p.relative_to(release).as_posix()
-            lines.append(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {rel}")
+            lines.append(f"{sha256_file(p)}  {rel}")
     (release / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -3,13 +3,14 @@ with ``mlcroissant`` and validated by it."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import mlcroissant as mlc
 from datasets import ClassLabel, Features, List, Value
+
+from .jsonio import sha256_file
 
 __all__ = ["make_croissant", "validate_croissant"]
 
@@ -48,7 +49,7 @@ def make_croissant(release: Path, version: str, features: dict[str, Features], f
     record_sets = []
     for config, paths in files.items():
         for rel in paths:
-            sha = hashlib.sha256((release / rel).read_bytes()).hexdigest()
+            sha = sha256_file(release / rel)
             distribution.append(mlc.FileObject(id=rel, name=rel, content_url=rel, encoding_formats=["application/x-parquet"], sha256=sha))
         fs_id = f"{config}-parquet"
         distribution.append(mlc.FileSet(id=fs_id, name=fs_id, contained_in=list(paths), encoding_formats=["application/x-parquet"],

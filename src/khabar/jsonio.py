@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import InputError
 
-__all__ = ["load_json", "loads_json", "dumps_canonical", "atomic_write_bytes", "atomic_write_text", "write_json"]
+__all__ = ["load_json", "loads_json", "dumps_canonical", "atomic_write_bytes", "atomic_write_text", "write_json", "sha256_file"]
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -100,3 +100,14 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write ``obj`` as canonical JSON, atomically."""
     atomic_write_text(path, dumps_canonical(obj))
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """SHA-256 hex digest of a file, read in 1 MiB chunks (constant memory)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

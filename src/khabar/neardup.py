@@ -96,8 +96,15 @@ class NearDupIndex:
         return out
 
     def close(self) -> None:
+        """Delete the temporary file."""
         self.db.close()
         try:
             os.unlink(self.path)
         except FileNotFoundError:
             pass
+
+    def __enter__(self) -> "NearDupIndex":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

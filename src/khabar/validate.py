@@ -40,7 +40,7 @@ from .checks import check_row
 from .croissant import validate_croissant
 from .errors import InputError
 from .features import CONFIGS, arrow_schema, features_for, make_decoder
-from .jsonio import load_json
+from .jsonio import load_json, sha256_file
 from .neardup import NearDupIndex
 from .rows import SPLITS, split_for
 from .schema import Schemas
@@ -71,12 +71,7 @@ class Problem:
         return f"{self.severity} {self.check} {loc}: {self.message}".replace("\n", " ")
 
 
-def _sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_sha = sha256_file
 
 
 def _check_files(rel: Path) -> list[Problem]:
@@ -218,8 +213,8 @@ def _check_rows(rel: Path, config: str, split: str, path: str, schemas: Schemas,
     schema_name = CONFIGS[config]
     fast_decode = make_decoder(features, on_bad=_raise_out_of_range)
     bar = tqdm(total=pf.metadata.num_rows, desc=f"validate {split}", unit="doc", disable=not progress)
-    for batch in pf.iter_batches(batch_size=1000):
-        for row in batch.to_pylist():
+    for group in range(pf.metadata.num_row_groups):  # one row group at a time: constant memory
+        for row in pf.read_row_group(group).to_pylist():
             bar.update(1)
             doc_id = row.get("id")
             try:
@@ -282,6 +277,7 @@ def _iter_loaded_rows(ds: Any) -> Any:
 
 def _check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]]) -> list[Problem]:
     import datasets
+    import pyarrow.dataset as pads
 
     out: list[Problem] = []
     cache = Path(tempfile.mkdtemp(prefix="khabar-validate-"))
@@ -289,8 +285,9 @@ def _check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]]) -> list
     datasets.disable_progress_bars()
     try:
         for config, splits in counts.items():
-            try:
-                dsd = datasets.load_dataset(str(rel), config, cache_dir=str(cache))
+            try:  # pre_buffer off: with it, parquet scans keep every buffered row group (memory grows with the file)
+                dsd = datasets.load_dataset(str(rel), config, cache_dir=str(cache),
+                                            fragment_scan_options=pads.ParquetFragmentScanOptions(pre_buffer=False))
             except Exception as err:  # noqa: BLE001 - the gate reports every failure to load
                 out.append(Problem("load-failed", "README.md", f"load_dataset({rel.name!r}, {config!r}): {type(err).__name__}: {err}".splitlines()[0]))
                 continue
