@@ -12,13 +12,12 @@ number of documents; candidate pairs come from one SQL join on equal band keys.
 
 from __future__ import annotations
 
-import os
 import re
-import sqlite3
-import tempfile
 import zlib
 
 import numpy as np
+
+from .store import TempSqlite
 
 __all__ = ["NearDupIndex", "fold", "signature", "THRESHOLD"]
 
@@ -58,15 +57,13 @@ def signature(text: str) -> np.ndarray | None:
     return (mixed.min(axis=0) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
-class NearDupIndex:
+class NearDupIndex(TempSqlite):
     """Collects signatures per split (on disk) and finds near-duplicate pairs in different splits."""
 
+    prefix = "khabar-neardup-"
+
     def __init__(self, folder: str | None = None) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="khabar-neardup-", suffix=".sqlite", dir=folder)
-        os.close(fd)
-        self.db = sqlite3.connect(self.path)
-        self.db.execute("PRAGMA journal_mode=OFF")
-        self.db.execute("PRAGMA synchronous=OFF")
+        super().__init__(folder)
         self.db.execute("CREATE TABLE doc (n INTEGER PRIMARY KEY, id TEXT, split TEXT, sig BLOB)")
         self.db.execute("CREATE TABLE band (b INTEGER, key BLOB, n INTEGER)")
         self.n = 0
@@ -94,17 +91,3 @@ class NearDupIndex:
             if sim >= THRESHOLD:
                 out.append((ia, sa, ib, sb, sim))
         return out
-
-    def close(self) -> None:
-        """Delete the temporary file."""
-        self.db.close()
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
-
-    def __enter__(self) -> "NearDupIndex":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-__all__ = ["corpus_ids", "iter_corpus_paths", "doc_id_str", "DiskIndex"]
+__all__ = ["corpus_ids", "iter_corpus_paths", "doc_id_str", "DiskIndex", "TempSqlite"]
 
 _NAME = re.compile(r"^kb-([0-9a-f]{16})\.json$")
 
@@ -54,15 +54,40 @@ def iter_corpus_paths(corpus: Path, strays: list[str] | None = None) -> Iterator
         yield corpus / f"{doc_id_str(v)}.json"
 
 
-class DiskIndex:
-    """A string -> string map in a temporary SQLite file (deleted on :meth:`close`)."""
+class TempSqlite:
+    """A temporary SQLite file for working sets that must not live in memory; deleted on
+    :meth:`close` (or at the end of a ``with`` block). No journal, no fsync: it is scratch."""
 
-    def __init__(self, folder: Path | None = None):
-        fd, self.path = tempfile.mkstemp(prefix="khabar-index-", suffix=".sqlite", dir=folder)
+    prefix = "khabar-"
+
+    def __init__(self, folder: str | Path | None = None):
+        fd, self.path = tempfile.mkstemp(prefix=self.prefix, suffix=".sqlite", dir=folder)
         os.close(fd)
         self.db = sqlite3.connect(self.path)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
+
+    def close(self) -> None:
+        self.db.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+    def __enter__(self):  # noqa: ANN204 - returns the subclass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class DiskIndex(TempSqlite):
+    """A string -> string map in a temporary SQLite file (deleted on :meth:`close`)."""
+
+    prefix = "khabar-index-"
+
+    def __init__(self, folder: str | Path | None = None):
+        super().__init__(folder)
         self.db.execute("CREATE TABLE kv (space TEXT, k TEXT, v TEXT, PRIMARY KEY (space, k)) WITHOUT ROWID")
 
     def setdefault(self, space: str, key: str, value: str) -> str | None:
@@ -83,16 +108,3 @@ class DiskIndex:
     def items(self, space: str) -> Iterator[tuple[str, str]]:
         """``(key, value)`` pairs of ``space`` in key order."""
         yield from self.db.execute("SELECT k, v FROM kv WHERE space=? ORDER BY k", (space,))
-
-    def close(self) -> None:
-        self.db.close()
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
-
-    def __enter__(self) -> "DiskIndex":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
