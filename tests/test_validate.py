@@ -144,12 +144,27 @@ def _rehash_croissant(folder: Path) -> None:
     path.write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
+def _reindex(folder: Path) -> None:
+    """Rewrite reports/index.jsonl to list the rows the shards now hold, as a careful forger would."""
+    lines = []
+    for shard in sorted((folder / "data").rglob("*.parquet")):
+        try:
+            ids = pq.read_table(shard, columns=["id"]).column("id").to_pylist()
+        except Exception:  # noqa: BLE001 - an unreadable shard is the case under test
+            continue
+        lines += [json.dumps({"id": i, "split": shard.name.split("-")[0]}) for i in ids]
+    if (folder / "reports").is_dir():
+        (folder / "reports" / "index.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
 def _copy_break_resum(good: Path, dest: Path, breaker: Callable[[Path], None], resum: bool = True) -> Path:
-    """Copy the release ``good`` to ``dest``, apply ``breaker`` to the copy, then rewrite the file
-    hashes in croissant.json and SHA256SUMS, so that only the check aimed at fires."""
+    """Copy the release ``good`` to ``dest``, apply ``breaker`` to the copy, then rewrite the
+    index, the file hashes in croissant.json and SHA256SUMS, so that only the check aimed at fires."""
     shutil.copytree(good, dest)
     breaker(dest)
     if resum:
+        if (dest / "reports" / "index.jsonl").is_file():
+            _reindex(dest)
         _rehash_croissant(dest)
         khabar.build.write_checksums(dest)
     return dest

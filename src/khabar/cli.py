@@ -36,7 +36,7 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 def _project(root: Optional[Path]) -> Project:
-    return Project.find(root) if root else Project.find()
+    return Project.at(root) if root else Project.find()
 
 
 def _fail(err: KhabarError) -> None:

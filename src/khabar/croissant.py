@@ -91,7 +91,16 @@ def validate_croissant(path: Path) -> list[str]:
     try:
         ds = mlc.Dataset(jsonld=str(path))
     except mlc.ValidationError as err:
-        return [line for line in str(err).splitlines() if line.strip()]
+        # mlcroissant's message: "Found the following N error(s) ...:\n  -  [...] ...", then warnings
+        errors, section = [], None
+        for line in str(err).splitlines():
+            if line.startswith("Found the following"):
+                section = "error" if "error" in line else "warning"
+            elif line.strip().startswith("-") and section == "error":
+                errors.append(line.strip().lstrip("- ").strip())
+        return errors or [str(err).splitlines()[0]]
+    except RecursionError:
+        return ["JSON nested too deeply"]
     except Exception as err:  # noqa: BLE001 - any failure to read is a problem to report
         return [f"{type(err).__name__}: {err}"]
     issues = ds.metadata.ctx.issues

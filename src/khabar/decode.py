@@ -24,6 +24,8 @@ DECLARABLE = ("utf-8", "utf-16-le", "utf-16-be", "cp1256")
 _BOMS = ((codecs.BOM_UTF32_LE, None), (codecs.BOM_UTF32_BE, None), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _LEGACY_ARABIC = ("cp1256", "iso8859_6", "cp720", "cp864")
+# a Latin (or Latin-1 supplement) letter glued to an Arabic letter: the mark of a wrong legacy decoding
+_MOJIBAKE = re.compile("[\u0621-\u064a][A-Za-z\u00c0-\u024f]|[A-Za-z\u00c0-\u024f][\u0621-\u064a]")
 
 
 @dataclass(frozen=True)
@@ -36,15 +38,14 @@ class Decoded:
     bom_bytes: int
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff](?<=[^\\W\\d_])")
+
+
 def arabic_script_ratio(text: str) -> float:
-    """Share of letters (Unicode category L*) that are in the Arabic blocks; 0.0 with no letters."""
-    letters = arabic = 0
-    for ch in text:
-        if unicodedata.category(ch)[0] == "L":
-            letters += 1
-            if "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\u08a0" <= ch <= "\u08ff" or "\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff":
-                arabic += 1
-    return arabic / letters if letters else 0.0
+    """Share of letters (word characters that are not digits or _) in the Arabic blocks; 0.0 with no letters."""
+    letters = len(_LETTER.findall(text))
+    return len(_ARABIC_LETTER.findall(text)) / letters if letters else 0.0
 
 
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # Unicode Cc less \t \n \v \f \r
@@ -91,7 +92,12 @@ def decode_seed(raw: bytes, name: str, declared: str | None = None) -> Decoded:
     if declared:
         if declared not in DECLARABLE:
             raise InputError(f"{name}: cannot declare encoding {declared!r}", hint=f"use one of {', '.join(DECLARABLE)}")
-        return _checked(Decoded(_strict(raw, declared, name, 0), declared, "declared", 0), name)
+        text = _strict(raw, declared, name, 0)
+        if declared == "cp1256" and _MOJIBAKE.search(text):
+            m = _MOJIBAKE.search(text)
+            raise InputError(f"{name}: declared {declared} gives Latin letters inside Arabic words ({text[max(0, m.start() - 8):m.end() + 8]!r}): "
+                             "not its encoding", hint="try another encoding, or convert the file to UTF-8")
+        return _checked(Decoded(text, declared, "declared", 0), name)
     if b"\x00" in raw:
         raise InputError(f"{name}: binary file (NUL bytes, no UTF-16 byte-order mark)",
                          hint="if it is UTF-16 without a BOM, declare utf-16-le or utf-16-be")
@@ -99,24 +105,37 @@ def decode_seed(raw: bytes, name: str, declared: str | None = None) -> Decoded:
         return _checked(Decoded(raw.decode("utf-8"), "utf-8", "utf-8-strict", 0), name)
     except UnicodeDecodeError as err:
         utf8_error = f"not UTF-8 (byte 0x{raw[err.start]:02x} at offset {err.start})"
+        damaged = raw.decode("utf-8", errors="replace")
+        bad = damaged.count("\ufffd")
+        if err.reason == "unexpected end of data" and err.end == len(raw):
+            raise InputError(f"{name}: truncated: the file ends inside a multibyte UTF-8 character (offset {err.start})",
+                             hint="get the complete file again") from None
+        if bad <= max(1, len(damaged) // 1000) and arabic_script_ratio(damaged) >= 0.5:
+            raise InputError(f"{name}: damaged UTF-8: {bad} invalid byte sequence(s), the first at offset {err.start}",
+                             hint="get an undamaged copy of the file; it is UTF-8 apart from these bytes") from None
     best = from_bytes(raw).best()
     if best is not None and best.encoding == "cp1256":
         text = str(best)
-        if arabic_script_ratio(text) >= 0.5:
+        if arabic_script_ratio(text) >= 0.5 and not _MOJIBAKE.search(text):
             return _checked(Decoded(_strict(raw, "cp1256", name, 0), "cp1256", "detected", 0), name)
     options = []
+    declarable = []
     for enc in _LEGACY_ARABIC:
         try:
             candidate = raw.decode(enc)
         except UnicodeDecodeError:
             continue
-        if arabic_script_ratio(candidate) >= 0.9 and not _is_binary(candidate):
+        if arabic_script_ratio(candidate) >= 0.9 and not _is_binary(candidate) and not _MOJIBAKE.search(candidate):
             options.append(f"{enc} gives {candidate[:30]!r}")
+            if enc in DECLARABLE:
+                declarable.append(enc)
     guess = best.encoding if best is not None else "nothing"
     if not options:
         raise InputError(f"{name}: {utf8_error}, and no Arabic legacy encoding decodes it (detector: {guess}); binary or damaged file")
+    hint = (f"declare the encoding: khabar ingest --encoding {name}={declarable[0]}" if declarable else
+            f"convert the file to UTF-8 (only {', '.join(DECLARABLE)} can be declared)")
     raise InputError(f"{name}: {utf8_error}; the encoding detector is not sure (best guess {guess}); " + "; ".join(options),
-                     hint=f"declare the encoding: khabar ingest --encoding {name}=cp1256")
+                     hint=hint)
 
 
 def _checked(d: Decoded, name: str) -> Decoded:

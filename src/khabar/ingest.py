@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -28,12 +29,14 @@ from .errors import InputError
 from .jsonio import dumps_canonical, load_json
 from .paths import Project
 from .schema import Schemas
-from .seeds import dumps_entry, iter_manifest, iter_seed_files, new_entry, seed_name, sha256_hex
+from .seeds import doc_id_for, dumps_entry, iter_manifest, iter_seed_files, new_entry, seed_name, sha256_hex
 
 __all__ = ["ingest", "IngestReport"]
 
 SAMPLE = 20
 MAX_ERRORS_SHOWN = 200
+MIN_WORDS = 3
+_WORDS = re.compile(r"\w+")
 
 
 @dataclass
@@ -111,6 +114,8 @@ def ingest(project: Project, encodings: dict[str, str] | None = None, accept_edi
     for name in [*encodings, *accept_edits]:
         if not (project.seeds / name).is_file():
             raise InputError(f"{name}: no such seed file in {project.seeds}")
+    if project.corpus.exists() and not project.corpus.is_dir():
+        raise InputError(f"{project.corpus}: not a folder")
     project.corpus.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.corpus))
     try:
@@ -129,9 +134,22 @@ def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_e
         if st.one("SELECT name FROM manifest WHERE name=?", name):
             errors.append(f"{project.manifest}: {name} is listed twice")
             continue
+        first_sha = (entry["previous_raw_sha256"] or [entry["raw_sha256"]])[0]
+        if entry["doc_id"] != doc_id_for(first_sha):
+            errors.append(f"{project.manifest}: {name}: doc_id {entry['doc_id']} is not the id its first raw bytes gave "
+                          f"({doc_id_for(first_sha)}); document ids are assigned by ingest and never edited")
+            continue
+        if entry["revision"] != len(entry["previous_raw_sha256"]) + 1:
+            errors.append(f"{project.manifest}: {name}: revision {entry['revision']} but {len(entry['previous_raw_sha256'])} "
+                          "earlier version(s) are recorded")
+            continue
+        other = st.one("SELECT name FROM ids WHERE id=?", entry["doc_id"])
+        if other is not None:
+            errors.append(f"{project.manifest}: doc_id {entry['doc_id']} is used by two seeds: {other} and {name}")
+            continue
         st.db.execute("INSERT INTO manifest (name, entry) VALUES (?, ?)", (name, json.dumps(entry, ensure_ascii=False)))
         st.db.execute("INSERT OR IGNORE INTO raw VALUES (?, ?)", (entry["raw_sha256"], name))
-        st.db.execute("INSERT OR IGNORE INTO ids VALUES (?, ?)", (entry["doc_id"], name))
+        st.db.execute("INSERT INTO ids VALUES (?, ?)", (entry["doc_id"], name))
     def known_first():  # seeds already in the manifest first: a new copy is the duplicate, not the original
         for known in (True, False):
             for d in iter_seed_files(project.seeds):
@@ -140,8 +158,11 @@ def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_e
 
     for dirent in tqdm(known_first(), total=total, desc="ingest", unit="doc", disable=not progress):
         name, path = dirent.name, Path(dirent.path)
-        if not dirent.is_file():
-            errors.append(f"{path}: not a regular file")
+        if dirent.is_symlink() or not dirent.is_file(follow_symlinks=False):
+            errors.append(f"{path}: not a regular file (seeds are the files as received, not links or folders)")
+            continue
+        if any(ord(c) < 32 or c == "\x7f" for c in name):
+            errors.append(f"{path!r}: control characters in the file name")
             continue
         try:
             raw = path.read_bytes()
@@ -178,6 +199,9 @@ def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_e
                 report.revised.append(entry["doc_id"])
         try:
             doc = make_document(raw, name, entry)
+            words = len(_WORDS.findall(doc["text"]))
+            if words < MIN_WORDS:
+                raise InputError(f"{name}: too short for a news article ({words} word{'s' if words != 1 else ''}; at least {MIN_WORDS})")
         except InputError as err:
             errors.append(str(err) + (f" (hint: {err.hint})" if err.hint else ""))
             continue
@@ -205,6 +229,7 @@ def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_e
         if not (project.seeds / name).exists():
             entry = json.loads(st.one("SELECT entry FROM manifest WHERE name=?", name))
             errors.append(f"{project.seeds / name}: listed in the manifest as {entry['doc_id']} but the file is missing")
+    errors = [line for e in errors for line in e.splitlines()]
     if errors:
         shown = sorted(errors)[:MAX_ERRORS_SHOWN]
         more = f"\n  … and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
@@ -216,6 +241,11 @@ def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_e
         if kind != "unchanged":
             os.replace(staging / f"{doc_id}.json", project.corpus / f"{doc_id}.json")
     _write_manifest(project.manifest, st)
+    with os.scandir(project.seeds) as it:
+        ignored = sorted(e.name for e in it if not e.name.startswith(".") and not e.name.endswith(".txt")
+                         and e.name != project.manifest.name)
+    for name in ignored[:SAMPLE]:
+        report.warnings.append(f"{project.seeds / name}: ignored (seeds are *.txt files)")
     strays = [p for p in os.scandir(project.corpus) if p.name.endswith(".json") and not p.name.startswith(".")
               and st.one("SELECT kind FROM staged WHERE id=?", p.name[:-5]) is None]
     for p in sorted(strays, key=lambda e: e.name)[:SAMPLE]:

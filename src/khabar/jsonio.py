@@ -43,6 +43,8 @@ def loads_json(data: str | bytes, where: str) -> Any:
         raise InputError(f"{where}: line {err.lineno} column {err.colno}: invalid JSON: {err.msg}") from None
     except (ValueError, UnicodeDecodeError) as err:
         raise InputError(f"{where}: invalid JSON: {err}") from None
+    except RecursionError:
+        raise InputError(f"{where}: invalid JSON: nested too deeply") from None
 
 
 def load_json(path: str | os.PathLike[str]) -> Any:

@@ -52,7 +52,20 @@ class Project:
 
     @classmethod
     def find(cls, start: str | os.PathLike[str] | None = None) -> "Project":
+        """The project at or above ``start`` (see :func:`find_root`)."""
         return cls(find_root(start))
+
+    @classmethod
+    def at(cls, root: str | os.PathLike[str]) -> "Project":
+        """The project whose root is exactly ``root`` (an explicit ``--root``: no search, no fallback).
+
+        Raises:
+            InputError: ``root`` has no ``schema/labels.schema.json``.
+        """
+        path = Path(root)
+        if not (path / _MARKER).is_file():
+            raise InputError(f"{path}: not a Khabar project (no {_MARKER})", hint="give --root the folder that holds schema/ and seeds/")
+        return cls(path.resolve())
 
     @property
     def seeds(self) -> Path:

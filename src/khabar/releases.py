@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import InputError
+from .jsonio import load_json
 from .versioning import parse_version, VersionError
 
 __all__ = ["list_releases", "latest_release", "read_index", "iter_index", "iter_index_file", "read_build_info"]
@@ -62,7 +63,9 @@ def read_index(release: Path) -> dict[str, dict[str, Any]]:
 
 def read_build_info(release: Path) -> dict[str, Any]:
     path = release / "reports" / "build.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: missing (not a Khabar release?)") from None
+    if not path.is_file():
+        raise InputError(f"{path}: missing (not a Khabar release?)")
+    info = load_json(path)
+    if not isinstance(info, dict) or not isinstance(info.get("features"), dict) or "documents" not in info["features"]:
+        raise InputError(f"{path}: not a build report (no features.documents)")
+    return info

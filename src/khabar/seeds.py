@@ -41,7 +41,7 @@ def iter_seed_files(folder: Path) -> Iterator[os.DirEntry[str]]:
         return
     with os.scandir(folder) as it:
         for entry in it:
-            if entry.name.endswith(SEED_SUFFIXES) and not entry.name.startswith("."):
+            if entry.name.endswith(SEED_SUFFIXES) and not entry.name.startswith(".") and entry.name != "manifest.jsonl":
                 yield entry
 
 

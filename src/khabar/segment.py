@@ -61,7 +61,7 @@ def sentences(text: str, paras: list[tuple[int, int]] | None = None) -> list[tup
         chunk = text[p0:p1]
         last = 0
         for m in _END.finditer(chunk):
-            if m.group()[0] == "." and len(m.group()) == 1 and _ABBREV.search(chunk[: m.end()]):
+            if m.group()[0] == "." and len(m.group()) == 1 and _ABBREV.search(chunk, max(0, m.start() - 2), m.end()):
                 continue
             r = _strip(text, p0 + last, p0 + m.end(), need_word=True)
             if r:

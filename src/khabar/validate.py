@@ -23,12 +23,15 @@ that fails stops the levels that need it (UD validator style):
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 from datasets import ClassLabel, Features, List
@@ -40,7 +43,7 @@ from .checks import check_row
 from .croissant import validate_croissant
 from .errors import InputError
 from .features import CONFIGS, arrow_schema, features_for, make_decoder
-from .jsonio import load_json, sha256_file
+from .jsonio import load_json, loads_json, sha256_file
 from .neardup import NearDupIndex
 from .rows import SPLITS, split_for
 from .schema import Schemas
@@ -74,26 +77,56 @@ class Problem:
 _sha = sha256_file
 
 
+def _walk(rel: Path) -> list[Path]:
+    """Every path below ``rel`` without following links."""
+    out = []
+    for folder, dirs, files in os.walk(rel, followlinks=False):
+        out.extend(Path(folder) / d for d in dirs)
+        out.extend(Path(folder) / f for f in files)
+    return sorted(out)
+
+
+def _inside(rel: Path, name: str) -> bool:
+    """``name`` is a plain relative path that stays inside ``rel`` (no ``..``, not absolute)."""
+    p = Path(name)
+    return bool(name) and not p.is_absolute() and ".." not in p.parts and "\\" not in name
+
+
 def _check_files(rel: Path) -> list[Problem]:
-    out = [Problem("file-missing", f, "required file is missing") for f in REQUIRED_FILES if not (rel / f).is_file()]
+    out = []
+    for p in _walk(rel):
+        if p.is_symlink():
+            out.append(Problem("file-symlink", p.relative_to(rel).as_posix(), "a link inside a release (releases hold plain files only)"))
+    out += [Problem("file-missing", f, "required file is missing") for f in REQUIRED_FILES
+            if not (rel / f).is_file() or (rel / f).is_symlink()]
     sums = rel / "SHA256SUMS"
-    if sums.is_file():
+    if sums.is_file() and not sums.is_symlink():
         listed: dict[str, str] = {}
-        for n, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            text = sums.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as err:
+            return out + [Problem("checksum-mismatch", "SHA256SUMS", f"not UTF-8 (byte {err.start})")]
+        for n, line in enumerate(text.splitlines(), 1):
             parts = line.split("  ", 1)
-            if len(parts) != 2 or len(parts[0]) != 64:
+            if len(parts) != 2 or not re.fullmatch("[0-9a-f]{64}", parts[0]):
                 out.append(Problem("checksum-mismatch", "SHA256SUMS", f"line {n} is not '<sha256>  <path>'"))
+                continue
+            if not _inside(rel, parts[1]):
+                out.append(Problem("checksum-mismatch", "SHA256SUMS", f"line {n}: path {parts[1]!r} points outside the release"))
+                continue
+            if parts[1] in listed:
+                out.append(Problem("checksum-mismatch", "SHA256SUMS", f"line {n}: {parts[1]} is listed twice"))
                 continue
             listed[parts[1]] = parts[0]
         for name, digest in sorted(listed.items()):
             p = rel / name
-            if not p.is_file():
+            if not p.is_file() or p.is_symlink():
                 out.append(Problem("checksum-file-missing", name, "listed in SHA256SUMS but missing"))
             elif _sha(p) != digest:
                 out.append(Problem("checksum-mismatch", name, f"SHA-256 is {_sha(p)[:16]}…, SHA256SUMS says {digest[:16]}…"))
-        for p in sorted(rel.rglob("*")):
+        for p in _walk(rel):
             name = p.relative_to(rel).as_posix()
-            if p.is_file() and name != "SHA256SUMS" and name not in listed:
+            if p.is_file() and not p.is_symlink() and name != "SHA256SUMS" and name not in listed:
                 out.append(Problem("checksum-unlisted", name, "file is not listed in SHA256SUMS"))
     return out
 
@@ -102,7 +135,10 @@ def _read_card(rel: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     path = rel / "README.md"
     if not path.is_file():
         return None, []
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        return None, [Problem("card-yaml-invalid", "README.md", f"not UTF-8 (byte {err.start})")]
     if not text.startswith("---\n") or "\n---\n" not in text[4:]:
         return None, [Problem("card-yaml-invalid", "README.md", "no YAML front matter between --- lines")]
     try:
@@ -128,7 +164,11 @@ def _check_card(rel: Path, meta: dict[str, Any], schemas: Schemas) -> tuple[dict
             continue
         name = cfg.get("config_name")
         files = cfg.get("data_files") or []
-        if isinstance(files, str) or not all(isinstance(f, dict) for f in files):
+        if not isinstance(name, str):
+            out.append(Problem("card-yaml-invalid", "README.md", f"config_name {name!r} is not a string", field="configs"))
+            continue
+        if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("split"), str)
+                                                  and isinstance(f.get("path"), str) for f in files):
             out.append(Problem("card-yaml-invalid", "README.md", f"config {name}: data_files must list split/path pairs", field=f"configs.{name}"))
             continue
         declared[name] = {f.get("split"): f.get("path") for f in files}
@@ -139,7 +179,7 @@ def _check_card(rel: Path, meta: dict[str, Any], schemas: Schemas) -> tuple[dict
         for split, path in declared[config].items():
             if split not in SPLITS:
                 out.append(Problem("card-files-mismatch", "README.md", f"split {split!r} is not one of {', '.join(SPLITS)}", field=f"configs.{config}"))
-            if not isinstance(path, str) or not (rel / path).is_file():
+            if not isinstance(path, str) or not _inside(rel, path) or not (rel / path).is_file():
                 out.append(Problem("card-files-mismatch", "README.md", f"data file {path} of split {split} does not exist", field=f"configs.{config}"))
     declared_paths = {p for d in declared.values() for p in d.values()}
     for p in sorted((rel / "data").rglob("*.parquet")) if (rel / "data").is_dir() else []:
@@ -166,6 +206,10 @@ def _check_card(rel: Path, meta: dict[str, Any], schemas: Schemas) -> tuple[dict
         if not isinstance(splits, list) or not all(isinstance(x, dict) for x in splits):
             out.append(Problem("card-yaml-invalid", "README.md", f"dataset_info of {config}: splits must be a list of mappings",
                                field=f"dataset_info.{config}.splits"))
+            continue
+        if not all(isinstance(x.get("name"), str) and isinstance(x.get("num_examples"), int) for x in splits):
+            out.append(Problem("card-yaml-invalid", "README.md", f"dataset_info of {config}: each split needs a name (string) "
+                               "and num_examples (integer)", field=f"dataset_info.{config}.splits"))
             continue
         for split in sorted(set(declared.get(config, {})) - {x.get("name") for x in splits}, key=str):
             out.append(Problem("card-files-mismatch", "README.md", f"split {split} has a data file but no dataset_info entry",
@@ -217,6 +261,9 @@ def _check_rows(rel: Path, config: str, split: str, path: str, schemas: Schemas,
         for row in pf.read_row_group(group).to_pylist():
             bar.update(1)
             doc_id = row.get("id")
+            first = seen.setdefault("id", str(doc_id), path)
+            if first is not None:
+                out.append(Problem("doc-id-duplicate", path, f"document id also in {first}", doc_id, "$.id"))
             try:
                 decoded = fast_decode(row)
             except _OutOfRange:  # find every bad id, with its path
@@ -235,9 +282,6 @@ def _check_rows(rel: Path, config: str, split: str, path: str, schemas: Schemas,
                 continue
             for check, field, msg in check_row(decoded):
                 out.append(Problem(check, path, msg, doc_id, field))
-            first = seen.setdefault("id", doc_id, path)
-            if first is not None:
-                out.append(Problem("doc-id-duplicate", path, f"document id also in {first}", doc_id, "$.id"))
             if split_for(doc_id) != split:
                 out.append(Problem("split-mismatch", path, f"row is in {split} but its id assigns it to {split_for(doc_id)}", doc_id, "$.id"))
             prev = seen.setdefault("text", decoded["text_sha256"], f"{split} {doc_id}")
@@ -312,20 +356,55 @@ def _check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]]) -> list
 
 def _check_croissant_hashes(rel: Path) -> list[Problem]:
     """Each FileObject's ``sha256`` in croissant.json against the file it names."""
-    import json
-
     try:
-        meta = json.loads((rel / "croissant.json").read_text(encoding="utf-8"))
-    except (ValueError, OSError):
-        return []  # reported by validate_croissant
+        meta = load_json(rel / "croissant.json")
+    except InputError as err:
+        return [Problem("croissant-invalid", "croissant.json", str(err).split(": ", 1)[-1])]
     out = []
-    for obj in meta.get("distribution", []) if isinstance(meta, dict) else []:
+    dist = meta.get("distribution", []) if isinstance(meta, dict) else []
+    for obj in dist if isinstance(dist, list) else []:
         if isinstance(obj, dict) and obj.get("@type") == "cr:FileObject" and obj.get("sha256"):
-            path = rel / str(obj.get("contentUrl", ""))
-            if not path.is_file():
+            url = str(obj.get("contentUrl", ""))
+            path = rel / url
+            if not _inside(rel, url):
+                out.append(Problem("croissant-invalid", "croissant.json", f"FileObject {url} points outside the release"))
+            elif not path.is_file():
                 out.append(Problem("croissant-invalid", "croissant.json", f"FileObject {obj.get('contentUrl')} does not exist"))
             elif _sha(path) != obj["sha256"]:
                 out.append(Problem("croissant-invalid", "croissant.json", f"sha256 of {obj.get('contentUrl')} differs from the file"))
+    return out
+
+
+def _check_reports(rel: Path, schemas: Schemas, seen: DiskIndex, rows: int) -> list[Problem]:
+    """``reports/``: index.jsonl lists exactly the documents of the rows, build.json and stats.json parse."""
+    out = []
+    path = rel / "reports" / "index.jsonl"
+    if path.is_file():
+        n = 0
+        try:
+            with open(path, encoding="utf-8") as fh:
+                for i, line in enumerate(fh, 1):
+                    entry = loads_json(line, f"line {i}")
+                    if not isinstance(entry, dict) or seen.get("id", str(entry.get("id"))) is None:
+                        out.append(Problem("report-invalid", "reports/index.jsonl", f"line {i}: {entry.get('id') if isinstance(entry, dict) else entry!r} is not a row of the release"))
+                    n += 1
+        except (InputError, UnicodeDecodeError) as err:
+            out.append(Problem("report-invalid", "reports/index.jsonl", str(err)))
+        else:
+            if n != rows:
+                out.append(Problem("report-invalid", "reports/index.jsonl", f"{n} lines for {rows} rows"))
+    for name in ("build.json", "stats.json"):
+        if (rel / "reports" / name).is_file():
+            try:
+                data = load_json(rel / "reports" / name)
+            except InputError as err:
+                out.append(Problem("report-invalid", f"reports/{name}", str(err).split(": ", 1)[-1]))
+                continue
+            if name == "build.json" and (not isinstance(data, dict) or not isinstance(data.get("features"), dict)
+                                         or data["features"].get("documents") != features_for(schemas, "documents").to_dict()):
+                out.append(Problem("report-invalid", "reports/build.json", "features.documents differ from those derived from schema/"))
+            if name == "stats.json" and not isinstance(data, dict):
+                out.append(Problem("report-invalid", "reports/stats.json", "not a JSON object"))
     return out
 
 
@@ -400,12 +479,18 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
             for config, splits in shards_ok.items():
                 features = features_for(schemas, config)
                 for split, path in splits.items():
-                    problems += _check_rows(rel, config, split, path, schemas, features, seen, near, progress)
+                    try:
+                        problems += _check_rows(rel, config, split, path, schemas, features, seen, near, progress)
+                    except (OSError, ValueError, pa.ArrowException) as err:
+                        problems.append(Problem("parquet-unreadable", path, f"{type(err).__name__}: {err}".splitlines()[0]))
             for a, sa, b, sb, sim in near.cross_split_pairs():
                 problems.append(Problem("split-leak-near", data_path("documents", sb),
                                         f"near duplicate (estimated Jaccard {sim:.2f}) of {a} in {sa}", b, "$.text"))
         finally:
             near.close()
+        if not any(p.check in ("parquet-unreadable", "parquet-schema-mismatch", "card-files-mismatch") for p in problems):
+            total = sum(pq.ParquetFile(rel / p).metadata.num_rows for splits in shards_ok.values() for p in splits.values())
+            problems += _check_reports(rel, schemas, seen, total)
     # level 4: release, only when the files are sound
     structural = {"file-missing", "checksum-file-missing", "card-yaml-invalid", "card-files-mismatch", "parquet-unreadable", "parquet-schema-mismatch"}
     if (rel / "croissant.json").is_file():
@@ -418,6 +503,11 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
             problems.append(Problem("report-invalid", "reports/rows.json", str(err)))
         else:
             why = _rows_report_problem(rows)
+            if not why:
+                missing = {(c, s) for c, splits in shards_ok.items() for s in splits} - {
+                    (c, s) for c, splits in rows["configs"].items() for s in splits}
+                if missing:
+                    why = "no digest for " + ", ".join(f"{c}/{s}" for c, s in sorted(missing))
             if why:
                 problems.append(Problem("report-invalid", "reports/rows.json", why))
             else:

@@ -23,13 +23,13 @@ from .errors import VersionError
 
 __all__ = ["parse_version", "Diff", "diff_indexes", "required_bump", "check_version", "next_version", "features_bump"]
 
-_SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+_SEMVER = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})")
 BUMPS = ("none", "patch", "minor", "major")
 
 
 def parse_version(v: str) -> tuple[int, int, int]:
     """``"1.2.3"`` -> ``(1, 2, 3)``. Raises VersionError for anything but MAJOR.MINOR.PATCH in ASCII digits."""
-    m = _SEMVER.match(v)
+    m = _SEMVER.fullmatch(v) if isinstance(v, str) else None
     if not m:
         raise VersionError(f"version {v!r} is not MAJOR.MINOR.PATCH (ASCII digits, no leading zeros)")
     return int(m[1]), int(m[2]), int(m[3])
