@@ -353,10 +353,19 @@ def test_id_dangling(gate_broken, fn: Callable[[dict[str, Any]], None], field: s
 
 def test_id_duplicate_entity(gate_broken, gate_row: dict[str, Any]) -> None:
     n = len(gate_row["entities"])
-    # a second entity with e1's id (an exact copy, so no span check fires)
+    # a second entity with e1's id (an exact copy, so no span check fires; the copy is also a
+    # duplicate mention: same span and type)
     _, problems = gate_broken(_edit_first_row(lambda r: r["entities"].append(dict(r["entities"][0]))))
     _assert_problem(problems, "id-duplicate", SHARD, DOC_ID, f"$.entities[{n}].id")
-    assert _checks(problems) == {"id-duplicate"}
+    _assert_problem(problems, "entity-duplicate", SHARD, DOC_ID, f"$.entities[{n}]")
+    assert _checks(problems) == {"id-duplicate", "entity-duplicate"}
+
+
+def test_entity_duplicate_under_a_new_id(gate_broken, gate_row: dict[str, Any]) -> None:
+    n = len(gate_row["entities"])
+    _, problems = gate_broken(_edit_first_row(lambda r: r["entities"].append({**r["entities"][0], "id": "e99"})))
+    _assert_problem(problems, "entity-duplicate", SHARD, DOC_ID, f"$.entities[{n}]")
+    assert _checks(problems) == {"entity-duplicate"}
 
 
 def test_id_duplicate_across_layers(gate_broken) -> None:

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
@@ -32,7 +33,7 @@ from .card import card_yaml, data_path, render_card
 from .croissant import dumps as croissant_dumps, make_croissant
 from .errors import InputError, KhabarError, ReleaseExistsError, StaleAnnotationError, VersionError
 from .features import arrow_schema, features_for, make_encoder
-from .jsonio import atomic_write_text, dumps_canonical, load_json, sha256_file
+from .jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts, sha256_file
 from .paths import Project
 from .releases import iter_index, iter_index_file, latest_release, read_build_info
 from .rows import SPLITS, document_row, split_for
@@ -75,6 +76,18 @@ def iter_checked(project: Project, schemas: Schemas, errors: list[str], progress
     strays: list[str] = []
     ids = corpus_ids(project.corpus, strays)
     errors.extend(f"{project.corpus / name}: not a corpus document (expected kb-<16 hex digits>.json)" for name in sorted(strays))
+    if project.annotations.is_dir():
+        with os.scandir(project.annotations) as it:
+            for entry in it:
+                if entry.is_dir() and entry.name.startswith("kb-"):
+                    try:
+                        value = np.uint64(int(entry.name[3:], 16))
+                        at = int(np.searchsorted(ids, value))
+                        missing = at >= len(ids) or ids[at] != value
+                    except (ValueError, OverflowError):
+                        missing = True
+                    if missing and (Path(entry.path) / "gold.json").exists():
+                        errors.append(f"{entry.path}/gold.json: annotation of a document that is not in corpus/")
     for value in tqdm(ids, desc="build", unit="doc", disable=not progress):
         path = project.corpus / f"{doc_id_str(value)}.json"
         try:
@@ -282,8 +295,14 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
             if problems:
                 raise KhabarError(f"the built release failed the gate ({len(problems)} problems); nothing shipped:\n  "
                                   + "\n  ".join(p.line() for p in problems))
-        os.rename(staging, target)
-        _append_changelog(project, version, previous, diff)
+        changelog = _changelog_with(project, version, previous, diff)  # read and checked before anything ships
+        with no_interrupts():  # the release and its changelog entry land together
+            try:
+                os.rename(staging, target)
+            except OSError:
+                raise ReleaseExistsError(f"{target}: release {version} appeared while building (another build?); "
+                                         "releases are never overwritten") from None
+            atomic_write_text(project.changelog, changelog)
         return BuildReport(version, target, counts, diff, previous, dict(stats))
     finally:
         if staging.exists():
@@ -302,16 +321,29 @@ def _changelog_entry(version: str, previous: str | None, diff: Diff) -> str:
     return head + "\n\n" + f"{since} ({diff.bump()} bump):\n\n" + "\n".join(f"- {line}" for line in diff.lines()) + "\n"
 
 
-def _append_changelog(project: Project, version: str, previous: str | None, diff: Diff) -> None:
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 (byte {err.start})") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror}") from None
+
+
+def _changelog_with(project: Project, version: str, previous: str | None, diff: Diff) -> str:
+    """CHANGELOG.md with this release's entry on top of the data releases.
+
+    Raises:
+        InputError: CHANGELOG.md exists but cannot be read as UTF-8 text.
+    """
     path = project.changelog
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Changelog\n\nData releases of Khabar (SemVer for data) and changes to the toolkit.\n"
+    old = _read_text(path) if path.exists() else "# Changelog\n\nData releases of Khabar (SemVer for data) and changes to the toolkit.\n"
     if f"## [{version}]" in old:
-        return
+        return old
     entry = _changelog_entry(version, previous, diff)[1:]  # "## [x.y.z]" at the top level
-    marker = "\n## "
-    cut = old.find(marker)
-    new = (old[:cut] + "\n" + entry + old[cut:]) if cut >= 0 else (old.rstrip("\n") + "\n\n" + entry)
-    atomic_write_text(path, new)
+    cut = old.find("\n## ")
+    return (old[:cut] + "\n" + entry + old[cut:]) if cut >= 0 else (old.rstrip("\n") + "\n\n" + entry)
+
 
 
 def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: str, features: Any, counts: dict[str, int],
@@ -340,7 +372,10 @@ def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: 
     entry = _changelog_entry(version, previous, diff)
     (staging / "README.md").write_text(render_card(schemas, version, data, full_stats, entry), encoding="utf-8")
     (staging / "CHANGELOG.md").write_text("# Changelog of this release\n\n" + entry[1:], encoding="utf-8")
-    sheet = splice_generated(project.datasheet.read_text(encoding="utf-8"), schemas, full_stats)
+    try:
+        sheet = splice_generated(_read_text(project.datasheet), schemas, full_stats)
+    except ValueError as err:
+        raise InputError(f"{project.datasheet}: {err}", hint="keep the BEGIN/END GENERATED marker lines in DATASHEET.md") from None
     (staging / "DATASHEET.md").write_text(sheet, encoding="utf-8")
     reports = staging / "reports"
     (reports / "stats.json").write_text(dumps_canonical(full_stats), encoding="utf-8")

@@ -10,6 +10,8 @@ Check ids (stable, kebab-case; one invalid fixture each in tests/test_validate.p
 ``id-duplicate``        an entity, claim or stance id used twice in one document
 ``id-dangling``         a claim's source or via, a stance's holder that names no entity; a
                         stance's evidence that names no claim
+``entity-duplicate``    two entities with the same start, end and type (nesting needs
+                        different spans or types)
 ``text-sha256-mismatch`` ``text_sha256`` is not the SHA-256 of ``text``
 """
 
@@ -21,7 +23,7 @@ from typing import Any, Iterator
 __all__ = ["check_row", "iter_spans", "CHECK_IDS"]
 
 CHECK_IDS = ("offset-type", "span-out-of-bounds", "span-empty", "span-text-mismatch", "id-duplicate",
-             "id-dangling", "text-sha256-mismatch")
+             "id-dangling", "entity-duplicate", "text-sha256-mismatch")
 
 Problem = tuple[str, str, str]
 
@@ -82,6 +84,13 @@ def check_refs(row: dict[str, Any]) -> list[Problem]:
                 seen[iid] = path
             if bucket is not None:
                 bucket.add(iid)
+    spans: dict[tuple[Any, Any, Any], str] = {}
+    for i, e in enumerate(row.get("entities") or []):
+        key = (e.get("start"), e.get("end"), e.get("type"))
+        if key in spans:
+            out.append(("entity-duplicate", f"$.entities[{i}]", f"same span and type as {spans[key]}"))
+        else:
+            spans[key] = str(e.get("id"))
     for i, c in enumerate(row.get("claims") or []):
         if c.get("source") is not None and c["source"] not in entities:
             out.append(("id-dangling", f"$.claims[{i}].source", f"source {c['source']!r} is not an entity id"))

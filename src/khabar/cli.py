@@ -5,6 +5,7 @@ Library errors become one line (``error: …``) plus a hint, and exit code 1 (2 
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Optional
@@ -209,12 +210,20 @@ def release(root: Optional[Path] = RootOpt, quiet: bool = QuietOpt) -> None:
     typer.echo(f"  texts identical to corpus/: {s['texts_identical']} of {sum(s['splits'].values())}")
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    # Ctrl-C and SIGTERM (timeout, kill, a cancelled CI job) both unwind: staging folders are removed
+    typer.echo(f"interrupted ({signal.Signals(signum).name}): stopping; nothing half-written is kept", err=True)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: exit 0 on success, 1 on a library error, 2 on a usage error,
+    130 when interrupted (Ctrl-C or SIGTERM; staging folders are removed, nothing half-written kept)."""
+    signal.signal(signal.SIGTERM, _interrupted)
+    signal.signal(signal.SIGINT, _interrupted)
     try:
         app()
     except KeyboardInterrupt:
-        typer.echo("interrupted; nothing half-written was kept", err=True)
         sys.exit(130)
 
 

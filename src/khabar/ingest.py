@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from .document import make_document
 from .errors import InputError
-from .jsonio import dumps_canonical, load_json
+from .jsonio import dumps_canonical, load_json, no_interrupts
 from .paths import Project
 from .schema import Schemas
 from .seeds import doc_id_for, dumps_entry, iter_manifest, iter_seed_files, new_entry, seed_name, sha256_hex
@@ -235,12 +235,13 @@ def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_e
         more = f"\n  … and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
         raise InputError(f"ingest refused ({len(errors)} problem{'s' if len(errors) != 1 else ''}); corpus/ unchanged:\n  "
                          + "\n  ".join(shown) + more)
-    # commit: documents first, each by an atomic rename, then the manifest
-    for doc_id, kind in st.db.execute("SELECT id, kind FROM staged ORDER BY id"):
-        report.note(kind, doc_id)
-        if kind != "unchanged":
-            os.replace(staging / f"{doc_id}.json", project.corpus / f"{doc_id}.json")
-    _write_manifest(project.manifest, st)
+    # commit: documents first, each by an atomic rename, then the manifest; interrupts wait
+    with no_interrupts():
+        for doc_id, kind in st.db.execute("SELECT id, kind FROM staged ORDER BY id"):
+            report.note(kind, doc_id)
+            if kind != "unchanged":
+                os.replace(staging / f"{doc_id}.json", project.corpus / f"{doc_id}.json")
+        _write_manifest(project.manifest, st)
     with os.scandir(project.seeds) as it:
         ignored = sorted(e.name for e in it if not e.name.startswith(".") and not e.name.endswith(".txt")
                          and e.name != project.manifest.name)

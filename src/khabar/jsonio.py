@@ -7,15 +7,18 @@ all three, so that a hand-edited file cannot silently lose a field.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import tempfile
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import InputError
 
-__all__ = ["load_json", "loads_json", "dumps_canonical", "atomic_write_bytes", "atomic_write_text", "write_json", "sha256_file"]
+__all__ = ["load_json", "loads_json", "dumps_canonical", "atomic_write_bytes", "atomic_write_text", "write_json", "sha256_file", "no_interrupts"]
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -113,3 +116,17 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+@contextlib.contextmanager
+def no_interrupts() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for a few renames, so an interrupt cannot split them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

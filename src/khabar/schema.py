@@ -95,13 +95,64 @@ class Schemas:
         return self._fast[name]
 
     # -- validation ---------------------------------------------------------------------
+    @cached_property
+    def integer_fields(self) -> frozenset[str]:
+        """Property names that are integers wherever they occur in any schema (offsets, ids,
+        revisions…). JSON Schema counts ``1.0`` as an integer; Khabar does not (see :meth:`problems`)."""
+        ints: set[str] = set()
+        other: set[str] = set()
+
+        def kinds(node: Any, resolver: Any, depth: int = 0) -> set[str]:
+            if not isinstance(node, dict) or depth > 20:
+                return set()
+            if "$ref" in node:
+                r = resolver.lookup(node["$ref"])
+                return kinds(r.contents, r.resolver, depth + 1)
+            out = set()
+            for key in ("oneOf", "anyOf"):
+                for sub in node.get(key, []):
+                    out |= kinds(sub, resolver, depth + 1)
+            t = node.get("type")
+            out |= set(t) if isinstance(t, list) else ({t} if t else set())
+            return out - {"null"}
+
+        def walk(node: Any, resolver: Any, depth: int = 0) -> None:
+            if isinstance(node, dict) and depth < 40:
+                for prop, sub in (node.get("properties") or {}).items():
+                    (ints if kinds(sub, resolver) == {"integer"} else other).add(prop)
+                for value in node.values():
+                    if isinstance(value, (dict, list)):
+                        walk(value, resolver, depth + 1)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value, resolver, depth + 1)
+
+        for schema in self.by_name.values():
+            walk(schema, self.registry.resolver(schema["$id"]))
+        return frozenset(ints - other)
+
+    def _float_integers(self, instance: Any, path: str = "$") -> list[SchemaProblem]:
+        out = []
+        if isinstance(instance, dict):
+            for k, v in instance.items():
+                if k in self.integer_fields and isinstance(v, float):
+                    out.append(SchemaProblem(f"{path}.{k}", f"{v!r} is not an integer literal", "type"))
+                elif isinstance(v, (dict, list)):
+                    out += self._float_integers(v, f"{path}.{k}")
+        elif isinstance(instance, list):
+            for i, v in enumerate(instance):
+                if isinstance(v, (dict, list)):
+                    out += self._float_integers(v, f"{path}[{i}]")
+        return out
+
     def problems(self, name: str, instance: Any) -> list[SchemaProblem]:
         """All violations of ``instance`` against schema ``name``; ``[]`` when valid.
 
-        The compiled validator decides validity; the reference validator explains.
+        The compiled validator decides validity; the reference validator explains. On top of
+        JSON Schema, an integer field written as a float literal (``"start": 4.0``) is refused.
         """
         if self.fast_validator(name).is_valid(instance):
-            return []
+            return self._float_integers(instance)
         found = self.reference_problems(name, instance)
         if not found:  # the two disagree: report it rather than let a record through
             found = [SchemaProblem("$", "rejected by jsonschema-rs but accepted by jsonschema", "fast-path")]
