@@ -110,7 +110,7 @@ def decode_seed(raw: bytes, name: str, declared: str | None = None) -> Decoded:
         if err.reason == "unexpected end of data" and err.end == len(raw):
             raise InputError(f"{name}: truncated: the file ends inside a multibyte UTF-8 character (offset {err.start})",
                              hint="get the complete file again") from None
-        if bad <= max(1, len(damaged) // 1000) and arabic_script_ratio(damaged) >= 0.5:
+        if bad <= max(3, len(damaged) // 200) and arabic_script_ratio(damaged) >= 0.5:
             raise InputError(f"{name}: damaged UTF-8: {bad} invalid byte sequence(s), the first at offset {err.start}",
                              hint="get an undamaged copy of the file; it is UTF-8 apart from these bytes") from None
     best = from_bytes(raw).best()
