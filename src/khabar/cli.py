@@ -75,8 +75,9 @@ def ingest(
         report = run(_project(root), encodings=declared, accept_edits=set(accept_edit), progress=not quiet)
     except KhabarError as err:
         _fail(err)
-    typer.echo(f"ingested {report.total} document(s): {len(report.created)} created, {len(report.updated)} updated, "
-               f"{len(report.unchanged)} unchanged")
+    c = report.counts
+    typer.echo(f"ingested {report.total} document(s): {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged"
+               + (f"; revision raised for {len(report.revised)}" if report.revised else ""))
     for path in report.stale_annotations:
         typer.echo(f"stale: {path} was made on the old text; re-annotate before the next build")
     for w in report.warnings:
@@ -197,7 +198,7 @@ def release(root: Optional[Path] = RootOpt, quiet: bool = QuietOpt) -> None:
     except KhabarError as err:
         _fail(err)
     s = r.summary
-    typer.echo(f"corpus: {r.ingest.total} document(s) ({len(r.ingest.created)} new, {len(r.ingest.updated)} updated)")
+    typer.echo(f"corpus: {r.ingest.total} document(s) ({r.ingest.counts['created']} new, {r.ingest.counts['updated']} updated)")
     if r.built:
         typer.echo(f"release: built {r.path} ({r.bump} bump), passed the gate")
     else:
