@@ -130,6 +130,37 @@ def validate(
     typer.echo(f"{release}: passed every check")
 
 
+@app.command()
+def preannotate(
+    doc: list[str] = typer.Option([], "--doc", metavar="DOC_ID", help="Only this document (repeatable; default: every document)."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Propose entities and claims with gazetteers, patterns and reporting cues (no downloaded model):
+    writes annotations/<doc_id>/preannotator.json, and prints precision/recall/F1 against gold.json
+    where a document has one."""
+    from .jsonio import load_json
+    from .preannotate import OUTPUT_NAME, preannotate_corpus
+    from .quality import evaluate_pairs
+    from .schema import Schemas
+
+    try:
+        project = _project(root)
+        written = preannotate_corpus(project, doc or None, progress=not quiet)
+        pairs = []
+        for path in written:
+            gold = path.with_name("gold.json")
+            if gold.is_file():
+                pairs.append((load_json(path), load_json(gold)))
+        figures = evaluate_pairs(pairs, Schemas(project.schema).vocab("EntityType"))
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"wrote {len(written)} {OUTPUT_NAME} file(s)")
+    if pairs:
+        for layer, res in (("entities", figures["entities"]["overall"]), ("claims", figures["claims"])):
+            typer.echo(f"{layer} vs gold ({len(pairs)} doc): " + "; ".join(
+                f"{s} P={res[s]['precision']:.2f} R={res[s]['recall']:.2f} F1={res[s]['f1']:.2f}" for s in ("exact", "partial")))
+
+
 def _release_dir(project: Project, ref: str) -> Path:
     """A release named by version (``0.1.0``) or by path (``releases/0.1.0``)."""
     path = Path(ref)

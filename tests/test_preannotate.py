@@ -1,0 +1,104 @@
+"""The pre-annotator on text that is not the seed: what it must find, exactly; and the quality
+figures computed by hand for a small case."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from khabar.preannotate import find_claims, find_entities, preannotate, preannotate_corpus
+from khabar.quality import evaluate_pairs
+from khabar.segment import sentences
+
+REAL = Path(__file__).parent / "fixtures" / "realdata"
+
+
+def _found(text: str) -> set[tuple[int, int, str, str]]:
+    return {(e["start"], e["end"], e["type"], e["text"]) for e in find_entities(text)}
+
+
+def _at(text: str, span: str, typ: str, after: str = "") -> tuple[int, int, str, str]:
+    """The expected entity ``span`` (first occurrence after ``after``), with offsets found by str.index."""
+    start = text.index(span, text.index(after) if after else 0)
+    return start, start + len(span), typ, span
+
+
+def test_wikipedia_damascus_article() -> None:
+    text = (REAL / "aqmar_Damascus.txt").read_text(encoding="utf-8")
+    found = _found(text[:1500])
+    for want in [(0, 4, "GPE", "دمشق"), (602, 612, "LOC", "جبل قاسيون"), (704, 712, "LOC", "نهر بردى"),
+                 (472, 480, "DATE", "عام 2004"), (447, 454, "CARDINAL", "5 مليون")]:
+        assert want in found, want
+    assert all(t != "PERS" for _, _, t, _ in found)  # no invented people
+
+
+def test_invented_news_sentence_entities_nested_and_patterns() -> None:
+    text = ("وقال المتحدث باسم وزارة الخارجية الإيرانية إن طهران لن تقبل بأي تهديد، وأعلنت وكالة رويترز أن 3 جنود قتلوا "
+            "في 12 مارس 2023 وارتفع السعر بنسبة 5% إلى 200 مليون دولار لمسافة 40 كيلومترا.")
+    assert _found(text) == {
+        _at(text, "المتحدث باسم وزارة الخارجية الإيرانية", "OCC"), _at(text, "وزارة الخارجية الإيرانية", "ORG"),
+        _at(text, "الإيرانية", "GPE"), _at(text, "طهران", "GPE"), _at(text, "وكالة رويترز", "ORG"), _at(text, "3", "CARDINAL"),
+        _at(text, "12 مارس 2023", "DATE"), _at(text, "5%", "PERCENT"), _at(text, "200 مليون دولار", "MONEY"),
+        _at(text, "دولار", "CURR"), _at(text, "40 كيلومترا", "QUANTITY"), _at(text, "كيلومترا", "UNIT")}
+    assert _at(text, "المتحدث باسم وزارة الخارجية الإيرانية", "OCC")[:2] == (5, 42)
+
+
+def test_clitics_stay_outside_spans() -> None:
+    text = "التقى الوفد بالحكومة العراقية وللحكومة السورية رأي آخر، وبغداد ترحب."
+    found = _found(text)
+    assert (13, 29, "ORG", "الحكومة العراقية") in found      # ب outside
+    assert (32, 46, "ORG", "لحكومة السورية") in found        # و+ل outside; لل keeps the article's ل
+    assert (57, 62, "GPE", "بغداد") in found                # و outside
+    assert text[12] == "ب" and text[30:32] == "ول" and text[56] == "و"
+
+
+def test_reporting_chain_and_sources() -> None:
+    text = "نقلت وكالة رويترز عن قناة الجزيرة أن وزارة الدفاع الأمريكية أعلنت أن القوات الأمريكية ستبقى في العراق."
+    sents = [{"start": a, "end": b} for a, b in sentences(text)]
+    ents = find_entities(text)
+    claims = find_claims(text, sents, ents)
+    name = lambda i: ents[i]["text"]  # noqa: E731
+    got = [(text[c["cue"][0]:c["cue"][1]], name(c["source"]), [name(v) for v in c["via"]], text[c["content"][0]:c["content"][1]])
+           for c in claims]
+    assert got == [
+        ("نقلت", "قناة الجزيرة", ["وكالة رويترز"], "وزارة الدفاع الأمريكية أعلنت أن القوات الأمريكية ستبقى في العراق"),
+        ("أعلنت", "وزارة الدفاع الأمريكية", ["وكالة رويترز", "قناة الجزيرة"], "القوات الأمريكية ستبقى في العراق"),
+    ]
+    assert [c["speech"] for c in claims] == ["indirect", "indirect"]
+
+
+def test_direct_speech_after_colon() -> None:
+    text = "وأضاف الرئيس الفرنسي: سنواصل دعم الحكومة اللبنانية حتى النهاية."
+    sents = [{"start": a, "end": b} for a, b in sentences(text)]
+    ents = find_entities(text)
+    [c] = find_claims(text, sents, ents)
+    assert text[c["content"][0]:c["content"][1]] == "سنواصل دعم الحكومة اللبنانية حتى النهاية"
+    assert c["speech"] == "direct" and ents[c["source"]]["text"] == "الرئيس الفرنسي"
+
+
+def test_output_file_is_valid_and_names_its_origin(project, schemas) -> None:
+    [path] = preannotate_corpus(project, progress=False)
+    ann = json.loads(path.read_text(encoding="utf-8"))
+    assert path.name == "preannotator.json" and ann["origin"] == {"kind": "preannotator", "tool": "khabar-preannotate", "version": "0.1.0"}
+    assert schemas.problems("annotation", ann) == []
+    doc = json.loads((project.corpus / f"{ann['doc_id']}.json").read_text(encoding="utf-8"))
+    assert all(doc["text"][e["start"]:e["end"]] == e["text"] for e in ann["entities"])
+    assert preannotate(doc) == ann  # deterministic
+
+
+def test_quality_figures_by_hand() -> None:
+    gold = {"entities": [{"start": 0, "end": 5, "type": "ORG"}, {"start": 10, "end": 14, "type": "GPE"}],
+            "claims": [{"content": {"start": 20, "end": 40}}]}
+    pred = {"entities": [{"start": 0, "end": 5, "type": "ORG"}, {"start": 10, "end": 12, "type": "GPE"},
+                         {"start": 50, "end": 55, "type": "PERS"}],
+            "claims": [{"content": {"start": 22, "end": 40}}]}
+    r = evaluate_pairs([(pred, gold)], ["PERS", "ORG", "GPE"])
+    # exact: 1 correct of 3 predicted, of 2 gold -> P 1/3, R 1/2, F1 0.4
+    ex = r["entities"]["overall"]["exact"]
+    assert (ex["correct"], ex["predicted"], ex["gold"], ex["precision"], ex["recall"], ex["f1"]) == (1, 3, 2, 0.3333, 0.5, 0.4)
+    # partial: the GPE overlap counts half -> P 1.5/3, R 1.5/2
+    pa = r["entities"]["overall"]["partial"]
+    assert (pa["precision"], pa["recall"]) == (0.5, 0.75)
+    assert r["entities"]["per_type"]["PERS"]["strict"]["spurious"] == 1
+    assert r["claims"]["exact"]["f1"] == 0.0 and r["claims"]["partial"]["f1"] == 0.5
+    assert evaluate_pairs([], ["ORG"])["claims"]["exact"]["f1"] == 0.0  # no NaN when there is nothing
