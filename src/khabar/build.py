@@ -29,6 +29,8 @@ from tqdm import tqdm
 from . import __version__
 from .annotations import gold_path, load_checked_annotation
 from .checks import check_row
+from .preannotate import OUTPUT_NAME as PRE_OUTPUT, TOOL, VERSION as PRE_VERSION
+from .quality import evaluate_pairs
 from .card import card_yaml, data_path, render_card
 from .croissant import dumps as croissant_dumps, make_croissant
 from .errors import InputError, KhabarError, ReleaseExistsError, StaleAnnotationError, VersionError
@@ -243,10 +245,15 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
             writers[split].write_table(pa.Table.from_pylist(buffers[split], schema=schema))
             buffers[split] = []
 
+        pre_pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
         with open(index_tmp, "w", encoding="utf-8") as index_fh:
             for doc, gold in iter_checked(project, schemas, errors, progress):
                 split = split_for(doc["id"])
                 row = document_row(doc, gold)
+                if gold is not None:
+                    pred = _fresh_preannotation(project, doc)
+                    if pred is not None:
+                        pre_pairs.append((_spans_only(pred), _spans_only(gold)))
                 try:
                     encoded = encode(row)
                 except KeyError as err:
@@ -286,8 +293,9 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
         previous, diff = diff_against_latest(project, index_tmp, schemas, before=version)
         check_version(previous, version, diff)
         counts = {s: n for s, n in counts.items() if n}
+        pre = evaluate_pairs(pre_pairs, schemas.vocab("EntityType")) if pre_pairs else None
         _write_metadata(project, schemas, staging, version, features, counts, digests, stats, type_counts, prov_counts,
-                        previous, diff)
+                        previous, diff, pre)
         if validate:
             from .validate import validate_release
 
@@ -321,6 +329,23 @@ def _changelog_entry(version: str, previous: str | None, diff: Diff) -> str:
     return head + "\n\n" + f"{since} ({diff.bump()} bump):\n\n" + "\n".join(f"- {line}" for line in diff.lines()) + "\n"
 
 
+def _fresh_preannotation(project: Project, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The document's ``preannotator.json`` if it exists and was made on its current text."""
+    path = project.annotations / doc["id"] / PRE_OUTPUT
+    if not path.is_file():
+        return None
+    try:
+        pred = load_json(path)
+    except InputError:
+        return None
+    return pred if isinstance(pred, dict) and pred.get("text_sha256") == doc["text_sha256"] else None
+
+
+def _spans_only(ann: dict[str, Any]) -> dict[str, Any]:
+    return {"entities": [{k: e[k] for k in ("start", "end", "type")} for e in ann.get("entities", [])],
+            "claims": [{"content": {k: c["content"][k] for k in ("start", "end")}} for c in ann.get("claims", [])]}
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
@@ -348,7 +373,8 @@ def _changelog_with(project: Project, version: str, previous: str | None, diff: 
 
 def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: str, features: Any, counts: dict[str, int],
                     digests: dict[str, Any], stats: collections.Counter, type_counts: collections.Counter,
-                    prov_counts: dict[str, collections.Counter], previous: str | None, diff: Diff) -> None:
+                    prov_counts: dict[str, collections.Counter], previous: str | None, diff: Diff,
+                    pre: dict[str, Any] | None = None) -> None:
     sizes = {"documents": {s: (staging / data_path("documents", s)).stat().st_size for s in counts}}
     first_split = next(iter(counts))
     annotated = stats["annotated"]
@@ -367,7 +393,8 @@ def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: 
                                  "machine_translated": known["machine_translated"],
                                  "translated_from": dict(sorted(prov_counts["translated_from"].items())),
                                  "publisher_known": known["publisher"], "url_known": known["url"],
-                                 "date_known": known["published_date"]}}
+                                 "date_known": known["published_date"]},
+                  **({"preannotator": pre} if pre else {})}
     data = card_yaml(version, {"documents": features}, {"documents": counts}, sizes, full_stats)
     entry = _changelog_entry(version, previous, diff)
     (staging / "README.md").write_text(render_card(schemas, version, data, full_stats, entry), encoding="utf-8")
@@ -379,6 +406,8 @@ def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: 
     (staging / "DATASHEET.md").write_text(sheet, encoding="utf-8")
     reports = staging / "reports"
     (reports / "stats.json").write_text(dumps_canonical(full_stats), encoding="utf-8")
+    if pre is not None:
+        (reports / "preannotator.json").write_text(dumps_canonical({"tool": TOOL, "version": PRE_VERSION, **pre}), encoding="utf-8")
     rows = {"digest": DIGEST_KEY, "configs": {"documents": {s: {"num_rows": counts[s], "sha256": digests[s].hexdigest()}
                                                             for s in counts}}}
     (reports / "rows.json").write_text(dumps_canonical(rows), encoding="utf-8")

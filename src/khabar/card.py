@@ -99,6 +99,25 @@ def _provenance_text(stats: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _preannotator_text(pre: dict[str, Any] | None) -> str:
+    """The pre-annotator's figures against gold (``reports/preannotator.json``) as Markdown."""
+    if not pre:
+        return ""
+    rows = ["| layer | exact P | exact R | exact F1 | partial P | partial R | partial F1 | gold | predicted |", "|---|---|---|---|---|---|---|---|---|"]
+
+    def row(name: str, r: dict[str, Any]) -> str:
+        e, p = r["exact"], r["partial"]
+        return (f"| {name} | {e['precision']:.2f} | {e['recall']:.2f} | {e['f1']:.2f} | {p['precision']:.2f} | "
+                f"{p['recall']:.2f} | {p['f1']:.2f} | {e['gold']} | {e['predicted']} |")
+    rows.append(row("entities (all)", pre["entities"]["overall"]))
+    rows += [row(f"`{t}`", r) for t, r in pre["entities"]["per_type"].items()]
+    rows.append(row("claims (content)", pre["claims"]))
+    return (f"\n### Pre-annotator quality\n\nThe rule-based pre-annotator (`khabar preannotate`, gazetteers and reporting cues, "
+            f"no downloaded model) against the gold annotation of {pre['documents']} document(s), scored with `nervaluate` "
+            "(exact: same span; partial: overlap counts half). Entity types are ignored by `exact`/`partial`; "
+            "`reports/preannotator.json` has `strict` and `ent_type` too.\n\n" + "\n".join(rows) + "\n")
+
+
 def render_card(schemas: Schemas, version: str, data: DatasetCardData, stats: dict[str, Any], changelog: str) -> str:
     """The whole card: YAML header and a body for readers (load example, fields, labels, stats)."""
     docs = stats["documents"]
@@ -145,7 +164,7 @@ A split with no documents yet is left out (`load_dataset` refuses empty splits).
 ## Annotation
 
 {stats['annotation_note']}
-
+{_preannotator_text(stats.get("preannotator"))}
 ## Provenance and limitations
 
 {_provenance_text(stats)}
