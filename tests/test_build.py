@@ -48,10 +48,24 @@ def _gold(project, **changes):
     return gold, path
 
 
-def test_build_reproduces_the_committed_release_byte_for_byte(project) -> None:
-    r = build(project, "0.1.0", progress=False)
+def test_build_reproduces_the_latest_committed_release_byte_for_byte(project) -> None:
+    """The newest release in releases/ rebuilds to the same bytes from the committed sources."""
+    from khabar.releases import latest_release
+
+    version, committed = latest_release(ROOT / "releases")
+    for older, path in __import__("khabar.releases", fromlist=["list_releases"]).list_releases(ROOT / "releases"):
+        if older != version:
+            shutil.copytree(path, project.releases / older)
+    shutil.rmtree(project.annotations)
+    shutil.copytree(ROOT / "annotations", project.annotations)
+    if (ROOT / "CHANGELOG.md").exists():
+        text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+        project.changelog.write_text(text.replace(text[text.index(f"## [{version}]"):text.index("## [", text.index(f"## [{version}]") + 4)], "")
+                                     if "## [" in text[text.index(f"## [{version}]") + 4:] else text, encoding="utf-8")
+    r = build(project, version, progress=False)
     assert r.counts == {"validation": 1}
-    assert snapshot(r.path) == snapshot(ROOT / "releases" / "0.1.0")
+    assert snapshot(r.path) == snapshot(committed)
+    assert project.changelog.read_text(encoding="utf-8") == (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
 
 
 def test_load_dataset_gives_the_exact_text_of_record() -> None:
@@ -197,3 +211,38 @@ def test_provenance_correction_is_a_patch(project) -> None:
     assert r.diff.metadata_changed == [SEED_ID] and r.diff.bump() == "patch"
     row = datasets.load_dataset(str(r.path))["validation"][0]
     assert row["provenance"]["publisher"] == "وكالة مهر للأنباء"
+
+
+def test_committed_gold_release() -> None:
+    """Release 0.2.0 carries the seed's gold annotation; every span equals the text at its offsets."""
+    from khabar.validate import validate_release
+
+    release = ROOT / "releases" / "0.2.0"
+    assert validate_release(release, load=False) == []
+    ds = datasets.load_dataset(str(release))["validation"]
+    row = ds[0]
+    gold = json.loads((ROOT / "annotations" / SEED_ID / "gold.json").read_text(encoding="utf-8"))
+    assert (len(row["entities"]), len(row["claims"]), len(row["stances"])) == (len(gold["entities"]), len(gold["claims"]), len(gold["stances"]))
+    assert len(row["entities"]) >= 60
+    for e in row["entities"]:
+        assert row["text"][e["start"]:e["end"]] == e["text"]
+    for c in row["claims"]:
+        assert row["text"][c["content"]["start"]:c["content"]["end"]] == c["content"]["text"]
+    types = ds.features["entities"].feature["type"]
+    nested = [(a, b) for a in row["entities"] for b in row["entities"]
+              if a is not b and a["start"] <= b["start"] and b["end"] <= a["end"] and (a["start"], a["end"]) != (b["start"], b["end"])]
+    assert any(types.int2str(a["type"]) == "ORG" and types.int2str(b["type"]) == "GPE" for a, b in nested)
+    assert row["annotation"] == {"annotated": True, "annotators": ["a01"], "guidelines_version": "1.0"}
+    card = (release / "README.md").read_text(encoding="utf-8")
+    pre = json.loads((release / "reports" / "preannotator.json").read_text(encoding="utf-8"))
+    f1 = pre["entities"]["overall"]["exact"]["f1"]
+    assert f"| entities (all) | {pre['entities']['overall']['exact']['precision']:.2f} | " in card and 0 < f1 <= 1
+
+
+def test_guidelines_cover_every_label(schemas) -> None:
+    text = (ROOT / "annotations" / "GUIDELINES.md").read_text(encoding="utf-8")
+    for vocab in ("EntityType", "StanceLabel", "StanceTarget", "Checkworthy", "Speech"):
+        for label in schemas.vocab(vocab):
+            assert label in text, (vocab, label)
+    for field in ("content", "cue", "source", "via", "checkworthy", "speech", "holder", "target", "evidence", "guidelines_version"):
+        assert f"`{field}`" in text, field

@@ -281,6 +281,9 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
                     prov_counts["known"][key] += prov[key] is not None
                 prov_counts["known"]["machine_translated"] += prov["machine_translated"] is True
                 prov_counts["flag_kinds"].update(f["kind"] for f in row["flags"])
+                if gold is not None:
+                    prov_counts["annotators"].update(row["annotation"]["annotators"])
+                    prov_counts["guidelines"][gold.get("guidelines_version") or "none"] += 1
         for split in SPLITS:
             flush(split)
         for writer in writers.values():
@@ -378,10 +381,15 @@ def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: 
     sizes = {"documents": {s: (staging / data_path("documents", s)).stat().st_size for s in counts}}
     first_split = next(iter(counts))
     annotated = stats["annotated"]
+    who = ", ".join(f"`{a}`" for a in sorted(prov_counts["annotators"]))
+    versions = ", ".join(f"{v} ({n})" for v, n in sorted(prov_counts["guidelines"].items()))
     note = ("No document has a gold annotation yet: the entity, claim and stance columns are empty lists in this release, "
             "and there are no agreement figures."
-            if not annotated else f"{annotated} of {stats['documents']} document(s) carry a gold annotation; "
-            "`annotation.annotators` names the pseudonymous annotators merged into it.")
+            if not annotated else f"{annotated} of {stats['documents']} document(s) carry a gold annotation, made by "
+            f"{len(prov_counts['annotators'])} pseudonymous annotator(s) ({who}) following `annotations/GUIDELINES.md` "
+            f"(versions: {versions}); `annotation.annotators` names them per document. "
+            + ("Every annotated document has a single annotator so far, so there is no adjudication between annotators "
+               "and no agreement figure; see DATASHEET.md for who the annotator is." if len(prov_counts["annotators"]) <= 1 else ""))
     known = prov_counts["known"]
     full_stats = {"version": version, "documents": stats["documents"], "annotated": annotated,
                   "characters": stats["characters"], "flags": stats["flags"], "entities": stats["entities"],
@@ -404,6 +412,9 @@ def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: 
     except ValueError as err:
         raise InputError(f"{project.datasheet}: {err}", hint="keep the BEGIN/END GENERATED marker lines in DATASHEET.md") from None
     (staging / "DATASHEET.md").write_text(sheet, encoding="utf-8")
+    guidelines = project.annotations / "GUIDELINES.md"
+    if annotated and guidelines.is_file():  # the annotation guidelines travel with the annotations they define
+        (staging / "GUIDELINES.md").write_text(_read_text(guidelines), encoding="utf-8")
     reports = staging / "reports"
     (reports / "stats.json").write_text(dumps_canonical(full_stats), encoding="utf-8")
     if pre is not None:

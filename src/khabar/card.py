@@ -115,7 +115,9 @@ def _preannotator_text(pre: dict[str, Any] | None) -> str:
     return (f"\n### Pre-annotator quality\n\nThe rule-based pre-annotator (`khabar preannotate`, gazetteers and reporting cues, "
             f"no downloaded model) against the gold annotation of {pre['documents']} document(s), scored with `nervaluate` "
             "(exact: same span; partial: overlap counts half). Entity types are ignored by `exact`/`partial`; "
-            "`reports/preannotator.json` has `strict` and `ent_type` too.\n\n" + "\n".join(rows) + "\n")
+            "`reports/preannotator.json` has `strict` and `ent_type` too. The gazetteers are general lists (countries, "
+            "capitals, institutions, outlets, titles), but they were written by people who had read this corpus, so on unseen "
+            "text expect lower figures.\n\n" + "\n".join(rows) + "\n")
 
 
 def render_card(schemas: Schemas, version: str, data: DatasetCardData, stats: dict[str, Any], changelog: str) -> str:
@@ -178,7 +180,7 @@ evidence, known biases and uses to avoid.
 
 - `data/<config>/<split>-00000-of-00001.parquet`: the rows (zstd), one explicit Arrow schema per config;
 - `croissant.json`: Croissant 1.0 metadata with its responsible-AI fields;
-- `DATASHEET.md`: the datasheet (Gebru et al.);
+- `DATASHEET.md`: the datasheet (Gebru et al.); `GUIDELINES.md`: the annotation guidelines (when the release has annotations);
 - `reports/stats.json`, `reports/index.jsonl` (one line per document: id, split, hashes), `reports/rows.json` (row digests that `khabar validate` checks after `load_dataset`);
 - `SHA256SUMS`: a checksum for every other file.
 
