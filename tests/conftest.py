@@ -41,6 +41,7 @@ def make_project(folder: Path, with_corpus: bool = True) -> Project:
     if with_corpus:
         shutil.copytree(ROOT / "corpus", folder / "corpus")
     (folder / "annotations").mkdir()
+    shutil.copy(ROOT / "annotations" / "annotators.json", folder / "annotations" / "annotators.json")
     return Project(folder)
 
 

@@ -236,7 +236,8 @@ def test_committed_gold_release() -> None:
     card = (release / "README.md").read_text(encoding="utf-8")
     pre = json.loads((release / "reports" / "preannotator.json").read_text(encoding="utf-8"))
     f1 = pre["entities"]["overall"]["exact"]["f1"]
-    assert f"| entities (all) | {pre['entities']['overall']['exact']['precision']:.2f} | " in card and 0 < f1 <= 1
+    assert f"| entities (all) | {pre['entities']['overall']['strict']['precision']:.2f} | " in card and 0 < f1 <= 1
+    assert "**not reviewed** by a human" in card
 
 
 def test_guidelines_cover_every_label(schemas) -> None:

@@ -74,7 +74,7 @@ def _gold_annotation(doc: dict[str, Any]) -> dict[str, Any]:
     ]
     stances = [{"id": "s1", "holder": "e7", "target": "attacks-on-us-forces", "label": "AGAINST", "evidence": ["c2"]}]
     return {"schema_version": "1.0", "doc_id": doc["id"], "text_sha256": doc["text_sha256"], "annotator": "gold",
-            "guidelines_version": "1.0", "origin": {"kind": "manual"},
+            "guidelines_version": "1.0", "origin": {"kind": "manual", "sources": ["a01"]},
             "entities": entities, "claims": claims, "stances": stances}
 
 
@@ -90,6 +90,7 @@ def gate_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     schemas = khabar.schema.Schemas(root / "schema")
     assert schemas.problems("annotation", gold) == []
     (root / "annotations" / DOC_ID).mkdir(parents=True)
+    shutil.copy(ROOT / "annotations" / "annotators.json", root / "annotations" / "annotators.json")
     (root / "annotations" / DOC_ID / "gold.json").write_text(json.dumps(gold, ensure_ascii=False, indent=2), encoding="utf-8")
     return root
 

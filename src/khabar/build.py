@@ -119,6 +119,9 @@ def iter_checked(project: Project, schemas: Schemas, errors: list[str], progress
             except InputError as err:
                 errors.append(str(err))
                 continue
+            if not gold["origin"].get("sources"):
+                errors.append(f"{gp}: origin.sources must name the pseudonymous annotator(s) this gold annotation came from")
+                continue
         yield doc, gold
 
 
@@ -297,8 +300,9 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
         check_version(previous, version, diff)
         counts = {s: n for s, n in counts.items() if n}
         pre = evaluate_pairs(pre_pairs, schemas.vocab("EntityType")) if pre_pairs else None
+        registry = _annotators(project, schemas, set(prov_counts["annotators"]))
         _write_metadata(project, schemas, staging, version, features, counts, digests, stats, type_counts, prov_counts,
-                        previous, diff, pre)
+                        previous, diff, pre, registry)
         if validate:
             from .validate import validate_release
 
@@ -330,6 +334,26 @@ def _changelog_entry(version: str, previous: str | None, diff: Diff) -> str:
     head = f"### [{version}]" + (f" - {when.date().isoformat()}" if when else "")
     since = f"Changes since {previous}" if previous else "First release"
     return head + "\n\n" + f"{since} ({diff.bump()} bump):\n\n" + "\n".join(f"- {line}" for line in diff.lines()) + "\n"
+
+
+def _annotators(project: Project, schemas: Schemas, used: set[str]) -> dict[str, Any]:
+    """The registry entries (``annotations/annotators.json``) of the annotators merged into gold.
+
+    Raises:
+        InputError: the registry is invalid, or a gold annotator is not described in it.
+    """
+    if not used:
+        return {}
+    path = project.annotations / "annotators.json"
+    registry = load_json(path) if path.is_file() else {}
+    problems = schemas.problems("annotators", registry)
+    if problems:
+        raise InputError("; ".join(f"{path}: {p.path[2:] or '$'}: {p.message}" for p in problems))
+    missing = sorted(used - set(registry))
+    if missing:
+        raise InputError(f"{path}: annotator(s) {', '.join(missing)} of gold annotations are not described",
+                         hint="add each pseudonymous id with its kind (human, language-model, rule-based) and whether a human reviewed its work")
+    return {a: registry[a] for a in sorted(used)}
 
 
 def _fresh_preannotation(project: Project, doc: dict[str, Any]) -> dict[str, Any] | None:
@@ -377,7 +401,7 @@ def _changelog_with(project: Project, version: str, previous: str | None, diff: 
 def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: str, features: Any, counts: dict[str, int],
                     digests: dict[str, Any], stats: collections.Counter, type_counts: collections.Counter,
                     prov_counts: dict[str, collections.Counter], previous: str | None, diff: Diff,
-                    pre: dict[str, Any] | None = None) -> None:
+                    pre: dict[str, Any] | None = None, registry: dict[str, Any] | None = None) -> None:
     sizes = {"documents": {s: (staging / data_path("documents", s)).stat().st_size for s in counts}}
     first_split = next(iter(counts))
     annotated = stats["annotated"]
@@ -389,7 +413,9 @@ def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: 
             f"{len(prov_counts['annotators'])} pseudonymous annotator(s) ({who}) following `annotations/GUIDELINES.md` "
             f"(versions: {versions}); `annotation.annotators` names them per document. "
             + ("Every annotated document has a single annotator so far, so there is no adjudication between annotators "
-               "and no agreement figure; see DATASHEET.md for who the annotator is." if len(prov_counts["annotators"]) <= 1 else ""))
+               "and no agreement figure." if len(prov_counts["annotators"]) <= 1 else "")
+            + "".join(f"\n\n- `{a}`: {info['kind']}, {'reviewed' if info['reviewed_by_human'] else '**not reviewed**'} by a human. "
+                      f"{info['description']}" for a, info in sorted((registry or {}).items())))
     known = prov_counts["known"]
     full_stats = {"version": version, "documents": stats["documents"], "annotated": annotated,
                   "characters": stats["characters"], "flags": stats["flags"], "entities": stats["entities"],

@@ -103,21 +103,22 @@ def _preannotator_text(pre: dict[str, Any] | None) -> str:
     """The pre-annotator's figures against gold (``reports/preannotator.json``) as Markdown."""
     if not pre:
         return ""
-    rows = ["| layer | exact P | exact R | exact F1 | partial P | partial R | partial F1 | gold | predicted |", "|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| layer | strict P | strict R | strict F1 | partial P | partial R | partial F1 | gold | predicted |", "|---|---|---|---|---|---|---|---|---|"]
 
     def row(name: str, r: dict[str, Any]) -> str:
-        e, p = r["exact"], r["partial"]
+        e, p = r["strict"], r["partial"]
         return (f"| {name} | {e['precision']:.2f} | {e['recall']:.2f} | {e['f1']:.2f} | {p['precision']:.2f} | "
                 f"{p['recall']:.2f} | {p['f1']:.2f} | {e['gold']} | {e['predicted']} |")
     rows.append(row("entities (all)", pre["entities"]["overall"]))
     rows += [row(f"`{t}`", r) for t, r in pre["entities"]["per_type"].items()]
-    rows.append(row("claims (content)", pre["claims"]))
+    rows.append(row("claims (content span only)", pre["claims"]))
     return (f"\n### Pre-annotator quality\n\nThe rule-based pre-annotator (`khabar preannotate`, gazetteers and reporting cues, "
             f"no downloaded model) against the gold annotation of {pre['documents']} document(s), scored with `nervaluate` "
-            "(exact: same span; partial: overlap counts half). Entity types are ignored by `exact`/`partial`; "
-            "`reports/preannotator.json` has `strict` and `ent_type` too. The gazetteers are general lists (countries, "
-            "capitals, institutions, outlets, titles), but they were written by people who had read this corpus, so on unseen "
-            "text expect lower figures.\n\n" + "\n".join(rows) + "\n")
+            "(strict: same span and type; partial: overlapping span, type ignored, overlap counts half); "
+            "`reports/preannotator.json` has `exact` and `ent_type` too. Claims are scored on their content span only (not "
+            "cue, source or reporting chain). The figures are in-sample: the guidelines and gazetteers were written "
+            "with this document at hand, so expect lower figures on unseen text. The gazetteers are general lists (countries, "
+            "capitals, institutions, outlets, titles) and list only famous people, so person recall is low.\n\n" + "\n".join(rows) + "\n")
 
 
 def render_card(schemas: Schemas, version: str, data: DatasetCardData, stats: dict[str, Any], changelog: str) -> str:
@@ -181,7 +182,7 @@ evidence, known biases and uses to avoid.
 - `data/<config>/<split>-00000-of-00001.parquet`: the rows (zstd), one explicit Arrow schema per config;
 - `croissant.json`: Croissant 1.0 metadata with its responsible-AI fields;
 - `DATASHEET.md`: the datasheet (Gebru et al.); `GUIDELINES.md`: the annotation guidelines (when the release has annotations);
-- `reports/stats.json`, `reports/index.jsonl` (one line per document: id, split, hashes), `reports/rows.json` (row digests that `khabar validate` checks after `load_dataset`);
+- `reports/stats.json`, `reports/preannotator.json` (when the release has gold and pre-annotations), `reports/index.jsonl` (one line per document: id, split, hashes), `reports/rows.json` (row digests that `khabar validate` checks after `load_dataset`);
 - `SHA256SUMS`: a checksum for every other file.
 
 ## Changes

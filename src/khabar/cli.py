@@ -158,7 +158,8 @@ def preannotate(
     if pairs:
         for layer, res in (("entities", figures["entities"]["overall"]), ("claims", figures["claims"])):
             typer.echo(f"{layer} vs gold ({len(pairs)} doc): " + "; ".join(
-                f"{s} P={res[s]['precision']:.2f} R={res[s]['recall']:.2f} F1={res[s]['f1']:.2f}" for s in ("exact", "partial")))
+                f"{s} P={res[s]['precision']:.2f} R={res[s]['recall']:.2f} F1={res[s]['f1']:.2f}" for s in ("strict", "partial")))
+        typer.echo("(strict: same span and type; partial: overlapping span, type ignored; claims: content span only)")
 
 
 def _release_dir(project: Project, ref: str) -> Path:

@@ -55,7 +55,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ("CARDINAL", rf"{_NUM}{_SCALE}"),
 ]
 _CUES = ("قال|قالت|يقول|تقول|أعلن|أعلنت|يعلن|تعلن|أكد|أكدت|يؤكد|تؤكد|أضاف|أضافت|زعم|زعمت|يزعم|نقل|نقلت|كشف|كشفت|"
-         "اعترف|اعترفت|ذكر|ذكرت|أفاد|أفادت|صرح|صرحت|أوضح|أوضحت|كتب|كتبت|أشار|أشارت|حذر|حذرت|بحسب|حسب|وفقا ل|وفقًا ل|وفقاً ل")
+         "اعترف|اعترفت|ذكر|ذكرت|أفاد|أفادت|صرح|صرحت|أوضح|أوضحت|كتب|كتبت|أشار|أشارت|حذر|حذرت|توقع|توقعت|يتوقع|"
+         "بحسب|حسب|وفقا ل|وفقًا ل|وفقاً ل")
 _CUE = re.compile(rf"{_NOT_WORD_BEFORE}[وف]?({_CUES})(?:\s+(?:أيضا|أيضًا))?{_NOT_WORD_AFTER}")
 _SOURCE_TYPES = ("PERS", "ORG", "GPE", "NORP", "OCC")
 
@@ -103,7 +104,10 @@ def find_entities(text: str) -> list[dict[str, Any]]:
     ``الأمريكية`` inside; ``رئيس الوزراء العراقي`` gives OCC with GPE ``العراقي`` inside.
     """
     found: dict[tuple[int, int], str] = {}
-    by_surface = {s: t for s, t in _gazetteer()}
+    by_surface: dict[str, str] = {}
+    for s, t in _gazetteer():  # a listed name (people.tsv: السوداني) wins over a generated nationality form
+        if t != "GENTILIC" or s not in by_surface:
+            by_surface[s] = t
     for m in _gazetteer_regex().finditer(text):
         s, e = m.span(1)
         surface = m.group(1)
@@ -146,8 +150,8 @@ def find_entities(text: str) -> list[dict[str, Any]]:
                 found[(s, e)] = "GPE"
             elif word.endswith(("يين", "يون")):
                 found[(s, e)] = "NORP"
-            else:
-                del found[(s, e)]
+            else:  # an adjective of a noun ("الاقتصاد الأردني"): GPE, as the guidelines (§3.4) say
+                found[(s, e)] = "GPE"
     taken: list[tuple[int, int]] = []
     for typ, pattern in _PATTERNS:
         for m in re.finditer(rf"{_NOT_WORD_BEFORE}(?:{_PROCLITIC})({pattern}){_NOT_WORD_AFTER}", text):
@@ -182,7 +186,7 @@ def find_claims(text: str, sentences: list[dict[str, int]], entities: list[dict[
         if s0 == s1:
             continue
         rest = text[cue_e:s1]
-        comp = re.search(r"(?<![^\s،,])(?:أننا|أنها|أنه|إنها|إنه|بأن|أن|إن)(?=\s|:)\s*:?\s*|:\s*", rest)
+        comp = re.search(r"(?<![^\s،,])(?:أننا|أنها|أنه|إنها|إنه|بأن|فإن|أن|إن)(?=\s|:)\s*:?\s*|:\s*", rest)
         if comp is None or comp.start() > 120:
             continue
         content_s = cue_e + comp.end()
@@ -195,9 +199,10 @@ def find_claims(text: str, sentences: list[dict[str, int]], entities: list[dict[
             content_s += 1
         if content_e - content_s < 3:
             continue
-        between = [i for i, e in enumerate(entities) if cue_e <= e["start"] and e["end"] <= cue_e + comp.start()
-                   and e["type"] in _SOURCE_TYPES]
-        before = [i for i, e in enumerate(entities) if s0 <= e["start"] and e["end"] <= cue_s and e["type"] in _SOURCE_TYPES]
+        def speaker(e: dict[str, Any]) -> bool:  # a place after "في" is where, not who
+            return e["type"] in _SOURCE_TYPES and not (e["type"] == "GPE" and text[max(0, e["start"] - 3):e["start"]] == "في ")
+        between = [i for i, e in enumerate(entities) if cue_e <= e["start"] and e["end"] <= cue_e + comp.start() and speaker(e)]
+        before = [i for i, e in enumerate(entities) if s0 <= e["start"] and e["end"] <= cue_s and speaker(e)]
         source, via = None, []
         an = re.search(r"(?<![^\s])عن\s", rest[:comp.start()])
         if an and between:  # "نقل X عن Y": Y is the source, X reported it
