@@ -20,7 +20,7 @@ from khabar.segment import sentences
 from khabar.validate import validate_release
 from khabar.versioning import parse_version
 
-from conftest import SEED, SEED_ID, snapshot
+from conftest import ROOT, SEED, SEED_ID, snapshot
 
 ARTICLE = "أعلنت وزارة الصحة اليوم عن حملة تطعيم جديدة في البلاد تبدأ الأسبوع المقبل وتستمر شهرا كاملا.\n"
 
@@ -213,3 +213,61 @@ def test_rows_report_missing_a_split(good_release, tmp_path) -> None:
     problems = validate_release(folder, load=True)
     assert [(p.check, p.file, p.message) for p in problems] == [
         ("report-invalid", "reports/rows.json", "no digest for documents/validation")]
+
+
+def _gold_file(project):
+    src = ROOT / "annotations" / SEED_ID / "gold.json"
+    dst = project.annotations / SEED_ID / "gold.json"
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(src, dst)
+    return dst
+
+
+def test_chain_with_its_own_source_or_twice_refused(project) -> None:
+    path = _gold_file(project)
+    gold = json.loads(path.read_text(encoding="utf-8"))
+    gold["claims"][1]["via"] = gold["claims"][1]["via"] + [gold["claims"][1]["source"]]
+    path.write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InputError, match=r"claims\[1\]\.via \(id c2\): chain-invalid: the source 'e13' is also in its own reporting chain"):
+        build(project, "0.1.0", progress=False)
+
+
+def test_email_in_origin_sources_refused(project) -> None:
+    path = _gold_file(project)
+    gold = json.loads(path.read_text(encoding="utf-8"))
+    gold["origin"]["sources"] = ["ann@example.com"]
+    path.write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InputError, match=r"origin.sources\[0\]: schema-invalid"):
+        build(project, "0.1.0", progress=False)
+
+
+def test_misnamed_annotation_folder_refused(project) -> None:
+    path = _gold_file(project)
+    path.parent.rename(project.annotations / SEED_ID.upper().replace("KB-", "kb-"))
+    with pytest.raises(InputError, match="not a document folder"):
+        build(project, "0.1.0", progress=False)
+
+
+def test_invalid_preannotation_named_not_a_traceback(project) -> None:
+    from khabar.preannotate import preannotate_corpus
+
+    _gold_file(project)
+    [pre] = preannotate_corpus(project, progress=False)
+    ann = json.loads(pre.read_text(encoding="utf-8"))
+    ann["entities"][0]["type"] = "PERSON"
+    pre.write_text(json.dumps(ann, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InputError, match="preannotator.json: not a valid pre-annotation"):
+        build(project, "0.1.0", progress=False)
+
+
+def test_preannotate_long_repetitive_sentence_stays_linear() -> None:
+    from khabar.preannotate import preannotate
+
+    n = 300
+    text = "خبر عاجل\n" + "قال الرئيس الفرنسي إن العراق " * n
+    doc = {"id": "kb-0000000000000001", "text_sha256": "0" * 64, "text": text,
+           "sentences": [{"start": a, "end": b} for a, b in sentences(text)]}
+    ann = preannotate(doc)
+    assert len(ann["claims"]) == n
+    for c in ann["claims"]:
+        assert c["source"] not in c["via"] and len(set(c["via"])) == len(c["via"]) <= n

@@ -14,6 +14,7 @@ import collections
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -81,6 +82,10 @@ def iter_checked(project: Project, schemas: Schemas, errors: list[str], progress
     if project.annotations.is_dir():
         with os.scandir(project.annotations) as it:
             for entry in it:
+                if entry.is_dir() and not entry.name.startswith(".") and not re.fullmatch(r"kb-[0-9a-f]{16}", entry.name):
+                    if any(p.suffix == ".json" for p in Path(entry.path).rglob("*")):
+                        errors.append(f"{entry.path}: not a document folder (annotations/<doc_id>/ with doc_id kb-<16 lower-case hex digits>)")
+                    continue
                 if entry.is_dir() and entry.name.startswith("kb-"):
                     try:
                         value = np.uint64(int(entry.name[3:], 16))
@@ -254,7 +259,11 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
                 split = split_for(doc["id"])
                 row = document_row(doc, gold)
                 if gold is not None:
-                    pred = _fresh_preannotation(project, doc)
+                    try:
+                        pred = _fresh_preannotation(project, doc, schemas)
+                    except InputError as err:
+                        errors.append(str(err))
+                        continue
                     if pred is not None:
                         pre_pairs.append((_spans_only(pred), _spans_only(gold)))
                 try:
@@ -291,9 +300,11 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
             flush(split)
         for writer in writers.values():
             writer.close()
-        if errors:
-            raise InputError(f"build refused ({len(errors)} problem{'s' if len(errors) != 1 else ''}); nothing written:\n  "
-                             + "\n  ".join(errors))
+        lines = [line if len(line) <= 500 else line[:500] + "…" for e in errors for line in e.splitlines()]
+        if lines:
+            shown = lines[:200] + ([f"… and {len(lines) - 200} more"] if len(lines) > 200 else [])
+            raise InputError(f"build refused ({len(lines)} problem{'s' if len(lines) != 1 else ''}); nothing written:\n  "
+                             + "\n  ".join(shown))
         if not stats["documents"]:
             raise InputError(f"{project.corpus}: no documents", hint="run khabar ingest first")
         previous, diff = diff_against_latest(project, index_tmp, schemas, before=version)
@@ -356,16 +367,26 @@ def _annotators(project: Project, schemas: Schemas, used: set[str]) -> dict[str,
     return {a: registry[a] for a in sorted(used)}
 
 
-def _fresh_preannotation(project: Project, doc: dict[str, Any]) -> dict[str, Any] | None:
-    """The document's ``preannotator.json`` if it exists and was made on its current text."""
+def _fresh_preannotation(project: Project, doc: dict[str, Any], schemas: Schemas) -> dict[str, Any] | None:
+    """The document's ``preannotator.json`` if it exists and was made on its current text
+    (None when absent or stale: it is then not scored).
+
+    Raises:
+        InputError: the file exists but is not a valid annotation of the document.
+    """
     path = project.annotations / doc["id"] / PRE_OUTPUT
     if not path.is_file():
         return None
-    try:
-        pred = load_json(path)
-    except InputError:
+    pred = load_json(path)
+    if isinstance(pred, dict) and pred.get("text_sha256") != doc["text_sha256"]:
         return None
-    return pred if isinstance(pred, dict) and pred.get("text_sha256") == doc["text_sha256"] else None
+    bad = [f"{p.path[2:] or '$'}: {p.message[:200]}" for p in schemas.problems("annotation", pred)]
+    if not bad:
+        bad = [f"{f[2:]}: {c}: {m}" for c, f, m in check_row(pred, text=doc["text"])]
+    if bad:
+        raise InputError(f"{path}: not a valid pre-annotation ({bad[0]}{'; …' if len(bad) > 1 else ''})",
+                         hint="regenerate it with khabar preannotate")
+    return pred
 
 
 def _spans_only(ann: dict[str, Any]) -> dict[str, Any]:

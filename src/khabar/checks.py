@@ -12,6 +12,8 @@ Check ids (stable, kebab-case; one invalid fixture each in tests/test_validate.p
                         stance's evidence that names no claim
 ``entity-duplicate``    two entities with the same start, end and type (nesting needs
                         different spans or types)
+``chain-invalid``       a claim whose ``via`` names its own source or an entity twice, or a
+                        stance whose ``evidence`` names a claim twice
 ``text-sha256-mismatch`` ``text_sha256`` is not the SHA-256 of ``text``
 """
 
@@ -23,7 +25,7 @@ from typing import Any, Iterator
 __all__ = ["check_row", "iter_spans", "CHECK_IDS"]
 
 CHECK_IDS = ("offset-type", "span-out-of-bounds", "span-empty", "span-text-mismatch", "id-duplicate",
-             "id-dangling", "entity-duplicate", "text-sha256-mismatch")
+             "id-dangling", "entity-duplicate", "chain-invalid", "text-sha256-mismatch")
 
 Problem = tuple[str, str, str]
 
@@ -42,6 +44,16 @@ def iter_spans(row: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], bool]
         yield f"$.claims[{i}].content", c["content"], True
         if c.get("cue") is not None:
             yield f"$.claims[{i}].cue", c["cue"], True
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr`` cut to ``limit`` characters, with the code points of short strings (NFC vs NFD look alike)."""
+    r = repr(value)
+    if len(r) > limit:
+        return r[:limit] + f"…' ({len(value)} characters)" if isinstance(value, str) else r[:limit] + "…"
+    if isinstance(value, str) and len(value) <= 12:
+        r += " (" + " ".join(f"U+{ord(ch):04X}" for ch in value) + ")"
+    return r
 
 
 def _is_int(v: Any) -> bool:
@@ -64,7 +76,7 @@ def check_spans(text: str, row: dict[str, Any]) -> list[Problem]:
             out.append(("span-empty", path, f"[{s}, {e}) is empty"))
             continue
         if has_text and text[s:e] != span.get("text"):
-            out.append(("span-text-mismatch", path, f"text {span.get('text')!r} but text[{s}:{e}] is {text[s:e]!r}"))
+            out.append(("span-text-mismatch", path, f"text {_short(span.get('text'))} but text[{s}:{e}] is {_short(text[s:e])}"))
     return out
 
 
@@ -97,6 +109,16 @@ def check_refs(row: dict[str, Any]) -> list[Problem]:
         for j, v in enumerate(c.get("via") or []):
             if v not in entities:
                 out.append(("id-dangling", f"$.claims[{i}].via[{j}]", f"via {v!r} is not an entity id"))
+    for i, c in enumerate(row.get("claims") or []):
+        via = c.get("via") or []
+        if c.get("source") is not None and c["source"] in via:
+            out.append(("chain-invalid", f"$.claims[{i}].via", f"the source {c['source']!r} is also in its own reporting chain"))
+        if len(set(via)) != len(via):
+            out.append(("chain-invalid", f"$.claims[{i}].via", "an entity appears twice in the reporting chain"))
+    for i, st in enumerate(row.get("stances") or []):
+        ev = st.get("evidence") or []
+        if len(set(ev)) != len(ev):
+            out.append(("chain-invalid", f"$.stances[{i}].evidence", "a claim is listed twice as evidence"))
     for i, st in enumerate(row.get("stances") or []):
         if st.get("holder") not in entities:
             out.append(("id-dangling", f"$.stances[{i}].holder", f"holder {st.get('holder')!r} is not an entity id"))

@@ -138,6 +138,8 @@ def preannotate(
     """Propose entities and claims with gazetteers, patterns and reporting cues (no downloaded model):
     writes annotations/<doc_id>/preannotator.json, and prints precision/recall/F1 against gold.json
     where a document has one."""
+    from .annotations import load_checked_annotation
+    from .errors import StaleAnnotationError
     from .jsonio import load_json
     from .preannotate import OUTPUT_NAME, preannotate_corpus
     from .quality import evaluate_pairs
@@ -146,12 +148,17 @@ def preannotate(
     try:
         project = _project(root)
         written = preannotate_corpus(project, doc or None, progress=not quiet)
+        schemas = Schemas(project.schema)
         pairs = []
         for path in written:
             gold = path.with_name("gold.json")
             if gold.is_file():
-                pairs.append((load_json(path), load_json(gold)))
-        figures = evaluate_pairs(pairs, Schemas(project.schema).vocab("EntityType"))
+                document = load_json(project.corpus / f"{path.parent.name}.json")
+                try:
+                    pairs.append((load_json(path), load_checked_annotation(gold, document, schemas)))
+                except StaleAnnotationError as err:
+                    typer.echo(f"not scored: {err}")
+        figures = evaluate_pairs(pairs, schemas.vocab("EntityType"))
     except KhabarError as err:
         _fail(err)
     typer.echo(f"wrote {len(written)} {OUTPUT_NAME} file(s)")

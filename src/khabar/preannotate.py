@@ -219,11 +219,14 @@ def find_claims(text: str, sentences: list[dict[str, int]], entities: list[dict[
         speech = "direct" if comp.group().strip().startswith(":") else "indirect"
         claims.append({"content": (content_s, content_e), "cue": (cue_s, cue_e), "source": source, "via": via,
                        "checkworthy": None, "speech": speech})
-    # nested claims inherit the reporting chain of the claim they sit in
-    for inner in claims:
-        for outer in claims:
-            if outer is not inner and outer["content"][0] <= inner["cue"][0] < outer["content"][1] and outer["source"] is not None:
-                inner["via"] = outer["via"] + [outer["source"]] + [v for v in inner["via"] if v not in outer["via"]]
+    # a nested claim inherits the reporting chain of the nearest claim whose content holds its cue
+    # (claims are in text order, so that claim's own chain is already final)
+    for k, inner in enumerate(claims):
+        holders = [o for o in claims[:k] if o["content"][0] <= inner["cue"][0] < o["content"][1] and o["source"] is not None]
+        if holders:
+            outer = min(holders, key=lambda o: o["content"][1] - o["content"][0])
+            chain = outer["via"] + [outer["source"]] + inner["via"]
+            inner["via"] = [v for i, v in enumerate(chain) if v != inner["source"] and v not in chain[:i]]
     return claims
 
 
@@ -251,6 +254,9 @@ def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress:
     from .store import iter_corpus_paths
 
     schemas = Schemas(project.schema)
+    for d in doc_ids or []:
+        if not re.fullmatch(r"kb-[0-9a-f]{16}", d):
+            raise InputError(f"--doc {d!r}: not a document id (kb-<16 hex digits>)")
     paths = [project.corpus / f"{d}.json" for d in doc_ids] if doc_ids else list(iter_corpus_paths(project.corpus))
     for p in paths:
         if not p.is_file():
@@ -258,6 +264,10 @@ def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress:
     written = []
     for p in tqdm(paths, desc="preannotate", unit="doc", disable=not progress):
         doc = load_json(p)
+        problems = schemas.problems("document", doc)
+        if problems:
+            raise InputError(f"{p}: not a valid corpus document ({problems[0].path}: {problems[0].message[:200]})",
+                             hint="run khabar ingest to rebuild corpus/ from seeds/")
         ann = preannotate(doc)
         bad = [f"{x.path}: {x.message}" for x in schemas.problems("annotation", ann)] + [f"{f}: {c}: {m}" for c, f, m in check_row(ann, text=doc["text"])]
         if bad:
