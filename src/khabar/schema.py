@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jsonschema
 import jsonschema_rs
@@ -190,11 +190,3 @@ def _leaf(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
         typed = [e for e in err.context if e.validator != "type"] or list(err.context)
         return _leaf(jsonschema.exceptions.best_match(typed))
     return err
-
-
-def iter_label_refs(schema: dict[str, Any]) -> Iterator[str]:  # pragma: no cover - helper for docs
-    for key, value in schema.items():
-        if key == "$ref" and isinstance(value, str) and value.startswith("urn:khabar:schema:labels#"):
-            yield value.rsplit("/", 1)[-1]
-        elif isinstance(value, dict):
-            yield from iter_label_refs(value)
