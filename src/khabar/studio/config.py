@@ -1,0 +1,171 @@
+"""The Label Studio labeling config, generated from ``schema/`` (the single source of truth).
+
+How each field of an annotation file (``schema/annotation.schema.json``) is annotated:
+
+=====================  ======================================================================
+schema field           Label Studio
+=====================  ======================================================================
+``entities[]``         a region of the ``entity`` Labels tag; label = Wojood type
+                       (``EntityType``); region id = entity id; regions may nest
+``claims[].content``   a region of the ``attribution`` Labels tag, label ``content``;
+                       region id = claim id
+``claims[].cue``       an ``attribution`` region labelled ``cue``, joined to its content
+                       region by a ``cue`` relation
+``claims[].source``    a ``source`` relation between the content region and an entity region
+``claims[].via``       relations ``via-1`` … ``via-4`` between the content region and entity
+                       regions (``via-1`` = outermost reporter, as in the schema's list order)
+``claims[].checkworthy``  per-region Choices ``checkworthy`` on the content region
+``claims[].speech``    per-region Choices ``speech`` on the content region
+``stances[]``          a region of the ``stance`` Labels tag over the holder's words; label =
+                       target (``StanceTarget``); region id = stance id
+``stances[].holder``   a ``holder`` relation between the stance region and an entity region
+``stances[].label``    per-region Choices ``stance_label`` on the stance region
+``stances[].evidence`` ``evidence`` relations between the stance region and content regions
+=====================  ======================================================================
+
+Relations join two regions of fixed kinds, so their role never depends on the arrow's
+direction (``right``, ``left`` or ``bi``). Labels come from the enums of ``schema/labels.schema.json``
+with their English and Arabic names as hints. The text is shown right-to-left: Label Studio's
+``<Text>`` tag has no direction attribute, so it is wrapped in ``<View style="direction: rtl">``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from xml.etree import ElementTree as ET
+
+from ..schema import Schemas
+
+__all__ = ["Scheme", "labeling_config", "same_config", "MAX_VIA"]
+
+MAX_VIA = 4
+"""Reporting-chain depth the config offers (``via-1`` … ``via-4``); the gold's deepest is 2."""
+
+_PALETTE = ["#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
+            "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#800000", "#aaffc3",
+            "#808000", "#ffd8b1", "#000075", "#808080", "#b0b0ff"]
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """Names of the tags, labels and relations of a labeling config, and the vocabularies.
+
+    The default (:meth:`from_schemas`) is Khabar's own; tests build others to read foreign
+    exports (e.g. a config whose ``label`` tag holds both ``PER`` and ``CLAIM``).
+
+    Attributes:
+        entity_tags: Labels tag names whose regions are entities.
+        entity_types: label value -> schema ``EntityType`` (identity for Khabar's config).
+        attribution_tags: Labels tag names for claim contents and cues.
+        content_label, cue_label: the label values of content and cue regions.
+        stance_tags: Labels tag names whose regions are stances; label = target.
+        stance_targets: the ``StanceTarget`` vocabulary.
+        choices: per-region Choices tag name -> (field, allowed values); fields are
+            ``checkworthy``, ``speech`` (on content regions) and ``stance_label`` (on stance regions).
+        relations: relation label -> role: ``source``, ``via-<k>``, ``cue``, ``holder``, ``evidence``.
+    """
+
+    entity_tags: frozenset[str]
+    entity_types: dict[str, str]
+    attribution_tags: frozenset[str]
+    content_label: str
+    cue_label: str
+    stance_tags: frozenset[str]
+    stance_targets: tuple[str, ...]
+    choices: dict[str, tuple[str, tuple[str, ...]]]
+    relations: dict[str, str]
+    text_name: str = "text"
+    stance_labels: tuple[str, ...] = field(default=("FAVOR", "AGAINST", "NONE"))
+
+    @classmethod
+    def from_schemas(cls, schemas: Schemas) -> "Scheme":
+        """Khabar's scheme: vocabularies from ``schema/labels.schema.json``."""
+        types = schemas.vocab("EntityType")
+        rel = {"source": "source", "cue": "cue", "holder": "holder", "evidence": "evidence"}
+        rel.update({f"via-{k}": f"via-{k}" for k in range(1, MAX_VIA + 1)})
+        return cls(
+            entity_tags=frozenset({"entity"}), entity_types={t: t for t in types},
+            attribution_tags=frozenset({"attribution"}), content_label="content", cue_label="cue",
+            stance_tags=frozenset({"stance"}), stance_targets=tuple(schemas.vocab("StanceTarget")),
+            choices={"checkworthy": ("checkworthy", tuple(schemas.vocab("Checkworthy"))),
+                     "speech": ("speech", tuple(schemas.vocab("Speech"))),
+                     "stance_label": ("stance_label", tuple(schemas.vocab("StanceLabel")))},
+            relations=rel, stance_labels=tuple(schemas.vocab("StanceLabel")))
+
+    def choice_tag(self, fieldname: str) -> str:
+        """The Choices tag name that holds ``fieldname``."""
+        for tag, (f, _) in self.choices.items():
+            if f == fieldname:
+                return tag
+        raise KeyError(fieldname)
+
+    def relation_label(self, role: str) -> str:
+        """The relation label of ``role``."""
+        for label, r in self.relations.items():
+            if r == role:
+                return label
+        raise KeyError(role)
+
+
+def _hint(info: dict, value: str) -> str:
+    i = info.get(value, {})
+    parts = [p for p in (i.get("en"), i.get("ar")) if p]
+    desc = i.get("description")
+    return " / ".join(parts) + (f": {desc}" if desc else "")
+
+
+def labeling_config(schemas: Schemas) -> str:
+    """The labeling config (Label Studio XML) for Khabar's scheme, as a string.
+
+    Deterministic: the same ``schema/`` gives the same bytes. Task data fields used: ``$text``
+    (the document text) and ``$title_line`` (doc id and title, shown above the text).
+    """
+    s = Scheme.from_schemas(schemas)
+    root = ET.Element("View")
+    ET.SubElement(root, "Header", value="$title_line", size="4")
+    ent = ET.SubElement(root, "Labels", name="entity", toName=s.text_name, choice="single", showInline="true")
+    info = schemas.vocab_info("EntityType")
+    for i, t in enumerate(s.entity_types):
+        ET.SubElement(ent, "Label", value=t, background=_PALETTE[i % len(_PALETTE)], hint=_hint(info, t))
+    att = ET.SubElement(root, "Labels", name="attribution", toName=s.text_name, choice="single", showInline="true")
+    ET.SubElement(att, "Label", value=s.content_label, background="#ffa39e",
+                  hint="claim content (PARC): what is reported to have been said")
+    ET.SubElement(att, "Label", value=s.cue_label, background="#d4380d",
+                  hint="cue (PARC): the reporting verb or noun, e.g. قال، أعلن، بحسب")
+    st = ET.SubElement(root, "Labels", name="stance", toName=s.text_name, choice="single", showInline="true")
+    tinfo = schemas.vocab_info("StanceTarget")
+    for t in s.stance_targets:
+        ET.SubElement(st, "Label", value=t, background="#597ef7", hint=_hint(tinfo, t))
+    rtl = ET.SubElement(root, "View", style="direction: rtl; text-align: right; font-size: 1.15em; line-height: 1.9")
+    ET.SubElement(rtl, "Text", name=s.text_name, value="$text", granularity="symbol")
+    rels = ET.SubElement(root, "Relations", choice="single")
+    for label in s.relations:
+        ET.SubElement(rels, "Relation", value=label)
+    for tag, (fname, values), when in (
+            ("checkworthy", s.choices["checkworthy"], s.content_label),
+            ("speech", s.choices["speech"], s.content_label),
+            ("stance_label", s.choices["stance_label"], ",".join(s.stance_targets))):
+        box = ET.SubElement(root, "View", visibleWhen="region-selected", whenLabelValue=when)
+        ET.SubElement(box, "Header", value=fname.replace("_", " "), size="5")
+        ch = ET.SubElement(box, "Choices", name=tag, toName=s.text_name, perRegion="true", choice="single-radio")
+        vinfo = schemas.vocab_info({"checkworthy": "Checkworthy", "speech": "Speech", "stance_label": "StanceLabel"}[fname])
+        for v in values:
+            ET.SubElement(ch, "Choice", value=v, hint=_hint(vinfo, v))
+    ET.indent(root, space="  ")
+    return ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _canonical(xml: str) -> str:
+    root = ET.fromstring(xml)
+    for el in root.iter():
+        el.text = (el.text or "").strip() or None
+        el.tail = None
+    return ET.canonicalize(ET.tostring(root, encoding="unicode"), strip_text=True)
+
+
+def same_config(a: str, b: str) -> bool:
+    """True when two labeling configs are the same XML (whitespace and attribute order aside)."""
+    try:
+        return _canonical(a) == _canonical(b)
+    except ET.ParseError:
+        return False
