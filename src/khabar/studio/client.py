@@ -1,0 +1,207 @@
+"""A thin client over ``label-studio-sdk`` (https://github.com/HumanSignal/label-studio-sdk):
+connection from the environment, clear errors, and listing that reads every page.
+
+Clients read ``LABEL_STUDIO_URL`` (default ``http://127.0.0.1:8080``) and ``LABEL_STUDIO_API_KEY``.
+The key is sent in the ``Authorization`` header only: it never appears in errors, logs or files.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, TypeVar
+from urllib.parse import urlparse
+
+from .server import StudioError
+
+__all__ = ["Studio", "connect", "paginate", "PageNotFound", "DEFAULT_URL"]
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+T = TypeVar("T")
+
+
+class PageNotFound(Exception):
+    """Label Studio answered 404 ``Invalid page.`` (a page past the last one)."""
+
+
+def paginate(fetch: Callable[[int], tuple[int, list[T]]], what: str) -> Iterator[T]:
+    """Every item of a paginated listing, page 1 onwards, until the reported total is reached.
+
+    Args:
+        fetch: ``fetch(page) -> (total, items)``; raises :class:`PageNotFound` past the end.
+        what: names the listing in errors (``"tasks of project 5"``).
+
+    Rules (HumanSignal/label-studio-sdk#687, ``../shared/cases/10-ls-sdk-list-stops-at-100.json``): go on
+    until the number of items equals the total of the first page, not until the first page ends;
+    a 404 after the total was reached ends quietly.
+
+    Raises:
+        StudioError: the listing ended (404 or an empty page) with fewer items than the total, or
+            the total changed while reading; the message gives both numbers.
+    """
+    page, seen, total = 1, 0, None
+    while True:
+        try:
+            page_total, items = fetch(page)
+        except PageNotFound:
+            if total is not None and seen >= total:
+                return
+            raise StudioError(f"{what}: the listing ended at page {page} after {seen} of {total if total is not None else '?'} items",
+                              hint="retry; if tasks are being added or deleted, wait until that is done") from None
+        if total is None:
+            total = page_total
+        elif page_total != total:
+            raise StudioError(f"{what}: the total changed from {total} to {page_total} while reading page {page}",
+                              hint="retry when nobody is adding or deleting tasks")
+        yield from items
+        seen += len(items)
+        if seen >= total:
+            if seen > total:
+                raise StudioError(f"{what}: read {seen} items but the server reported {total}")
+            return
+        if not items:
+            raise StudioError(f"{what}: page {page} is empty after {seen} of {total} items")
+        page += 1
+
+
+def _describe(err: Exception) -> str:
+    status = getattr(err, "status_code", None)
+    body = getattr(err, "body", None)
+    detail = ""
+    if isinstance(body, dict):
+        detail = body.get("detail") or ""
+        if body.get("validation_errors"):
+            detail += f" {body['validation_errors']}"
+    elif body:
+        detail = str(body)[:300]
+    if status is not None:
+        return f"HTTP {status}{': ' + detail if detail else ''}"
+    return f"{type(err).__name__}: {err}"
+
+
+@dataclass
+class Studio:
+    """A connection to one Label Studio server (use :func:`connect`).
+
+    Attributes:
+        url: the server's base URL.
+        sdk: the ``label_studio_sdk.LabelStudio`` client.
+        user_id: the id of the user the key belongs to.
+    """
+
+    url: str
+    sdk: Any
+    user_id: int
+    retries: int = 3
+
+    def call(self, action: str, fn: Callable[..., T], *args: Any, idempotent: bool = True, **kwargs: Any) -> T:
+        """Run an SDK call; transport errors are retried (only for ``idempotent`` calls) and every
+        failure becomes a :class:`StudioError` naming ``action`` (never the key or headers)."""
+        import httpx
+        from label_studio_sdk.core.api_error import ApiError
+
+        for attempt in range(self.retries if idempotent else 1):
+            try:
+                return fn(*args, **kwargs)
+            except ApiError as err:
+                if err.status_code == 404 and "Invalid page" in str(getattr(err, "body", "")):
+                    raise PageNotFound() from None
+                if err.status_code in (401, 403):
+                    raise StudioError(f"{action}: Label Studio at {self.url} refused the API key ({_describe(err)})",
+                                      hint="check LABEL_STUDIO_API_KEY") from None
+                if err.status_code and err.status_code >= 500 and attempt + 1 < (self.retries if idempotent else 1):
+                    time.sleep(1.0 * (attempt + 1))
+                    continue
+                raise StudioError(f"{action}: {_describe(err)}") from None
+            except httpx.TransportError as err:
+                if attempt + 1 < (self.retries if idempotent else 1):
+                    time.sleep(1.0 * (attempt + 1))
+                    continue
+                raise StudioError(f"{action}: cannot reach Label Studio at {self.url} ({type(err).__name__})",
+                                  hint="is it running? start it with `khabar studio serve`; a push or pull can be rerun safely") from None
+        raise AssertionError("unreachable")
+
+    # -- projects
+    def find_project(self, title: str) -> Any | None:
+        """The project titled ``title``, or None. Raises StudioError if several have that title."""
+        found = [p for p in self.call("listing projects", lambda: list(self.sdk.projects.list(title=title, page_size=100)))
+                 if p.title == title]
+        if len(found) > 1:
+            raise StudioError(f"{len(found)} projects are titled {title!r} (ids {[p.id for p in found]})",
+                              hint="rename or delete the extra ones, or pass --project with another title")
+        return found[0] if found else None
+
+    def get_project(self, pid: int) -> Any:
+        return self.call(f"reading project {pid}", self.sdk.projects.get, id=pid)
+
+    def create_project(self, title: str, label_config: str, description: str) -> Any:
+        return self.call(f"creating project {title!r}", self.sdk.projects.create, title=title, label_config=label_config,
+                         description=description, idempotent=False)
+
+    def set_config(self, pid: int, label_config: str) -> None:
+        self.call(f"updating the labeling config of project {pid}", self.sdk.projects.update, id=pid, label_config=label_config)
+
+    # -- tasks
+    def iter_tasks(self, pid: int, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every task of project ``pid`` as a plain dict (``id``, ``data``, ``annotations``,
+        ``predictions``, ``drafts``), reading all pages (:func:`paginate`)."""
+        def fetch(page: int) -> tuple[int, list[dict[str, Any]]]:
+            pager = self.call(f"listing tasks of project {pid} (page {page})", self.sdk.tasks.list, project=pid, page=page,
+                              page_size=page_size, fields="all")
+            tasks = [t.model_dump(mode="json") if hasattr(t, "model_dump") else dict(t) for t in (pager.items or [])]
+            return pager.response.total, tasks
+
+        return paginate(fetch, f"tasks of project {pid}")
+
+    def import_tasks(self, pid: int, tasks: list[dict[str, Any]]) -> list[int]:
+        """Create tasks (with their predictions and annotations); returns their ids in order."""
+        r = self.call(f"importing {len(tasks)} tasks into project {pid}", self.sdk.projects.import_tasks, id=pid,
+                      request=tasks, return_task_ids=True, commit_to_project=True, idempotent=False)
+        return list(r.task_ids or [])
+
+    def update_task_data(self, task_id: int, data: dict[str, Any]) -> None:
+        self.call(f"updating task {task_id}", self.sdk.tasks.update, id=str(task_id), data=data)
+
+    def delete_predictions(self, task: dict[str, Any]) -> None:
+        for p in task.get("predictions") or []:
+            self.call(f"deleting prediction {p['id']} of task {task['id']}", self.sdk.predictions.delete, id=p["id"])
+
+    def create_prediction(self, task_id: int, result: list[dict[str, Any]], model_version: str) -> None:
+        self.call(f"adding a prediction to task {task_id}", self.sdk.predictions.create, task=task_id, result=result,
+                  model_version=model_version, idempotent=False)
+
+    def create_annotation(self, task_id: int, result: list[dict[str, Any]], **kw: Any) -> int:
+        a = self.call(f"adding an annotation to task {task_id}", self.sdk.annotations.create, id=task_id, result=result,
+                      idempotent=False, **kw)
+        return a.id
+
+    def users(self) -> dict[int, str]:
+        """User id -> e-mail (used only to apply an annotator map; never written)."""
+        return {u.id: u.email for u in self.call("listing users", lambda: list(self.sdk.users.list()))}
+
+
+def connect(url: str | None = None, api_key: str | None = None) -> Studio:
+    """Connect to Label Studio and check the key.
+
+    Args:
+        url: default ``$LABEL_STUDIO_URL``, else ``http://127.0.0.1:8080``.
+        api_key: default ``$LABEL_STUDIO_API_KEY``.
+
+    Raises:
+        StudioError: no key; a malformed URL; the server cannot be reached; the key is refused.
+    """
+    from label_studio_sdk import LabelStudio
+
+    url = (url or os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
+    key = api_key or os.environ.get("LABEL_STUDIO_API_KEY")
+    if not key:
+        raise StudioError("LABEL_STUDIO_API_KEY is not set", hint="export LABEL_STUDIO_API_KEY=<the token the server was started with>")
+    u = urlparse(url)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise StudioError(f"LABEL_STUDIO_URL {url!r} is not an http(s) URL")
+    sdk = LabelStudio(base_url=url, api_key=key, timeout=120)
+    probe = Studio(url=url, sdk=sdk, user_id=0)
+    me = probe.call("checking the API key", sdk.users.whoami)
+    probe.user_id = me.id
+    return probe

@@ -1,0 +1,221 @@
+"""A local Label Studio server for the project: installed in its own virtualenv, bound to
+127.0.0.1, data in the git-ignored ``.labelstudio/`` folder, offline.
+
+The server (``label-studio`` on PyPI) pins many packages of its own (Django and more), so it
+lives in ``<project>/.venv-studio`` rather than beside Khabar. The admin user and API token
+come from the environment and are handed to the server through its environment (never its
+command line, never a file of ours):
+
+* ``LABEL_STUDIO_USERNAME`` (an e-mail) and ``LABEL_STUDIO_PASSWORD``: the admin user;
+* ``LABEL_STUDIO_API_KEY``: the admin's API token (legacy token, at least 6 characters), which
+  clients send. It is set when the data folder is first created.
+
+Calls home are switched off: the PyPI version check, analytics and Sentry.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import KhabarError
+from ..paths import Project
+
+__all__ = ["LABEL_STUDIO_VERSION", "StudioServer", "install", "label_studio_bin", "free_port", "server_env", "StudioError"]
+
+LABEL_STUDIO_VERSION = "1.23.2"
+"""The Label Studio release Khabar is tested with."""
+
+
+class StudioError(KhabarError):
+    """Label Studio cannot be installed, started or reached, or it refused a request."""
+
+
+def studio_venv(project: Project) -> Path:
+    return project.root / ".venv-studio"
+
+
+def label_studio_bin(project: Project) -> Path:
+    """The ``label-studio`` executable: ``$KHABAR_LABEL_STUDIO`` or ``.venv-studio/bin/label-studio``."""
+    env = os.environ.get("KHABAR_LABEL_STUDIO")
+    return Path(env) if env else studio_venv(project) / "bin" / "label-studio"
+
+
+def _installed_version(exe: Path) -> str | None:
+    py = exe.parent / "python"
+    if not py.exists():
+        return None
+    out = subprocess.run([str(py), "-c", "import label_studio; print(label_studio.__version__)"],
+                         capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def install(project: Project, *, echo=print) -> Path:
+    """Install label-studio ``LABEL_STUDIO_VERSION`` into ``.venv-studio`` unless it is there.
+
+    Returns:
+        The path of the ``label-studio`` executable.
+
+    Raises:
+        StudioError: pip failed (its last lines are in the message).
+    """
+    exe = label_studio_bin(project)
+    if exe.exists() and _installed_version(exe) == LABEL_STUDIO_VERSION:
+        return exe
+    if os.environ.get("KHABAR_LABEL_STUDIO"):
+        raise StudioError(f"$KHABAR_LABEL_STUDIO={exe} is not label-studio {LABEL_STUDIO_VERSION}")
+    venv = studio_venv(project)
+    echo(f"installing label-studio {LABEL_STUDIO_VERSION} into {venv} (once; about a minute)…")
+    steps = [[sys.executable, "-m", "venv", str(venv)],
+             [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+              f"label-studio=={LABEL_STUDIO_VERSION}"]]
+    for cmd in steps:
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        if run.returncode != 0:
+            tail = [ln for ln in (run.stderr + run.stdout).splitlines() if not ln.startswith("WARNING: Location")][-8:]
+            raise StudioError(f"installing label-studio failed: {' '.join(cmd[-2:])} exited {run.returncode}:\n" + "\n".join(tail))
+    if _installed_version(exe) != LABEL_STUDIO_VERSION:
+        raise StudioError(f"{exe} is missing or not label-studio {LABEL_STUDIO_VERSION} after installing")
+    return exe
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_busy(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def server_env(username: str, password: str, token: str, data_dir: Path) -> dict[str, str]:
+    """The environment of the server process: admin user, token, offline settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "DJANGO_"))}
+    env.update({
+        "LABEL_STUDIO_USERNAME": username, "LABEL_STUDIO_PASSWORD": password, "LABEL_STUDIO_USER_TOKEN": token,
+        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true", "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
+        "LATEST_VERSION_CHECK": "false", "COLLECT_ANALYTICS": "false", "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": "",
+        "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+@dataclass
+class StudioServer:
+    """A Label Studio process on ``127.0.0.1:port``.
+
+    Args:
+        project: the Khabar project (data goes to ``<root>/.labelstudio`` unless ``data_dir``).
+        port: the TCP port; it must be free (Label Studio itself would silently move to another).
+        username, password, token: the admin user and its API token.
+        data_dir: the server's data folder (SQLite database, media).
+    """
+
+    project: Project
+    port: int
+    username: str
+    password: str
+    token: str
+    data_dir: Path | None = None
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self._data_dir / "server.log"
+
+    @property
+    def _data_dir(self) -> Path:
+        return Path(self.data_dir) if self.data_dir else self.project.root / ".labelstudio"
+
+    def start(self) -> "StudioServer":
+        """Start the server in the background (its output goes to ``<data_dir>/server.log``).
+
+        Raises:
+            StudioError: the port is taken, the token is too short, or label-studio is not installed.
+        """
+        if len(self.token) < 6:
+            raise StudioError("LABEL_STUDIO_API_KEY must be at least 6 characters (Label Studio ignores shorter tokens)")
+        if "@" not in self.username:
+            raise StudioError(f"LABEL_STUDIO_USERNAME must be an e-mail address (Label Studio's login), got {self.username!r}")
+        if _port_busy(self.port):
+            raise StudioError(f"port {self.port} on 127.0.0.1 is taken", hint="stop what runs there or pass --port")
+        exe = label_studio_bin(self.project)
+        if not exe.exists():
+            raise StudioError(f"label-studio is not installed at {exe}", hint="run `khabar studio install`")
+        self._data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        cmd = [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(self.port),
+               "--data-dir", str(self._data_dir), "--enable-legacy-api-token"]
+        self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        env=server_env(self.username, self.password, self.token, self._data_dir),
+                                        cwd=self._data_dir, start_new_session=True)
+        log.close()
+        return self
+
+    def wait_ready(self, timeout: float = 240.0) -> None:
+        """Wait until ``/health`` answers and the token is accepted.
+
+        Raises:
+            StudioError: the process ended, the time ran out, or the token is refused (a data folder
+                made earlier with another token).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process is not None and self.process.poll() is not None:
+                raise StudioError(f"Label Studio exited with code {self.process.returncode} while starting; see {self.log_path}:\n"
+                                  + _tail(self.log_path))
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise StudioError(f"Label Studio did not answer on {self.url} within {timeout:.0f} s; see {self.log_path}:\n" + _tail(self.log_path))
+            time.sleep(1.0)
+        req = urllib.request.Request(self.url + "/api/current-user/whoami", headers={"Authorization": f"Token {self.token}"})
+        try:
+            urllib.request.urlopen(req, timeout=30).close()
+        except urllib.error.HTTPError as err:
+            raise StudioError(f"Label Studio on {self.url} refuses the API key (HTTP {err.code}): the data folder "
+                              f"{self._data_dir} was set up with another LABEL_STUDIO_API_KEY",
+                              hint="use the key it was first started with, or move the data folder away") from None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop the server (SIGTERM to its process group, then SIGKILL)."""
+        p = self.process
+        if p is None or p.poll() is not None:
+            return
+        import signal
+
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout)
+        except ProcessLookupError:
+            pass
+
+
+def _tail(path: Path, n: int = 15) -> str:
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join([ln for ln in lines if "Location 'file://" not in ln][-n:])

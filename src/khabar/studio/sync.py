@@ -1,0 +1,396 @@
+"""Push the corpus to Label Studio and pull annotations back.
+
+Data flows one way: ``corpus/`` (+ pre-annotations) -> Label Studio tasks -> ``annotations/``.
+
+* :func:`push` — one task per document version, identified by ``data.doc_id`` and
+  ``data.text_sha256`` and looked up before anything is created, so a second push creates no task
+  (case 09). Pre-annotations go in as predictions (``model_version`` = pre-annotator name and
+  version). A document whose text changed under existing annotations is reported, never silently
+  replaced.
+* :func:`pull` — every task through all pages (case 10), every annotation converted by
+  :mod:`khabar.studio.results` and checked, written to ``annotations/<doc_id>/<annotator>.json``
+  (atomic writes; only what changed since the last pull). Cancelled (skipped) annotations are not
+  taken; drafts only on request. Annotators get pseudonymous ids (``ls-<user id>`` or an
+  annotator map); no e-mail address is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from tqdm import tqdm
+
+from ..annotations import load_checked_annotation
+from ..checks import check_row
+from ..errors import InputError
+from ..jsonio import load_json, write_json
+from ..paths import Project
+from ..schema import Schemas
+from .client import Studio
+from .config import Scheme, labeling_config, same_config
+from .results import ConversionError, annotation_to_results, results_to_annotation
+from .server import StudioError
+
+__all__ = ["push", "pull", "PushReport", "PullReport", "task_payload", "DEFAULT_TITLE", "load_annotator_map"]
+
+DEFAULT_TITLE = "Khabar"
+PREANNOTATOR = "preannotator"
+_ANNOTATOR_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+_RESERVED = {"gold", PREANNOTATOR}
+
+
+@dataclass
+class PushReport:
+    """What a push did. Lists hold doc ids (``changed``: text changed under annotations, left as it was)."""
+
+    project_id: int = 0
+    created: int = 0
+    unchanged: int = 0
+    updated: int = 0
+    revisions: int = 0
+    predictions: int = 0
+    annotations: int = 0
+    changed: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    config_updated: bool = False
+
+
+@dataclass
+class PullReport:
+    """What a pull did: files written, annotations unchanged since the last pull, cancelled
+    (skipped) annotations not taken, drafts, warnings (e.g. UTF-16 offsets converted)."""
+
+    project_id: int = 0
+    tasks: int = 0
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    cancelled: int = 0
+    drafts: int = 0
+    warnings: list[str] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _corpus_docs(project: Project) -> Iterable[dict[str, Any]]:
+    for path in sorted(project.corpus.glob("kb-*.json")):
+        yield load_json(path)
+
+
+def _guidelines_version(project: Project) -> str | None:
+    path = project.annotations / "GUIDELINES.md"
+    if path.exists():
+        m = re.search(r"[Vv]ersion:?\**\s*([0-9]+\.[0-9]+(?:\.[0-9]+)?)", path.read_text(encoding="utf-8"))
+        return m.group(1) if m else None
+    return None
+
+
+def task_payload(doc: dict[str, Any], guidelines: str | None) -> dict[str, Any]:
+    """``task.data`` for a corpus document: the text and what identifies its version.
+
+    Keys: ``text``, ``doc_id``, ``text_sha256``, ``revision``, ``title_line`` (shown above the
+    text), ``guidelines_version``.
+    """
+    return {"text": doc["text"], "doc_id": doc["id"], "text_sha256": doc["text_sha256"], "revision": doc["revision"],
+            "title_line": f"{doc['id']} · {doc['title']}" if doc.get("title") else doc["id"],
+            "guidelines_version": guidelines}
+
+
+def _norm_result(result: list[dict[str, Any]]) -> str:
+    """A comparable form of a result list (order-insensitive; LS adds keys such as ``origin``)."""
+    import json
+
+    keep = ("id", "from_name", "to_name", "type", "value", "from_id", "to_id", "labels", "direction")
+    items = sorted(json.dumps({k: r.get(k) for k in keep}, sort_keys=True, ensure_ascii=False) for r in result)
+    return "\n".join(items)
+
+
+def ensure_project(studio: Studio, schemas: Schemas, title: str, update_config: bool) -> tuple[Any, bool]:
+    """The project titled ``title`` with the schema's labeling config, created if missing.
+
+    Raises:
+        StudioError: the project's config differs from the schema's and ``update_config`` is False.
+    """
+    config = labeling_config(schemas)
+    proj = studio.find_project(title)
+    if proj is None:
+        proj = studio.create_project(title, config, "Khabar: Arabic news annotated with entities, claims and stances "
+                                                    "(labeling config generated from schema/)")
+        return proj, False
+    if not same_config(proj.label_config or "", config):
+        if not update_config:
+            raise StudioError(f"project {proj.id} ({title!r}): its labeling config differs from the one generated from schema/",
+                              hint="pass --update-config to replace it (Label Studio refuses if existing annotations use labels it removes)")
+        studio.set_config(proj.id, config)
+        return proj, True
+    return proj, False
+
+
+def _annotation_file(project: Project, doc: dict[str, Any], name: str, schemas: Schemas) -> dict[str, Any] | None:
+    path = project.annotations / doc["id"] / f"{name}.json"
+    if not path.exists():
+        return None
+    ann = load_json(path)
+    if ann.get("text_sha256") != doc["text_sha256"]:
+        return None  # stale: made on another text version; never pushed onto this one
+    return load_checked_annotation(path, doc, schemas)
+
+
+def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update_config: bool = False,
+         predictions: bool = True, annotations: Iterable[str] = (), add_revisions: bool = False, batch: int = 200,
+         utf16_predictions: bool = False, progress: bool = True, docs: Iterable[dict[str, Any]] | None = None) -> PushReport:
+    """Create or update the project and import every corpus document as a task.
+
+    Args:
+        project: the Khabar project.
+        studio: a connection (:func:`khabar.studio.client.connect`).
+        title: the project's title (it is looked up by title).
+        update_config: replace a labeling config that differs from the schema's.
+        predictions: add ``annotations/<doc_id>/preannotator.json`` as a prediction.
+        annotations: annotator names (e.g. ``["gold"]``) whose files are imported as annotations
+            (by the connecting user); an identical annotation already on the task is not added again.
+        add_revisions: when a document's text changed and its task has annotations, add a task for
+            the new version (the old one keeps its annotations) instead of reporting it.
+        batch: tasks per import request.
+        utf16_predictions: write prediction offsets as UTF-16 code units (see the README).
+        docs: documents to push instead of the whole corpus (used by tests and benchmarks).
+
+    Returns:
+        A :class:`PushReport`.
+
+    Raises:
+        StudioError: the server is unreachable or refuses; the labeling config differs.
+        InputError: a pre-annotation or annotation file is invalid (named).
+    """
+    schemas = Schemas(project.schema)
+    scheme = Scheme.from_schemas(schemas)
+    proj, cfg_updated = ensure_project(studio, schemas, title, update_config)
+    report = PushReport(project_id=proj.id, config_updated=cfg_updated)
+    existing: dict[str, list[dict[str, Any]]] = {}
+    for t in tqdm(studio.iter_tasks(proj.id), desc="reading tasks", unit="task", disable=not progress, leave=False):
+        d = t.get("data") or {}
+        if isinstance(d.get("doc_id"), str):
+            existing.setdefault(d["doc_id"], []).append(t)
+    guidelines = _guidelines_version(project)
+    queue: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if queue:
+            studio.import_tasks(proj.id, queue)
+            report.created += len(queue)
+            queue.clear()
+
+    docs = list(_corpus_docs(project)) if docs is None else list(docs)
+    for doc in tqdm(docs, desc="push", unit="doc", disable=not progress):
+        pre = _annotation_file(project, doc, PREANNOTATOR, schemas) if predictions else None
+        model_version = f"{pre['origin'].get('tool') or PREANNOTATOR} {pre['origin'].get('version') or ''}".strip() if pre else None
+        pre_result = annotation_to_results(pre, doc["text"], scheme, utf16=utf16_predictions) if pre else None
+        anns = []
+        for name in annotations:
+            a = _annotation_file(project, doc, name, schemas)
+            if a is not None:
+                anns.append(annotation_to_results(a, doc["text"], scheme))
+        tasks = existing.get(doc["id"], [])
+        same = [t for t in tasks if t["data"].get("text_sha256") == doc["text_sha256"]]
+        if len(same) > 1:
+            report.duplicates.append(doc["id"])
+        if same:
+            task = same[0]
+            report.unchanged += 1
+            if pre_result is not None and not any(p.get("model_version") == model_version for p in task.get("predictions") or []):
+                studio.create_prediction(task["id"], pre_result, model_version)
+                report.predictions += 1
+            have = {_norm_result(a.get("result") or []) for a in task.get("annotations") or [] if not a.get("was_cancelled")}
+            for res in anns:
+                if _norm_result(res) not in have:
+                    studio.create_annotation(task["id"], res)
+                    report.annotations += 1
+            continue
+        payload: dict[str, Any] = {"data": task_payload(doc, guidelines)}
+        if pre_result is not None:
+            payload["predictions"] = [{"model_version": model_version, "result": pre_result}]
+        if anns:
+            payload["annotations"] = [{"result": r} for r in anns]
+        if tasks:  # the text changed since the push
+            latest = max(tasks, key=lambda t: t["id"])
+            if latest.get("annotations") or latest.get("total_annotations") or latest.get("drafts"):
+                if not add_revisions:
+                    report.changed.append(doc["id"])
+                    continue
+                report.revisions += 1
+            else:
+                studio.update_task_data(latest["id"], payload["data"])
+                studio.delete_predictions(latest)
+                if pre_result is not None:
+                    studio.create_prediction(latest["id"], pre_result, model_version)
+                    report.predictions += 1
+                for res in anns:
+                    studio.create_annotation(latest["id"], res)
+                    report.annotations += 1
+                report.updated += 1
+                continue
+        report.predictions += len(payload.get("predictions", []))
+        report.annotations += len(payload.get("annotations", []))
+        queue.append(payload)
+        if len(queue) >= batch:
+            flush()
+    flush()
+    return report
+
+
+def load_annotator_map(path: Path | None) -> dict[str, str]:
+    """An annotator map: JSON object from Label Studio e-mail (or user id) to pseudonymous id.
+
+    Raises:
+        InputError: not a JSON object of strings; a pseudonym that is not an AnnotatorId, is
+            reserved (``gold``, ``preannotator``) or is used twice.
+    """
+    if path is None or not Path(path).exists():
+        return {}
+    data = load_json(path)
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        raise InputError(f"{path}: an annotator map is a JSON object from e-mail (or user id) to pseudonymous id")
+    seen: dict[str, str] = {}
+    for k, v in data.items():
+        if not _ANNOTATOR_ID.match(v) or v in _RESERVED:
+            raise InputError(f"{path}: {v!r} (for one user) is not a usable annotator id: lower-case letters, digits, "
+                             f"'_', '.', '-', and not {sorted(_RESERVED)}")
+        if v in seen:
+            raise InputError(f"{path}: annotator id {v!r} is given to two users")
+        seen[v] = k
+    return dict(data)
+
+
+def _pseudonym(user_id: Any, emails: dict[int, str], amap: dict[str, str]) -> str:
+    if isinstance(user_id, dict):
+        user_id = user_id.get("id")
+    if amap:
+        for key in (str(user_id), emails.get(user_id, "")):
+            if key in amap:
+                return amap[key]
+    return f"ls-{user_id}"
+
+
+def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annotator_map: Path | None = None,
+         drafts: bool = False, progress: bool = True) -> PullReport:
+    """Read every task and annotation of the project and write annotation files.
+
+    Args:
+        project: the Khabar project.
+        studio: a connection.
+        title: the project's title.
+        annotator_map: an optional map from e-mail / user id to pseudonym (:func:`load_annotator_map`);
+            default pseudonyms are ``ls-<user id>``.
+        drafts: also write unsubmitted drafts, as ``<annotator>.draft.json``.
+
+    Returns:
+        A :class:`PullReport`.
+
+    Raises:
+        StudioError: no such project; the server is unreachable; the listing is short of its total.
+        ConversionError: every problem of every annotation (task, annotation, region named); nothing
+            is written then, and ``annotations/`` is as it was.
+    """
+    schemas = Schemas(project.schema)
+    scheme = Scheme.from_schemas(schemas)
+    proj = studio.find_project(title)
+    if proj is None:
+        raise StudioError(f"no Label Studio project titled {title!r} at {studio.url}", hint="run `khabar studio push` first")
+    report = PullReport(project_id=proj.id)
+    amap = load_annotator_map(annotator_map)
+    emails = studio.users() if amap else {}
+    problems: list[str] = []
+    out: dict[Path, dict[str, Any]] = {}
+    chosen: dict[Path, str] = {}
+    seen_tasks: set[int] = set()
+    for task in tqdm(studio.iter_tasks(proj.id), desc="pull", unit="task", disable=not progress):
+        report.tasks += 1
+        if task["id"] in seen_tasks:
+            raise StudioError(f"task {task['id']} was listed twice; retry the pull")
+        seen_tasks.add(task["id"])
+        data = task.get("data") or {}
+        where_t = f"task {task['id']}"
+        doc_id, text, sha = data.get("doc_id"), data.get("text"), data.get("text_sha256")
+        if not isinstance(doc_id, str) or not isinstance(text, str) or not isinstance(sha, str):
+            problems.append(f"{where_t}: data lacks doc_id, text or text_sha256 (not a task pushed by khabar)")
+            continue
+        if _sha(text) != sha:
+            problems.append(f"{where_t} ({doc_id}): its text was edited in Label Studio (SHA-256 differs from data.text_sha256)")
+            continue
+        items = [(a, False) for a in task.get("annotations") or []]
+        if drafts:
+            items += [(d, True) for d in task.get("drafts") or []]
+        for a, is_draft in items:
+            if not is_draft and a.get("was_cancelled"):
+                report.cancelled += 1
+                continue
+            if is_draft:
+                report.drafts += 1
+            who = _pseudonym(a.get("completed_by") if not is_draft else a.get("user"), emails, amap)
+            name = f"{who}.draft" if is_draft else who
+            path = project.annotations / doc_id / f"{name}.json"
+            updated = a.get("updated_at")
+            prev = chosen.get(path)
+            if prev is not None:
+                if (updated or "") <= prev:
+                    report.warnings.append(f"{where_t}: {name} has several annotations; the latest ({prev}) is taken")
+                    continue
+                report.warnings.append(f"{where_t}: {name} has several annotations; the latest ({updated}) is taken")
+            chosen[path] = updated or ""
+            kind = "draft" if is_draft else "annotation"
+            where = f"{where_t} ({doc_id}), {kind} {a.get('id')}"
+            if path.exists() and not is_draft:
+                try:
+                    old = load_json(path)
+                    o = old.get("origin", {})
+                    if (o.get("task_id"), o.get("annotation_id"), o.get("updated_at"), old.get("text_sha256")) == (
+                            task["id"], a.get("id"), _ts(updated), sha):
+                        report.unchanged += 1
+                        out.pop(path, None)
+                        continue
+                except InputError:
+                    pass
+            try:
+                items_, warns = results_to_annotation(a.get("result") or [], text, scheme, where)
+            except ConversionError as err:
+                problems.extend(err.problems)
+                continue
+            report.warnings.extend(warns)
+            ann = {"schema_version": "1.0", "doc_id": doc_id, "text_sha256": sha, "annotator": name,
+                   "guidelines_version": data.get("guidelines_version"),
+                   "origin": {"kind": "label-studio", "tool": "label-studio", "version": None, "project_id": proj.id,
+                              "task_id": task["id"], "annotation_id": a.get("id"), "updated_at": _ts(updated),
+                              "sources": [who]},
+                   **items_}
+            for p in schemas.problems("annotation", ann):
+                problems.append(f"{where}: {p.path[2:]}: {p.message}")
+            for check, fld, msg in check_row(ann, text=text):
+                problems.append(f"{where}: {fld[2:]}: {check}: {msg}")
+            out[path] = ann
+    if problems:
+        raise ConversionError(problems, hint="fix these in Label Studio and pull again; nothing was written")
+    for path, ann in out.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(path, ann)
+        report.written.append(str(path.relative_to(project.root)))
+    for path in sorted(project.annotations.glob("*/*.json")):
+        try:
+            o = load_json(path).get("origin") or {}
+        except InputError:
+            continue
+        if o.get("kind") == "label-studio" and o.get("project_id") == proj.id and o.get("task_id") not in seen_tasks:
+            report.orphans.append(str(path.relative_to(project.root)))
+    return report
+
+
+def _ts(value: Any) -> str | None:
+    """Label Studio's ``updated_at`` as the schema's DateTime (``...Z``), or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    return value.replace("+00:00", "Z")
