@@ -70,3 +70,46 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     if not folder.exists():
         return {}
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ---------------------------------------------------------------- a real Label Studio server
+# Started once per test session on a free loopback port, with its own data folder. Never
+# skipped: if label-studio cannot be installed or started, every test that needs it errors.
+
+STUDIO_USER = "admin@khabar.test"
+STUDIO_PASSWORD = "khabar-test-password"
+
+
+@pytest.fixture(scope="session")
+def studio_server(tmp_path_factory):
+    import secrets
+
+    from khabar.studio.server import StudioServer, free_port, install
+
+    install(Project(ROOT))
+    token = secrets.token_hex(20)
+    server = StudioServer(Project(ROOT), free_port(), STUDIO_USER, STUDIO_PASSWORD, token,
+                          data_dir=tmp_path_factory.mktemp("labelstudio"))
+    server.start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def studio(studio_server):
+    """A client connected to the session's server."""
+    from khabar.studio.client import connect
+
+    return connect(studio_server.url, studio_server.token)
+
+
+@pytest.fixture
+def title(request) -> str:
+    """A Label Studio project title of this test's own."""
+    import re
+    import secrets
+
+    return (re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:40] + "-" + secrets.token_hex(3))

@@ -250,6 +250,11 @@ def release(root: Optional[Path] = RootOpt, quiet: bool = QuietOpt) -> None:
     typer.echo(f"  texts identical to corpus/: {s['texts_identical']} of {sum(s['splits'].values())}")
 
 
+from .studio_cli import studio_app  # noqa: E402
+
+app.add_typer(studio_app, name="studio")
+
+
 def _interrupted(signum: int, frame: object) -> None:
     # Ctrl-C and SIGTERM (timeout, kill, a cancelled CI job) both unwind: staging folders are removed
     typer.echo(f"interrupted ({signal.Signals(signum).name}): stopping; nothing half-written is kept", err=True)

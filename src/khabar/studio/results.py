@@ -173,6 +173,27 @@ def _is_json_min(item: Any) -> bool:
         "annotation_id" in item or "annotator" in item)
 
 
+def _classify(scheme: Scheme, tag: str, label: str) -> str | None:
+    if tag in scheme.entity_tags and label in scheme.entity_types:
+        return "entity"
+    if tag in scheme.attribution_tags and label in (scheme.content_label, scheme.cue_label):
+        return "content" if label == scheme.content_label else "cue"
+    if tag in scheme.stance_tags and label in scheme.stance_targets:
+        return "stance"
+    return None
+
+
+def _accepts(scheme: Scheme, tag: str) -> str:
+    out = []
+    if tag in scheme.entity_tags:
+        out.append("an entity type of the schema")
+    if tag in scheme.attribution_tags:
+        out.append(f"{scheme.content_label!r} or {scheme.cue_label!r}")
+    if tag in scheme.stance_tags:
+        out.append("a stance target of the schema")
+    return " or ".join(out)
+
+
 def parse_results(result: Any, text: str, scheme: Scheme, where: str) -> Parsed:
     """Read one annotation's ``result`` list into regions, per-region choices and relations.
 
@@ -227,21 +248,10 @@ def parse_results(result: Any, text: str, scheme: Scheme, where: str) -> Parsed:
                 problems.append(f"{here}: {name} region must carry exactly one label, got {labels!r}")
                 continue
             label = labels[0]
-            if name in scheme.entity_tags:
-                if label not in scheme.entity_types:
-                    problems.append(f"{here}: label-unknown: {label!r} is not an entity type of the schema")
-                    continue
-                rkind = "entity"
-            elif name in scheme.attribution_tags:
-                if label not in (scheme.content_label, scheme.cue_label):
-                    problems.append(f"{here}: label-unknown: {label!r} is not {scheme.content_label!r} or {scheme.cue_label!r}")
-                    continue
-                rkind = "content" if label == scheme.content_label else "cue"
-            else:
-                if label not in scheme.stance_targets:
-                    problems.append(f"{here}: label-unknown: {label!r} is not a stance target of the schema")
-                    continue
-                rkind = "stance"
+            rkind = _classify(scheme, name, label)
+            if rkind is None:
+                problems.append(f"{here}: label-unknown: {label!r} is not {_accepts(scheme, name)}")
+                continue
             if not isinstance(rid, str) or not rid:
                 problems.append(f"{here}: region without an id")
                 continue
@@ -301,6 +311,13 @@ def _item_id(rid: str, taken: set[str]) -> str:
     if out != rid and out in taken:
         raise ConversionError([f"region id {rid!r} maps to {out!r}, which another region has"])
     return out
+
+
+def _chosen(scheme: Scheme, region: Region, fieldname: str) -> str | None:
+    for tag, (f, _) in scheme.choices.items():
+        if f == fieldname and tag in region.choices:
+            return region.choices[tag][0]
+    return None
 
 
 def results_to_annotation(result: Any, text: str, scheme: Scheme, where: str) -> tuple[dict[str, list[Any]], list[str]]:
@@ -374,13 +391,12 @@ def results_to_annotation(result: Any, text: str, scheme: Scheme, where: str) ->
         src = lk.get("source")
         claims.append({"id": ids[g.id], "content": {"start": g.start, "end": g.end, "text": g.text}, "cue": cue,
                        "source": ids[src[0]] if src else None, "via": via,
-                       "checkworthy": (g.choices.get(scheme.choice_tag("checkworthy")) or [None])[0],
-                       "speech": (g.choices.get(scheme.choice_tag("speech")) or [None])[0]})
+                       "checkworthy": _chosen(scheme, g, "checkworthy"), "speech": _chosen(scheme, g, "speech")})
     for g in regions.values():
         if g.kind == "cue" and g.id not in cues_used:
             problems.append(f"{where}, region {g.id}: a cue linked to no claim (draw a cue relation from its content)")
-        wrong = set(g.choices) - ({scheme.choice_tag("checkworthy"), scheme.choice_tag("speech")} if g.kind == "content"
-                                  else {scheme.choice_tag("stance_label")} if g.kind == "stance" else set())
+        fields = {"content": ("checkworthy", "speech"), "stance": ("stance_label",)}.get(g.kind, ())
+        wrong = {t for t in g.choices if scheme.choices[t][0] not in fields}
         if wrong:
             problems.append(f"{where}, region {g.id}: {sorted(wrong)} chosen on a {g.kind} region")
     stances = []
@@ -397,7 +413,7 @@ def results_to_annotation(result: Any, text: str, scheme: Scheme, where: str) ->
                 continue
         if len(holders) > 1:
             problems.append(f"{here}: the stance has {len(holders)} holder relations; it takes one")
-        label = (g.choices.get(scheme.choice_tag("stance_label")) or [None])[0]
+        label = _chosen(scheme, g, "stance_label")
         if label is None:
             problems.append(f"{here}: the stance has no stance label ({'/'.join(scheme.stance_labels)})")
             continue

@@ -1,0 +1,174 @@
+"""``khabar studio …``: the Label Studio commands (thin over :mod:`khabar.studio`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import KhabarError
+from .paths import Project
+
+studio_app = typer.Typer(
+    help="Annotate in Label Studio: serve a local server, push the corpus as tasks, pull annotations back.\n\n"
+         "Workflow: `khabar studio serve` (in one terminal) -> `khabar studio push` -> annotate in the browser -> "
+         "`khabar studio pull` -> `khabar release`.\n\n"
+         "Clients read LABEL_STUDIO_URL (default http://127.0.0.1:8080) and LABEL_STUDIO_API_KEY; "
+         "`serve` also reads LABEL_STUDIO_USERNAME (an e-mail) and LABEL_STUDIO_PASSWORD for the admin user.",
+    no_args_is_help=True, rich_markup_mode=None)
+
+RootOpt = typer.Option(None, "--root", help="Project folder (default: found from the current directory, or $KHABAR_ROOT).")
+TitleOpt = typer.Option("Khabar", "--project", help="Title of the Label Studio project (looked up by title).")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bars.")
+
+
+def _project(root: Optional[Path]) -> Project:
+    return Project.at(root) if root else Project.find()
+
+
+def _fail(err: KhabarError) -> None:
+    typer.echo(f"error: {err}", err=True)
+    if err.hint:
+        typer.echo(f"hint: {err.hint}", err=True)
+    raise typer.Exit(1)
+
+
+def _need(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise KhabarError(f"{name} is not set", hint="export LABEL_STUDIO_USERNAME=admin@example.org LABEL_STUDIO_PASSWORD=… "
+                                                      "LABEL_STUDIO_API_KEY=<40 random hex digits>")
+    return value
+
+
+@studio_app.command()
+def install(root: Optional[Path] = RootOpt) -> None:
+    """Install label-studio into the project's .venv-studio (its own virtualenv; done once)."""
+    from .studio.server import install as run
+
+    try:
+        exe = run(_project(root), echo=typer.echo)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"label-studio ready: {exe}")
+
+
+@studio_app.command()
+def serve(
+    port: int = typer.Option(8080, "--port", help="TCP port on 127.0.0.1."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Server data folder (default: <project>/.labelstudio, git-ignored)."),
+    root: Optional[Path] = RootOpt,
+) -> None:
+    """Run a local Label Studio on 127.0.0.1 until Ctrl-C (installs it on first use).
+
+    The admin user and API token come from LABEL_STUDIO_USERNAME, LABEL_STUDIO_PASSWORD and
+    LABEL_STUDIO_API_KEY (the token is fixed when the data folder is first created). Works offline:
+    update checks, analytics and error reporting are switched off. First start takes about a minute.
+    """
+    from .studio.server import StudioServer, install as do_install
+
+    try:
+        project = _project(root)
+        user, password, token = _need("LABEL_STUDIO_USERNAME"), _need("LABEL_STUDIO_PASSWORD"), _need("LABEL_STUDIO_API_KEY")
+        do_install(project, echo=typer.echo)
+        server = StudioServer(project, port, user, password, token, data_dir=data_dir).start()
+        typer.echo(f"starting Label Studio on {server.url} (log: {server.log_path}) …")
+        try:
+            server.wait_ready()
+            typer.echo(f"Label Studio is ready: {server.url}  (log in as {user}; clients: export LABEL_STUDIO_URL={server.url})")
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
+            assert server.process is not None
+            code = server.process.wait()
+            raise KhabarError(f"Label Studio exited with code {code}; see {server.log_path}")
+        except KeyboardInterrupt:
+            typer.echo("stopping Label Studio …")
+        finally:
+            server.stop()
+    except KhabarError as err:
+        _fail(err)
+
+
+@studio_app.command()
+def config(root: Optional[Path] = RootOpt) -> None:
+    """Print the labeling config generated from schema/ (Label Studio XML)."""
+    from .schema import Schemas
+    from .studio.config import labeling_config
+
+    try:
+        typer.echo(labeling_config(Schemas(_project(root).schema)), nl=False)
+    except KhabarError as err:
+        _fail(err)
+
+
+@studio_app.command()
+def push(
+    title: str = TitleOpt,
+    update_config: bool = typer.Option(False, "--update-config", help="Replace the project's labeling config when it differs from schema/."),
+    annotations: list[str] = typer.Option([], "--annotations", metavar="NAME",
+                                           help="Also import annotations/<doc_id>/NAME.json as annotations (e.g. gold). Repeatable."),
+    no_predictions: bool = typer.Option(False, "--no-predictions", help="Do not add pre-annotations as predictions."),
+    add_revisions: bool = typer.Option(False, "--add-revisions",
+                                       help="For a document whose text changed under annotations, add a task for the new text."),
+    batch: int = typer.Option(200, "--batch", min=1, help="Tasks per import request."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Create or update the Label Studio project and import each corpus document as a task.
+
+    Idempotent: tasks are identified by doc id and text SHA-256, so a second push creates nothing.
+    Pre-annotations (annotations/<doc_id>/preannotator.json) go in as predictions.
+    """
+    from .studio.client import connect
+    from .studio.sync import push as run
+
+    try:
+        r = run(_project(root), connect(), title=title, update_config=update_config, predictions=not no_predictions,
+                annotations=annotations, add_revisions=add_revisions, batch=batch, progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"project {r.project_id}: {r.created} task(s) created, {r.updated} updated, {r.unchanged} unchanged; "
+               f"{r.predictions} prediction(s), {r.annotations} annotation(s) added"
+               + (f"; {r.revisions} new revision task(s)" if r.revisions else "")
+               + ("; labeling config replaced" if r.config_updated else ""))
+    for doc in r.duplicates:
+        typer.echo(f"warning: {doc} has several tasks for the same text", err=True)
+    if r.changed:
+        for doc in r.changed:
+            typer.echo(f"changed: {doc}: its text changed but its task has annotations; left as it was", err=True)
+        typer.echo("hint: pass --add-revisions to add a task for the new text (the old one keeps its annotations)", err=True)
+        raise typer.Exit(1)
+
+
+@studio_app.command()
+def pull(
+    title: str = TitleOpt,
+    annotator_map: Optional[Path] = typer.Option(None, "--annotator-map", metavar="FILE",
+                                                 help="JSON object from Label Studio e-mail (or user id) to pseudonymous annotator id "
+                                                      "(default: .labelstudio/annotator-map.json if present; else ls-<user id>)."),
+    drafts: bool = typer.Option(False, "--drafts", help="Also write unsubmitted drafts as <annotator>.draft.json."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Read every task and annotation and write annotations/<doc_id>/<annotator>.json.
+
+    Every span is checked against the document text; offsets stored as UTF-16 code units are
+    converted where exactly one reading matches. Skipped (cancelled) annotations are not taken.
+    All or nothing: on any problem nothing is written and every problem is listed.
+    """
+    from .studio.client import connect
+    from .studio.sync import pull as run
+
+    try:
+        project = _project(root)
+        amap = annotator_map or (project.root / ".labelstudio" / "annotator-map.json")
+        r = run(project, connect(), title=title, annotator_map=amap, drafts=drafts, progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"project {r.project_id}: {r.tasks} task(s) read; {len(r.written)} annotation file(s) written, "
+               f"{r.unchanged} unchanged since the last pull, {r.cancelled} skipped annotation(s) not taken"
+               + (f", {r.drafts} draft(s)" if drafts else ""))
+    for w in r.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    for o in r.orphans:
+        typer.echo(f"warning: {o}: its task is no longer in Label Studio; the file is kept", err=True)
