@@ -141,6 +141,27 @@ def push(
         raise typer.Exit(1)
 
 
+@studio_app.command(name="import")
+def import_(
+    export: Path = typer.Argument(..., metavar="EXPORT.json", help="A Label Studio export in the JSON (full) format."),
+    title: str = TitleOpt, root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Re-import a Label Studio JSON export into the project, without duplicate tasks or annotations.
+
+    Tasks are matched by doc id and text SHA-256; an annotation already on the task is not added
+    again. JSON-MIN and CSV exports are refused: they drop relations and region ids.
+    """
+    from .jsonio import load_json
+    from .studio.client import connect
+    from .studio.sync import import_export
+
+    try:
+        r = import_export(_project(root), connect(), load_json(export), source=str(export), title=title, progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"project {r.project_id}: {r.created} task(s) created, {r.unchanged} already there; {r.annotations} annotation(s) added")
+
+
 @studio_app.command()
 def pull(
     title: str = TitleOpt,

@@ -32,10 +32,10 @@ from ..paths import Project
 from ..schema import Schemas
 from .client import Studio
 from .config import Scheme, labeling_config, same_config
-from .results import ConversionError, annotation_to_results, results_to_annotation
+from .results import ConversionError, annotation_to_results, refuse_json_min, results_to_annotation
 from .server import StudioError
 
-__all__ = ["push", "pull", "PushReport", "PullReport", "task_payload", "DEFAULT_TITLE", "load_annotator_map"]
+__all__ = ["push", "pull", "import_export", "PushReport", "PullReport", "task_payload", "DEFAULT_TITLE", "load_annotator_map"]
 
 DEFAULT_TITLE = "Khabar"
 PREANNOTATOR = "preannotator"
@@ -332,7 +332,11 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
                 continue
             if is_draft:
                 report.drafts += 1
-            who = _pseudonym(a.get("completed_by") if not is_draft else a.get("user"), emails, amap)
+            uid = a.get("completed_by") if not is_draft else _draft_user(a, studio, emails)
+            if uid is None:
+                problems.append(f"{where_t}: draft {a.get('id')} names no user id")
+                continue
+            who = _pseudonym(uid, emails, amap)
             name = f"{who}.draft" if is_draft else who
             path = project.annotations / doc_id / f"{name}.json"
             updated = a.get("updated_at")
@@ -386,6 +390,79 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
             continue
         if o.get("kind") == "label-studio" and o.get("project_id") == proj.id and o.get("task_id") not in seen_tasks:
             report.orphans.append(str(path.relative_to(project.root)))
+    return report
+
+
+def _draft_user(d: dict[str, Any], studio: Studio, emails: dict[int, str]) -> int | None:
+    """The user id of a draft: Label Studio gives ``user`` as an e-mail and ``created_username``
+    as ``"<e-mail>, <id>"``; the e-mail is used only to find the id."""
+    if isinstance(d.get("user"), int):
+        return d["user"]
+    tail = str(d.get("created_username") or "").rsplit(",", 1)[-1].strip()
+    if tail.isdigit():
+        return int(tail)
+    if not emails:
+        emails.update(studio.users())
+    return next((i for i, e in emails.items() if e == d.get("user")), None)
+
+
+def import_export(project: Project, studio: Studio, export: Any, *, source: str, title: str = DEFAULT_TITLE,
+                  update_config: bool = False, progress: bool = True) -> PushReport:
+    """Re-import a Label Studio JSON export (the full format) into the project without duplicates.
+
+    A task of the export is the same as a task of the project when ``data.doc_id`` and
+    ``data.text_sha256`` agree; its annotations are added only where no annotation with the same
+    result is on the task already (case 09: a re-import never creates a second, unannotated task
+    and never fails on a duplicate annotation). Tasks not in the project are created with their
+    annotations and predictions. Cancelled annotations are not imported.
+
+    Raises:
+        InputError: JSON-MIN or another format; a task without ``doc_id``/``text``/``text_sha256``,
+            or whose text does not match its ``text_sha256`` (named by its position and id).
+        StudioError: as for :func:`push`.
+    """
+    refuse_json_min(export, source)
+    if not isinstance(export, list):
+        raise InputError(f"{source}: a Label Studio JSON export is a list of tasks, got {type(export).__name__}")
+    problems = []
+    for i, t in enumerate(export):
+        d = t.get("data") if isinstance(t, dict) else None
+        if not isinstance(d, dict) or not all(isinstance(d.get(k), str) for k in ("doc_id", "text", "text_sha256")):
+            problems.append(f"{source}: task [{i}] (id {t.get('id') if isinstance(t, dict) else '?'}): data lacks doc_id, text or text_sha256")
+        elif _sha(d["text"]) != d["text_sha256"]:
+            problems.append(f"{source}: task [{i}] (id {t.get('id')}): its text does not match its text_sha256")
+    if problems:
+        raise InputError("\n".join(problems))
+    schemas = Schemas(project.schema)
+    proj, cfg_updated = ensure_project(studio, schemas, title, update_config)
+    report = PushReport(project_id=proj.id, config_updated=cfg_updated)
+    existing: dict[tuple[str, str], dict[str, Any]] = {}
+    for t in studio.iter_tasks(proj.id):
+        d = t.get("data") or {}
+        existing.setdefault((d.get("doc_id"), d.get("text_sha256")), t)
+    queue = []
+    for t in tqdm(export, desc="import", unit="task", disable=not progress):
+        anns = [a.get("result") or [] for a in t.get("annotations") or [] if not a.get("was_cancelled")]
+        match = existing.get((t["data"]["doc_id"], t["data"]["text_sha256"]))
+        if match is None:
+            payload = {"data": t["data"], "annotations": [{"result": r} for r in anns]}
+            preds = [{"model_version": p.get("model_version"), "result": p.get("result") or []} for p in t.get("predictions") or []]
+            if preds:
+                payload["predictions"] = preds
+            queue.append(payload)
+            existing[(t["data"]["doc_id"], t["data"]["text_sha256"])] = {"annotations": [{"result": r} for r in anns]}
+            report.annotations += len(anns)
+            continue
+        report.unchanged += 1
+        have = {_norm_result(a.get("result") or []) for a in match.get("annotations") or [] if not a.get("was_cancelled")}
+        for r in anns:
+            if _norm_result(r) not in have and "id" in match:
+                studio.create_annotation(match["id"], r)
+                have.add(_norm_result(r))
+                report.annotations += 1
+    for i in range(0, len(queue), 200):
+        studio.import_tasks(proj.id, queue[i:i + 200])
+    report.created = len(queue)
     return report
 
 
