@@ -122,7 +122,6 @@ def labeling_config(schemas: Schemas) -> str:
     """
     s = Scheme.from_schemas(schemas)
     root = ET.Element("View")
-    ET.SubElement(root, "Header", value="$title_line", size="4")
     ent = ET.SubElement(root, "Labels", name="entity", toName=s.text_name, choice="single", showInline="true")
     info = schemas.vocab_info("EntityType")
     for i, t in enumerate(s.entity_types):
@@ -137,6 +136,7 @@ def labeling_config(schemas: Schemas) -> str:
     for t in s.stance_targets:
         ET.SubElement(st, "Label", value=t, background="#597ef7", hint=_hint(tinfo, t))
     rtl = ET.SubElement(root, "View", style="direction: rtl; text-align: right; font-size: 1.15em; line-height: 1.9")
+    ET.SubElement(rtl, "Header", value="$title_line", size="4")
     ET.SubElement(rtl, "Text", name=s.text_name, value="$text", granularity="symbol")
     rels = ET.SubElement(root, "Relations", choice="single")
     for label in s.relations:
