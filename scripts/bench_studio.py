@@ -7,6 +7,7 @@ Usage::
     .venv/bin/python scripts/bench_studio.py --n 200 --keep     # keep the folder (project + server data) for inspection
     .venv/bin/python scripts/bench_studio.py --n 1000 --profile # also cProfile push and pull (slower; see profile-*.txt)
     .venv/bin/python scripts/bench_studio.py --workdir /tmp/kbs --stages push,baseline-import   # re-time on a kept corpus
+    .venv/bin/python scripts/bench_studio.py --n 1000 --stages generate,push,repush             # also time a second (no-op) push
 
 What it measures. A throw-away Khabar project (``schema/`` copied from this checkout, plus
 ``annotations/GUIDELINES.md`` and ``annotators.json``) gets N unique synthetic Arabic news
@@ -44,7 +45,9 @@ connect, before the timed part; "server MiB" is the server's RSS after the stage
                        page=p, page_size=100, fields="all")`` page by page until the reported
                        total is read, each task's annotation ``result`` written with ``json.dumps``
                        to ``baseline-export/<task id>.json`` (plain write, no fsync, no conversion,
-                       no checks).
+                       no checks);
+* ``repush``           (only when named in ``--stages``) ``push`` again into "bench-push": every
+                       task exists, so it creates nothing; measures the look-up of existing tasks.
 
 The table gives push/baseline-import and pull/baseline-export ratios of throughput (tasks/s) and
 of client peak RSS. The server is single-process Django on SQLite, so most of the time of both
@@ -74,9 +77,10 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 import bench_build  # noqa: E402  (the synthetic vocabulary and DocWriter)
 
-STAGES = ("generate", "push", "baseline-import", "annotate", "pull", "baseline-export")
+STAGES = ("generate", "push", "baseline-import", "annotate", "pull", "baseline-export", "repush")
+DEFAULT_STAGES = STAGES[:-1]
 SERVER_STAGES = STAGES[1:]
-NEEDS = {"annotate": "push", "pull": "annotate", "baseline-export": "annotate"}
+NEEDS = {"annotate": "push", "pull": "annotate", "baseline-export": "annotate", "repush": "push"}
 PUSH_TITLE, BARE_TITLE, PULL_TITLE = "bench-push", "bench-bare", "bench-pull"
 USER, PASSWORD = "bench@khabar.test", "khabar-bench-" + secrets.token_hex(8)
 EMOJI = ("🙂", "🔥", "📢", "🇮🇶", "👍")
@@ -264,7 +268,7 @@ def child(stage: str, root: Path, n: int, seed: int, batch: int, annotate_mode: 
     if stage == "baseline-export":
         shutil.rmtree(root / "baseline-export", ignore_errors=True)
     prof = None
-    if profile and stage in ("push", "pull", "baseline-import", "baseline-export"):
+    if profile and stage in ("push", "pull", "baseline-import", "baseline-export", "repush"):
         import cProfile
 
         prof = cProfile.Profile()
@@ -326,7 +330,7 @@ def child(stage: str, root: Path, n: int, seed: int, batch: int, annotate_mode: 
         if len(rep.written) != tasks or rep.cancelled or rep.orphans:
             problems.append(f"pull report: {len(rep.written)} written of {tasks} tasks, cancelled={rep.cancelled}, orphans={len(rep.orphans)}")
         problems += [f"pull warning: {w}" for w in rep.warnings[:5]]
-    else:  # baseline-export
+    elif stage == "baseline-export":
         pid = project_id(studio, pull_title)
         out = root / "baseline-export"
         out.mkdir()
@@ -344,6 +348,13 @@ def child(stage: str, root: Path, n: int, seed: int, batch: int, annotate_mode: 
             tasks += len(items)
             page += 1
         extra = {"project_id": pid, "pages": page - 1}
+    elif stage == "repush":
+        rep = push(project, studio, title=PUSH_TITLE, progress=False, batch=batch)
+        tasks = rep.unchanged
+        extra = {"project_id": rep.project_id}
+        if rep.created or rep.updated or rep.predictions or rep.annotations or rep.changed or rep.duplicates:
+            problems.append(f"second push: created={rep.created} updated={rep.updated} predictions={rep.predictions} "
+                            f"annotations={rep.annotations} changed={len(rep.changed)} duplicates={len(rep.duplicates)}")
     if prof:
         prof.disable()
     secs = time.perf_counter() - t0
@@ -407,7 +418,7 @@ def rss_mib(pid: int) -> float | None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=10000, help="number of synthetic documents (default 10000)")
-    ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)} (default all; "
+    ap.add_argument("--stages", default=",".join(DEFAULT_STAGES), help=f"comma-separated subset of {','.join(STAGES)} (default all but repush; "
                     "the server starts empty each run, so annotate needs push, and pull/baseline-export need annotate)")
     ap.add_argument("--workdir", type=Path, help="folder to use (default: a new tempfile.mkdtemp under /tmp); generate needs "
                     "it empty or absent")

@@ -112,7 +112,7 @@ def push(
     no_predictions: bool = typer.Option(False, "--no-predictions", help="Do not add pre-annotations as predictions."),
     add_revisions: bool = typer.Option(False, "--add-revisions",
                                        help="For a document whose text changed under annotations, add a task for the new text."),
-    batch: int = typer.Option(200, "--batch", min=1, help="Tasks per import request."),
+    batch: int = typer.Option(500, "--batch", min=1, max=5000, help="Tasks per import request (Label Studio imports 500–1,000 at a time fastest)."),
     root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
     """Create or update the Label Studio project and import each corpus document as a task.

@@ -41,6 +41,7 @@ DEFAULT_TITLE = "Khabar"
 PREANNOTATOR = "preannotator"
 _ANNOTATOR_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _RESERVED = {"gold", PREANNOTATOR}
+_DOC_ID = re.compile(r"^kb-[0-9a-f]{16}$")
 
 
 @dataclass
@@ -143,8 +144,8 @@ def _annotation_file(project: Project, doc: dict[str, Any], name: str, schemas: 
 
 
 def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update_config: bool = False,
-         predictions: bool = True, annotations: Iterable[str] = (), add_revisions: bool = False, batch: int = 200,
-         utf16_predictions: bool = False, progress: bool = True, docs: Iterable[dict[str, Any]] | None = None) -> PushReport:
+         predictions: bool = True, annotations: Iterable[str] = (), add_revisions: bool = False, batch: int = 500,
+         progress: bool = True, docs: Iterable[dict[str, Any]] | None = None) -> PushReport:
     """Create or update the project and import every corpus document as a task.
 
     Args:
@@ -157,8 +158,10 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
             (by the connecting user); an identical annotation already on the task is not added again.
         add_revisions: when a document's text changed and its task has annotations, add a task for
             the new version (the old one keeps its annotations) instead of reporting it.
+
+    Offsets are pushed as Unicode code points: the 1.23.2 UI places pre-loaded regions by code
+    point (UTF-16 offsets would be highlighted shifted after an emoji; tests/test_studio_browser.py).
         batch: tasks per import request.
-        utf16_predictions: write prediction offsets as UTF-16 code units (see the README).
         docs: documents to push instead of the whole corpus (used by tests and benchmarks).
 
     Returns:
@@ -190,7 +193,7 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
     for doc in tqdm(docs, desc="push", unit="doc", disable=not progress):
         pre = _annotation_file(project, doc, PREANNOTATOR, schemas) if predictions else None
         model_version = f"{pre['origin'].get('tool') or PREANNOTATOR} {pre['origin'].get('version') or ''}".strip() if pre else None
-        pre_result = annotation_to_results(pre, doc["text"], scheme, utf16=utf16_predictions) if pre else None
+        pre_result = annotation_to_results(pre, doc["text"], scheme) if pre else None
         anns = []
         for name in annotations:
             a = _annotation_file(project, doc, name, schemas)
@@ -319,6 +322,9 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
         doc_id, text, sha = data.get("doc_id"), data.get("text"), data.get("text_sha256")
         if not isinstance(doc_id, str) or not isinstance(text, str) or not isinstance(sha, str):
             problems.append(f"{where_t}: data lacks doc_id, text or text_sha256 (not a task pushed by khabar)")
+            continue
+        if not _DOC_ID.match(doc_id):
+            problems.append(f"{where_t}: data.doc_id {doc_id[:80]!r} is not a Khabar document id (kb- and 16 hex digits)")
             continue
         if _sha(text) != sha:
             problems.append(f"{where_t} ({doc_id}): its text was edited in Label Studio (SHA-256 differs from data.text_sha256)")
