@@ -34,7 +34,9 @@ connect, before the timed part; "server MiB" is the server's RSS after the stage
                        ``sdk.projects.import_tasks`` in the same batch size; no lookups, no checks;
 * ``annotate``         setup for the pull, timed but in no ratio. ``--annotate api`` (default):
                        one ``sdk.annotations.create(id=task_id, result=...)`` per task of
-                       "bench-push", with the pre-annotation's results. ``--annotate import``: a
+                       "bench-push", with the pre-annotation's results (``--workers`` calls at a
+                       time, default 4; the task ids come from one listing, inside the timed
+                       part). ``--annotate import``: a
                        separate project "bench-pull" whose tasks are imported with
                        ``"annotations": [{"result": ...}]`` in the payload (much faster at large N);
                        pull and baseline-export then read "bench-pull";
@@ -363,11 +365,12 @@ def child(stage: str, root: Path, n: int, seed: int, batch: int, annotate_mode: 
         import io
         import pstats
 
+        prof.dump_stats(root / f"profile-{stage}.prof")
         for key in ("cumulative", "tottime"):
             buf = io.StringIO()
-            pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key).print_stats(35)
+            pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key).print_stats(60)
             (root / f"profile-{stage}-{key}.txt").write_text(buf.getvalue(), "utf-8")
-        extra["profile"] = str(root / f"profile-{stage}-*.txt")
+        extra["profile"] = str(root / f"profile-{stage}*")
     # untimed checks of what the stage left behind
     if stage in ("push", "baseline-import") or (stage == "annotate" and annotate_mode == "import"):
         have = count_tasks(studio, extra["project_id"])
@@ -424,14 +427,14 @@ def main() -> int:
                     "it empty or absent")
     ap.add_argument("--keep", action="store_true", help="keep the folder (default: remove it unless --workdir was given)")
     ap.add_argument("--seed", type=int, default=20240229, help="random seed of the generator")
-    ap.add_argument("--batch", type=int, default=200, help="tasks per import request, for push and the baselines (default 200, "
-                    "push's default)")
+    ap.add_argument("--batch", type=int, help="tasks per import request, for push and the baselines (default: the default "
+                    "of khabar.studio.sync.push)")
     ap.add_argument("--annotate", choices=("api", "import"), default="api", help="how the pull's annotations are made: one "
                     "API call per task of bench-push (default), or a project bench-pull imported with annotations")
     ap.add_argument("--workers", type=int, default=4, help="concurrent annotations.create calls in annotate with --annotate api "
                     "(default 4: about twice as fast as 1 on a 2-core machine)")
     ap.add_argument("--profile", action="store_true", help="cProfile the push, pull and baseline stages (inflates their "
-                    "seconds); top functions go to <workdir>/profile-<stage>-{cumulative,tottime}.txt")
+                    "seconds); top functions go to <workdir>/profile-<stage>-{cumulative,tottime}.txt, raw stats to profile-<stage>.prof")
     ap.add_argument("--port", type=int, help="server port (default: a free one)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -446,11 +449,19 @@ def main() -> int:
     if args.child:
         child(args.child, args.workdir, args.n, args.seed, args.batch, args.annotate, args.profile, args.workers)
         return 0
+    if args.batch is None:
+        import inspect
+
+        from khabar.studio.sync import push
+
+        args.batch = inspect.signature(push).parameters["batch"].default
     root = (args.workdir or Path(tempfile.mkdtemp(prefix="khabar-bench-studio-", dir="/tmp"))).resolve()
     if "generate" in stages and root.exists() and any(root.iterdir()):
         ap.error(f"{root} is not empty; generate needs a fresh folder")
     root.mkdir(parents=True, exist_ok=True)
-    print(f"work folder: {root}  N={args.n}", file=sys.stderr)
+    import khabar
+
+    print(f"work folder: {root}  N={args.n}  batch={args.batch}  khabar from {Path(khabar.__file__).parent}", file=sys.stderr)
 
     server = None
 

@@ -112,4 +112,4 @@ def title(request) -> str:
     import re
     import secrets
 
-    return (re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:40] + "-" + secrets.token_hex(3))
+    return (re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:30] + "-" + secrets.token_hex(3))

@@ -354,8 +354,29 @@ def test_stance_holder_falls_back_to_the_entity_over_the_same_words(scheme: Sche
 
 
 def test_ui_region_ids_become_item_ids(scheme: Scheme) -> None:
-    items, _ = results_to_annotation([_ent("_xY-3", 4, 20), _ent("-Ab", 24, 32, "ORG")], TEXT, scheme, "t")
-    assert [e["id"] for e in items["entities"]] == ["r_xY-3", "r-Ab"]
+    import hashlib
+
+    odd = ["_xY-3", "-Ab", "a b", "a$b", "منطقة", "x" * 70]
+    result = [_ent(rid, 4 + i, 20, "PERS") for i, rid in enumerate(odd)] + [_ent("e1", 24, 32, "ORG")]
+    items, _ = results_to_annotation(result, TEXT, scheme, "t")
+    ids = [e["id"] for e in items["entities"]]
+    assert ids[:-1] == ["r" + hashlib.sha256(r.encode()).hexdigest()[:12] for r in odd] and ids[-1] == "e1"
+    assert len(set(ids)) == 7 and ids[0] == "re32844bec4b1"
+
+
+def test_odd_label_values_are_refused_not_crashed(scheme: Scheme) -> None:
+    bad = [{**_ent("e1", 4, 20), "value": {"start": 4, "end": 20, "text": TEXT[4:20], "labels": [["ORG"]]}},
+           {**_ent("e2", 4, 20), "value": {"start": 4, "end": 20, "text": TEXT[4:20], "labels": [{"a": 1}]}},
+           _ent("c1", 24, 38, "content", "attribution"), _ent("e3", 24, 32, "ORG"),
+           {"from_id": "c1", "to_id": "e3", "type": "relation", "labels": 5},
+           {"from_id": "c1", "to_id": "e3", "type": "relation", "labels": [["source"]]},
+           {**_ent(7, 4, 20)}]
+    with pytest.raises(ConversionError) as err:
+        results_to_annotation(bad, TEXT, scheme, "task 1, annotation 2")
+    assert len(err.value.problems) == 5
+    assert "region e1: entity region must carry exactly one label" in err.value.problems[0]
+    assert "relation c1->e3: labels must be a list of strings, got 5" in err.value.problems[2]
+    assert "a region's id must be a non-empty string, got 7" in err.value.problems[4]
 
 
 def test_push_refuses_a_chain_deeper_than_the_config(scheme: Scheme) -> None:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import ROOT, SEED_ID, load_case, snapshot
+from khabar.errors import InputError
 from khabar.normalize import normalize
 from khabar.schema import Schemas
 from khabar.studio.client import connect
@@ -238,7 +239,8 @@ def test_deleted_task_keeps_its_pulled_file(project, studio, title) -> None:
     studio.call("delete", studio.sdk.tasks.delete, id=str(t1["id"]))
     r = pull(project, studio, title=title, progress=False)
     path = f"annotations/{t1['data']['doc_id']}/ls-{studio.user_id}.json"
-    assert r.orphans == [path] and (project.root / path).exists() and r.tasks == 1
+    assert r.orphans == [f"{path}: its task {t1['id']} is no longer in Label Studio; the file is kept"]
+    assert (project.root / path).exists() and r.tasks == 1
 
 
 # ------------------------------------------------------------------ faults
@@ -331,3 +333,138 @@ def test_property_push_annotate_pull_returns_what_was_put_in(project, studio, ti
     pull(project, studio, title=title, progress=False)
     back = read(project.annotations / doc["id"] / f"ls-{studio.user_id}.json")
     assert back["entities"] == ents and back["claims"] == claims and back["text_sha256"] == doc["text_sha256"]
+
+
+# ------------------------------------------------------------------ found by the adversarial review
+
+def test_a_create_is_never_sent_twice_when_its_answer_is_lost(project, studio, title, monkeypatch) -> None:
+    """The SDK used to resend a POST after a dropped connection: one push made 3 copies of every task."""
+    docs = [doc_for(f"أعلنت الحكومة الخطة رقم {i}") for i in range(10)]
+    push(project, studio, title=title, docs=docs[:1], progress=False)  # the project exists
+    inner = studio.sdk._client_wrapper.httpx_client.httpx_client
+    real = inner.request
+
+    def lose_answer(method, url, **kw):
+        response = real(method, url, **kw)
+        if method == "POST" and str(url).endswith("/import"):
+            raise httpx.RemoteProtocolError("server disconnected without sending a response")
+        return response
+
+    monkeypatch.setattr(inner, "request", lose_answer)
+    with pytest.raises(StudioError, match="cannot reach Label Studio"):
+        push(project, studio, title=title, docs=docs, progress=False)
+    monkeypatch.setattr(inner, "request", real)
+    assert len(tasks_of(studio, title)) == 10  # sent once, not three times
+    r = push(project, studio, title=title, docs=docs, progress=False)
+    assert (r.created, r.unchanged, r.duplicates) == (0, 10, [])
+
+
+def test_pulling_another_project_does_not_overwrite(project, studio, title) -> None:
+    doc = doc_for("أعلنت الحكومة خطة جديدة")
+    for t in (title, title + "-b"):
+        push(project, studio, title=t, docs=[doc], progress=False)
+        _annotate(studio, tasks_of(studio, t)[0], 6, 13, "ORG" if t == title else "GPE")
+    pull(project, studio, title=title, progress=False)
+    path = project.annotations / doc["id"] / f"ls-{studio.user_id}.json"
+    before = path.read_bytes()
+    first = studio.find_project(title).id
+    with pytest.raises(ConversionError) as err:
+        pull(project, studio, title=title + "-b", progress=False)
+    assert err.value.problems == [f"annotations/{doc['id']}/ls-{studio.user_id}.json: it came from project {first}; pulling "
+                                  f"project {studio.find_project(title + '-b').id} ({title + '-b'!r}) would overwrite it"]
+    assert path.read_bytes() == before
+
+
+def test_one_file_per_annotator_per_document(project, studio, title) -> None:
+    doc = doc_for("أعلنت الحكومة خطة جديدة")
+    push(project, studio, title=title, docs=[doc], progress=False)
+    [old] = tasks_of(studio, title)
+    old_ann = _annotate(studio, old, 6, 13, "ORG")
+    rev2 = doc_for("أعلنت الحكومة خطة جديدة اليوم", revision=2, doc_id=doc["id"])
+    push(project, studio, title=title, docs=[rev2], add_revisions=True, progress=False)
+    new = next(t for t in tasks_of(studio, title) if t["data"]["revision"] == 2)
+    _annotate(studio, new, 6, 13, "GPE")
+    studio.call("update", studio.sdk.annotations.update, id=old_ann, result=[  # the old one edited last
+        {"id": "e1", "from_name": "entity", "to_name": "text", "type": "labels",
+         "value": {"start": 6, "end": 13, "text": "الحكومة", "labels": ["PERS"]}}])
+    r = pull(project, studio, title=title, progress=False)
+    back = read(project.annotations / doc["id"] / f"ls-{studio.user_id}.json")
+    assert back["text_sha256"] == rev2["text_sha256"] and back["entities"][0]["type"] == "GPE"
+    assert r.warnings == [f"task {old['id']} ({doc['id']}), annotation {old_ann}: not written: ls-{studio.user_id}'s annotation on "
+                          f"revision 2 (task {new['id']} ({doc['id']}), annotation {back['origin']['annotation_id']}) is taken",
+                          f"task {new['id']} ({doc['id']}), annotation {back['origin']['annotation_id']}: {doc['id']} is not in "
+                          "corpus/; its annotation is written all the same"]
+    second = _annotate(studio, new, 14, 17, "DATE")  # two on the same task: an error, not a silent pick
+    with pytest.raises(ConversionError, match=rf"has 2 submitted annotations on the same text .*annotation {second}"):
+        pull(project, studio, title=title, progress=False)
+
+
+def test_real_export_with_prediction_ids_reimports(project, studio, studio_server, title) -> None:
+    shutil.copytree(ROOT / "annotations" / SEED_ID, project.annotations / SEED_ID)
+    push(project, studio, title=title, annotations=["gold"], progress=False)
+    pid = studio.find_project(title).id
+    r = httpx.get(f"{studio.url}/api/projects/{pid}/export", params={"exportType": "JSON"},
+                  headers={"Authorization": f"Token {studio_server.token}"}, timeout=60)
+    export = r.json()
+    assert export[0]["predictions"] == [export[0]["predictions"][0]] and isinstance(export[0]["predictions"][0], int)
+    rep = import_export(project, studio, export, source="export.json", title=title + "-copy", progress=False)
+    assert (rep.created, rep.annotations) == (1, 1)
+    [task] = tasks_of(studio, title + "-copy")
+    assert len(task["annotations"]) == 1 and task["annotations"][0]["result"] == export[0]["annotations"][0]["result"]
+    with pytest.raises(InputError, match="the export holds no task"):
+        import_export(project, studio, [], source="empty.json", title=title + "-none", progress=False)
+    assert studio.find_project(title + "-none") is None
+
+
+def test_task_with_a_path_as_doc_id_is_refused(project, studio, title) -> None:
+    push(project, studio, title=title, docs=[doc_for("أعلنت الحكومة")], progress=False)
+    text = "أعلنت الحكومة"
+    [tid] = studio.import_tasks(studio.find_project(title).id, [{"data": {
+        "text": text, "doc_id": "../../escape", "text_sha256": hashlib.sha256(text.encode()).hexdigest()}}])
+    _annotate(studio, {"id": tid, "data": {"text": text}}, 6, 13)
+    with pytest.raises(ConversionError, match=r"data.doc_id '../../escape' is not a Khabar document id"):
+        pull(project, studio, title=title, progress=False)
+    assert not (project.root.parent / "escape").exists() and not list(project.root.parent.glob("*.json"))
+
+
+def test_annotator_map_refuses_ids_that_collide(tmp_path) -> None:
+    from khabar.studio.sync import load_annotator_map
+
+    for value in ("ls-3", "bob.draft", "gold", "Bob"):
+        (tmp_path / "m.json").write_text(json.dumps({"alice@example.org": value}))
+        with pytest.raises(InputError, match="is not a usable annotator id"):
+            load_annotator_map(tmp_path / "m.json")
+    (tmp_path / "m.json").write_text(json.dumps({"alice@example.org": "ann-a", "2": "ann-b"}))
+    assert load_annotator_map(tmp_path / "m.json") == {"alice@example.org": "ann-a", "2": "ann-b"}
+
+
+def test_not_label_studio_and_bad_keys_are_named(studio_server) -> None:
+    import http.server
+    import threading
+
+    from khabar.studio.server import free_port
+
+    port = free_port()
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(StudioError, match=rf"http://127.0.0.1:{port} does not answer like Label Studio"):
+            connect(f"http://127.0.0.1:{port}", "x" * 40)
+    finally:
+        srv.shutdown()
+    with pytest.raises(StudioError, match="whitespace or non-ASCII"):
+        connect(studio_server.url, studio_server.token + "\n")
+    with pytest.raises(StudioError, match="whitespace or non-ASCII"):
+        connect(studio_server.url, "مفتاح-سري")
+
+
+def test_deleted_annotation_is_reported_and_its_file_kept(project, studio, title) -> None:
+    doc = doc_for("أعلنت الحكومة خطة جديدة")
+    push(project, studio, title=title, docs=[doc], progress=False)
+    aid = _annotate(studio, tasks_of(studio, title)[0], 6, 13)
+    pull(project, studio, title=title, progress=False)
+    studio.call("delete", studio.sdk.annotations.delete, id=aid)
+    r = pull(project, studio, title=title, progress=False)
+    rel = f"annotations/{doc['id']}/ls-{studio.user_id}.json"
+    assert r.orphans == [f"{rel}: its annotation {aid} is no longer in Label Studio (deleted or submitted); the file is kept"]
+    assert (project.root / rel).exists()

@@ -74,7 +74,8 @@ def _describe(err: Exception) -> str:
         if body.get("validation_errors"):
             detail += f" {body['validation_errors']}"
     elif body:
-        detail = str(body)[:300]
+        detail = str(body).strip()
+        detail = "an HTML page" if detail[:15].lower().startswith(("<!doctype", "<html")) else detail[:200]
     if status is not None:
         return f"HTTP {status}{': ' + detail if detail else ''}"
     return f"{type(err).__name__}: {err}"
@@ -109,11 +110,15 @@ class Studio:
                     raise PageNotFound() from None
                 if err.status_code in (401, 403):
                     raise StudioError(f"{action}: Label Studio at {self.url} refused the API key ({_describe(err)})",
-                                      hint="check LABEL_STUDIO_API_KEY") from None
+                                      hint="check LABEL_STUDIO_API_KEY: a server keeps the key it was first started with "
+                                           "(its data folder, .labelstudio/, remembers it)") from None
                 if err.status_code and err.status_code >= 500 and attempt + 1 < (self.retries if idempotent else 1):
                     time.sleep(1.0 * (attempt + 1))
                     continue
                 raise StudioError(f"{action}: {_describe(err)}") from None
+            except httpx.LocalProtocolError as err:
+                raise StudioError(f"{action}: the request could not be sent ({type(err).__name__})",
+                                  hint="check LABEL_STUDIO_API_KEY and LABEL_STUDIO_URL for stray characters") from None
             except httpx.TransportError as err:
                 if attempt + 1 < (self.retries if idempotent else 1):
                     time.sleep(1.0 * (attempt + 1))
@@ -176,9 +181,28 @@ class Studio:
                       idempotent=False, **kw)
         return a.id
 
+    def server_version(self) -> str | None:
+        """The server's Label Studio version (``/api/version``), e.g. ``"1.23.2"``; None if unknown."""
+        if not hasattr(self, "_version"):
+            try:
+                v = self.call("reading the server version", self.sdk.versions.get)
+                self._version = getattr(v, "release", None) or (v.get("release") if isinstance(v, dict) else None)
+            except StudioError:
+                self._version = None
+        return self._version
+
     def users(self) -> dict[int, str]:
         """User id -> e-mail (used only to apply an annotator map; never written)."""
         return {u.id: u.email for u in self.call("listing users", lambda: list(self.sdk.users.list()))}
+
+
+def _display(url: str) -> str:
+    """``url`` without credentials (``http://user:pw@host`` -> ``http://host``), for messages."""
+    u = urlparse(url)
+    if u.username or u.password:
+        host = u.hostname or ""
+        return u._replace(netloc=host + (f":{u.port}" if u.port else "")).geturl()
+    return url
 
 
 def connect(url: str | None = None, api_key: str | None = None) -> Studio:
@@ -188,20 +212,44 @@ def connect(url: str | None = None, api_key: str | None = None) -> Studio:
         url: default ``$LABEL_STUDIO_URL``, else ``http://127.0.0.1:8080``.
         api_key: default ``$LABEL_STUDIO_API_KEY``.
 
+    The SDK's own retries are switched off: :meth:`Studio.call` retries reads only, so a create
+    (an import, an annotation) is never sent twice after a dropped connection.
+
     Raises:
-        StudioError: no key; a malformed URL; the server cannot be reached; the key is refused.
+        StudioError: no key, or a key an HTTP header cannot carry; a malformed URL; the server cannot
+            be reached, is not Label Studio, or refuses the key.
     """
     from label_studio_sdk import LabelStudio
 
+    from_env = url is None and not os.environ.get("LABEL_STUDIO_URL")
     url = (url or os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
-    key = api_key or os.environ.get("LABEL_STUDIO_API_KEY")
+    key = api_key if api_key is not None else os.environ.get("LABEL_STUDIO_API_KEY")
     if not key:
-        raise StudioError("LABEL_STUDIO_API_KEY is not set", hint="export LABEL_STUDIO_API_KEY=<the token the server was started with>")
+        raise StudioError("LABEL_STUDIO_API_KEY is not set", hint="export LABEL_STUDIO_API_KEY=<the key the server was first started with>")
+    if not key.isascii() or not key.isprintable() or any(ch.isspace() for ch in key):
+        raise StudioError("LABEL_STUDIO_API_KEY holds whitespace or non-ASCII characters, which an HTTP header cannot carry",
+                          hint="check for a trailing newline or a pasted character")
+    shown = _display(url)
     u = urlparse(url)
-    if u.scheme not in ("http", "https") or not u.hostname:
-        raise StudioError(f"LABEL_STUDIO_URL {url!r} is not an http(s) URL")
-    sdk = LabelStudio(base_url=url, api_key=key, timeout=120)
-    probe = Studio(url=url, sdk=sdk, user_id=0)
-    me = probe.call("checking the API key", sdk.users.whoami)
+    if u.scheme not in ("http", "https") or not u.hostname or any(ch.isspace() for ch in url):
+        raise StudioError(f"LABEL_STUDIO_URL {shown!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8080")
+    sdk = LabelStudio(base_url=url, api_key=key, timeout=120, max_retries=0)
+    probe = Studio(url=shown, sdk=sdk, user_id=0)
+    try:
+        me = probe.call("connecting", sdk.users.whoami)
+    except StudioError as err:
+        msg = str(err)
+        if "cannot reach" in msg and from_env:
+            raise StudioError(msg + " (LABEL_STUDIO_URL is not set, so the default was tried)",
+                              hint="start it with `khabar studio serve`, or export LABEL_STUDIO_URL=http://127.0.0.1:<port>") from None
+        if "HTTP 404" in msg or "HTTP 200" in msg or "HTTP 405" in msg:
+            raise StudioError(f"{shown} does not answer like Label Studio (no /api/current-user/whoami)",
+                              hint="check LABEL_STUDIO_URL: the server's address without a path") from None
+        raise
+    except Exception as err:  # e.g. httpx.InvalidURL, a non-JSON answer
+        raise StudioError(f"connecting to {shown}: {type(err).__name__}: the address or the answer is not Label Studio's",
+                          hint="check LABEL_STUDIO_URL") from None
+    if not isinstance(getattr(me, "id", None), int):
+        raise StudioError(f"{shown} does not answer like Label Studio (whoami gave no user id)", hint="check LABEL_STUDIO_URL")
     probe.user_id = me.id
     return probe

@@ -64,6 +64,14 @@ class SpanReading:
     error: str | None = None
 
 
+def _short(value: object) -> str:
+    """``repr``, with the code points of short strings (NFC and NFD look alike)."""
+    r = repr(value)
+    if isinstance(value, str) and len(value) <= 6:
+        r += " (" + " ".join(f"U+{ord(ch):04X}" for ch in value) + ")"
+    return r
+
+
 def resolve_span(index: Utf16Index, start: object, end: object, expected: str | None) -> SpanReading:
     """Read ``start``/``end`` from a Label Studio region as code points.
 
@@ -89,7 +97,7 @@ def resolve_span(index: Utf16Index, start: object, end: object, expected: str | 
             return SpanReading(start, end, "code-point")
         if end > len(text):
             return SpanReading(None, None, None, f"[{start}, {end}) is outside the text [0, {len(text)})")
-        return SpanReading(None, None, None, f"text {expected!r} but text[{start}:{end}] is {text[start:end]!r}")
+        return SpanReading(None, None, None, f"text {_short(expected)} but text[{start}:{end}] is {_short(text[start:end])}")
     s16, e16 = index.from_utf16(start), index.from_utf16(end)
     u16_ok = s16 is not None and e16 is not None and s16 < e16 and expected is not None and text[s16:e16] == expected
     if expected is None:

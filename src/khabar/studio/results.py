@@ -230,7 +230,10 @@ def parse_results(result: Any, text: str, scheme: Scheme, where: str) -> Parsed:
         kind = r.get("type")
         if kind == "relation":
             a, b = r.get("from_id"), r.get("to_id")
-            labels = r.get("labels") or []
+            labels = r.get("labels") if r.get("labels") is not None else []
+            if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+                problems.append(f"{where}, relation {a}->{b}: labels must be a list of strings, got {labels!r:.80}")
+                continue
             direction = r.get("direction", "right")
             if direction not in ("right", "left", "bi"):
                 problems.append(f"{where}, relation {a}->{b}: direction {direction!r} is not right, left or bi")
@@ -244,7 +247,7 @@ def parse_results(result: Any, text: str, scheme: Scheme, where: str) -> Parsed:
             continue
         if kind == "labels" and name in label_tags:
             labels = value.get("labels")
-            if not isinstance(labels, list) or len(labels) != 1:
+            if not isinstance(labels, list) or len(labels) != 1 or not isinstance(labels[0], str):
                 problems.append(f"{here}: {name} region must carry exactly one label, got {labels!r}")
                 continue
             label = labels[0]
@@ -253,7 +256,7 @@ def parse_results(result: Any, text: str, scheme: Scheme, where: str) -> Parsed:
                 problems.append(f"{here}: label-unknown: {label!r} is not {_accepts(scheme, name)}")
                 continue
             if not isinstance(rid, str) or not rid:
-                problems.append(f"{here}: region without an id")
+                problems.append(f"{here}: a region's id must be a non-empty string, got {rid!r:.40}")
                 continue
             span = resolve_span(ix, value.get("start"), value.get("end"), value.get("text"))
             if span.error:
@@ -272,12 +275,15 @@ def parse_results(result: Any, text: str, scheme: Scheme, where: str) -> Parsed:
         else:
             problems.append(f"{here}: result of type {kind!r} from control {name!r}, which the labeling config of this "
                             f"project does not have")
+    by_offsets: dict[tuple[int, int], list[Region]] = {}
+    for g in regions.values():
+        by_offsets.setdefault((g.start, g.end), []).append(g)
     for here, r, name in pending_choices:
         value = r["value"]
         reg = regions.get(r.get("id")) if isinstance(r.get("id"), str) else None
         if reg is None:  # fallback: the one region with identical offsets
             span = resolve_span(ix, value.get("start"), value.get("end"), value.get("text"))
-            same = [g for g in regions.values() if span.error is None and (g.start, g.end) == (span.start, span.end)]
+            same = by_offsets.get((span.start, span.end), []) if span.error is None else []
             if len(same) != 1:
                 problems.append(f"{here}: per-region {name} choice joins no region (no region with this id"
                                 + (", and several regions with its offsets)" if same else " or offsets)"))
@@ -305,12 +311,15 @@ _ROLE_KINDS = {"source": ("content", "entity"), "cue": ("content", "cue"), "hold
                "evidence": ("stance", "content")}
 
 
-def _item_id(rid: str, taken: set[str]) -> str:
-    """A schema ItemId for a Label Studio region id (UI ids may start with ``_`` or ``-``)."""
-    out = rid if _ITEM_ID.match(rid) else "r" + re.sub(r"[^A-Za-z0-9_.:-]", "_", rid)[:63]
-    if out != rid and out in taken:
-        raise ConversionError([f"region id {rid!r} maps to {out!r}, which another region has"])
-    return out
+def _item_id(rid: str) -> str:
+    """A schema ItemId for a Label Studio region id: kept when it is one; otherwise (UI ids may
+    start with ``_`` or ``-``, hand-made ones hold spaces or Arabic) ``r`` + a short hash of it,
+    so distinct region ids stay distinct."""
+    if _ITEM_ID.fullmatch(rid):
+        return rid
+    import hashlib
+
+    return "r" + hashlib.sha256(rid.encode("utf-8")).hexdigest()[:12]
 
 
 def _chosen(scheme: Scheme, region: Region, fieldname: str) -> str | None:
@@ -340,8 +349,11 @@ def results_to_annotation(result: Any, text: str, scheme: Scheme, where: str) ->
     parsed = parse_results(result, text, scheme, where)
     regions = parsed.regions
     problems: list[str] = []
-    taken = set(regions)
-    ids = {rid: _item_id(rid, taken) for rid in regions}
+    ids = {rid: _item_id(rid) for rid in regions}
+    clash = {v for v in ids.values() if list(ids.values()).count(v) > 1} if len(set(ids.values())) < len(ids) else set()
+    for rid, iid in ids.items():
+        if iid in clash and iid != rid:
+            problems.append(f"{where}, region {rid}: its id becomes {iid!r}, which another region has")
     links: dict[str, dict[str, list[str]]] = {rid: {} for rid in regions}
     for rel in parsed.relations:
         here = f"{where}, relation {rel.from_id}->{rel.to_id}"

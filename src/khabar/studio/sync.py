@@ -26,8 +26,8 @@ from tqdm import tqdm
 
 from ..annotations import load_checked_annotation
 from ..checks import check_row
-from ..errors import InputError
-from ..jsonio import load_json, write_json
+from ..errors import InputError, StaleAnnotationError
+from ..jsonio import load_json, no_interrupts, write_json
 from ..paths import Project
 from ..schema import Schemas
 from .client import Studio
@@ -134,13 +134,15 @@ def ensure_project(studio: Studio, schemas: Schemas, title: str, update_config: 
 
 
 def _annotation_file(project: Project, doc: dict[str, Any], name: str, schemas: Schemas) -> dict[str, Any] | None:
+    """``annotations/<doc_id>/<name>.json`` checked against ``doc``; None when absent or stale
+    (made on another text version: never pushed onto this one)."""
     path = project.annotations / doc["id"] / f"{name}.json"
     if not path.exists():
         return None
-    ann = load_json(path)
-    if ann.get("text_sha256") != doc["text_sha256"]:
-        return None  # stale: made on another text version; never pushed onto this one
-    return load_checked_annotation(path, doc, schemas)
+    try:
+        return load_checked_annotation(path, doc, schemas)
+    except StaleAnnotationError:
+        return None
 
 
 def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update_config: bool = False,
@@ -201,6 +203,10 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
                 anns.append(annotation_to_results(a, doc["text"], scheme))
         tasks = existing.get(doc["id"], [])
         same = [t for t in tasks if t["data"].get("text_sha256") == doc["text_sha256"]]
+        edited = [t for t in same if _sha(str(t["data"].get("text"))) != doc["text_sha256"]]
+        if edited:  # its text was edited in Label Studio: repair it if nobody annotated it yet
+            same = [t for t in same if t not in edited]
+            tasks = [t for t in tasks if t not in same]
         if len(same) > 1:
             report.duplicates.append(doc["id"])
         if same:
@@ -227,9 +233,9 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
                     report.changed.append(doc["id"])
                     continue
                 report.revisions += 1
-            else:
-                studio.update_task_data(latest["id"], payload["data"])
+            else:  # predictions of the old text go first, so an interrupted update leaves none stale
                 studio.delete_predictions(latest)
+                studio.update_task_data(latest["id"], payload["data"])
                 if pre_result is not None:
                     studio.create_prediction(latest["id"], pre_result, model_version)
                     report.predictions += 1
@@ -261,11 +267,13 @@ def load_annotator_map(path: Path | None) -> dict[str, str]:
         raise InputError(f"{path}: an annotator map is a JSON object from e-mail (or user id) to pseudonymous id")
     seen: dict[str, str] = {}
     for k, v in data.items():
-        if not _ANNOTATOR_ID.match(v) or v in _RESERVED:
+        if not _ANNOTATOR_ID.fullmatch(v) or v in _RESERVED or re.fullmatch(r"ls-[0-9]+", v) or v.endswith(".draft"):
             raise InputError(f"{path}: {v!r} (for one user) is not a usable annotator id: lower-case letters, digits, "
-                             f"'_', '.', '-', and not {sorted(_RESERVED)}")
+                             f"'_', '.', '-'; not {sorted(_RESERVED)}, not ls-<number> (the default ids), not ending in .draft")
         if v in seen:
             raise InputError(f"{path}: annotator id {v!r} is given to two users")
+        if "@" in v:
+            raise InputError(f"{path}: an annotator id must not be an e-mail address")
         seen[v] = k
     return dict(data)
 
@@ -280,9 +288,48 @@ def _pseudonym(user_id: Any, emails: dict[int, str], amap: dict[str, str]) -> st
     return f"ls-{user_id}"
 
 
+@dataclass
+class _Candidate:
+    task: dict[str, Any]
+    item: dict[str, Any]
+    draft: bool
+    revision: int
+
+    @property
+    def where(self) -> str:
+        kind = "draft" if self.draft else "annotation"
+        return f"task {self.task['id']} ({self.task['data']['doc_id']}), {kind} {self.item.get('id')}"
+
+
+def _origin_of(path: Path) -> dict[str, Any] | None:
+    """The ``origin`` object of an existing annotation file, or None when it is not one."""
+    try:
+        data = load_json(path)
+    except InputError:
+        return None
+    o = data.get("origin") if isinstance(data, dict) else None
+    return {**o, "_sha": data.get("text_sha256")} if isinstance(o, dict) else None
+
+
+def _corpus_sha(project: Project, doc_id: str, cache: dict[str, str | None]) -> str | None:
+    if doc_id not in cache:
+        path = project.corpus / f"{doc_id}.json"
+        try:
+            doc = load_json(path) if path.exists() else None
+        except InputError:
+            doc = None
+        cache[doc_id] = doc.get("text_sha256") if isinstance(doc, dict) else None
+    return cache[doc_id]
+
+
 def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annotator_map: Path | None = None,
          drafts: bool = False, progress: bool = True) -> PullReport:
     """Read every task and annotation of the project and write annotation files.
+
+    One file per annotator per document: ``annotations/<doc_id>/<annotator>.json``. When an
+    annotator has submitted on several tasks of one document (text revisions), the task whose
+    text is the corpus's wins, else the highest revision, and the others are reported; several
+    submitted annotations of one annotator on one task are an error (delete or skip the extra one).
 
     Args:
         project: the Khabar project.
@@ -290,113 +337,173 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
         title: the project's title.
         annotator_map: an optional map from e-mail / user id to pseudonym (:func:`load_annotator_map`);
             default pseudonyms are ``ls-<user id>``.
-        drafts: also write unsubmitted drafts, as ``<annotator>.draft.json``.
+        drafts: also write unsubmitted drafts, as ``<annotator>.draft.json`` (a draft that cannot be
+            converted is reported and skipped, never blocking the pull).
 
     Returns:
         A :class:`PullReport`.
 
     Raises:
-        StudioError: no such project; the server is unreachable; the listing is short of its total.
-        ConversionError: every problem of every annotation (task, annotation, region named); nothing
-            is written then, and ``annotations/`` is as it was.
+        StudioError: no such project; the server is unreachable; the listing is short of its total;
+            a file cannot be written (the files written before it are complete and listed).
+        ConversionError: every problem of every annotation to be written (task, annotation, region
+            named); a file of another project or not from Label Studio in the way. Nothing is written
+            then, and ``annotations/`` is as it was.
     """
     schemas = Schemas(project.schema)
     scheme = Scheme.from_schemas(schemas)
     proj = studio.find_project(title)
     if proj is None:
-        raise StudioError(f"no Label Studio project titled {title!r} at {studio.url}", hint="run `khabar studio push` first")
+        raise StudioError(f"no Label Studio project titled {title!r} at {studio.url}",
+                          hint="check --project (titles are case-sensitive), or run `khabar studio push` first")
     report = PullReport(project_id=proj.id)
     amap = load_annotator_map(annotator_map)
     emails = studio.users() if amap else {}
     problems: list[str] = []
-    out: dict[Path, dict[str, Any]] = {}
-    chosen: dict[Path, str] = {}
+    cands: dict[Path, list[_Candidate]] = {}
     seen_tasks: set[int] = set()
+    seen_items: set[tuple[bool, Any]] = set()
     for task in tqdm(studio.iter_tasks(proj.id), desc="pull", unit="task", disable=not progress):
         report.tasks += 1
         if task["id"] in seen_tasks:
             raise StudioError(f"task {task['id']} was listed twice; retry the pull")
         seen_tasks.add(task["id"])
+        items = [(a, False) for a in task.get("annotations") or [] if isinstance(a, dict)]
+        if drafts:
+            items += [(d, True) for d in task.get("drafts") or [] if isinstance(d, dict)]
+        for a, is_draft in items:
+            seen_items.add((is_draft, a.get("id")))
+        report.cancelled += sum(1 for a, d in items if not d and a.get("was_cancelled"))
+        items = [(a, d) for a, d in items if d or not a.get("was_cancelled")]
+        if not items:
+            continue  # nothing to take from this task: its data is not our concern
         data = task.get("data") or {}
         where_t = f"task {task['id']}"
         doc_id, text, sha = data.get("doc_id"), data.get("text"), data.get("text_sha256")
         if not isinstance(doc_id, str) or not isinstance(text, str) or not isinstance(sha, str):
             problems.append(f"{where_t}: data lacks doc_id, text or text_sha256 (not a task pushed by khabar)")
             continue
-        if not _DOC_ID.match(doc_id):
+        if not _DOC_ID.fullmatch(doc_id):
             problems.append(f"{where_t}: data.doc_id {doc_id[:80]!r} is not a Khabar document id (kb- and 16 hex digits)")
             continue
         if _sha(text) != sha:
             problems.append(f"{where_t} ({doc_id}): its text was edited in Label Studio (SHA-256 differs from data.text_sha256)")
             continue
-        items = [(a, False) for a in task.get("annotations") or []]
-        if drafts:
-            items += [(d, True) for d in task.get("drafts") or []]
+        revision = data.get("revision") if type(data.get("revision")) is int else 0
         for a, is_draft in items:
-            if not is_draft and a.get("was_cancelled"):
-                report.cancelled += 1
-                continue
-            if is_draft:
-                report.drafts += 1
             uid = a.get("completed_by") if not is_draft else _draft_user(a, studio, emails)
-            if uid is None:
-                problems.append(f"{where_t}: draft {a.get('id')} names no user id")
+            if isinstance(uid, dict):
+                uid = uid.get("id")
+            if type(uid) is not int:
+                problems.append(f"{where_t}: {'draft' if is_draft else 'annotation'} {a.get('id')} names no user id")
                 continue
             who = _pseudonym(uid, emails, amap)
             name = f"{who}.draft" if is_draft else who
-            path = project.annotations / doc_id / f"{name}.json"
-            updated = a.get("updated_at")
-            prev = chosen.get(path)
-            if prev is not None:
-                if (updated or "") <= prev:
-                    report.warnings.append(f"{where_t}: {name} has several annotations; the latest ({prev}) is taken")
-                    continue
-                report.warnings.append(f"{where_t}: {name} has several annotations; the latest ({updated}) is taken")
-            chosen[path] = updated or ""
-            kind = "draft" if is_draft else "annotation"
-            where = f"{where_t} ({doc_id}), {kind} {a.get('id')}"
-            if path.exists() and not is_draft:
-                try:
-                    old = load_json(path)
-                    o = old.get("origin", {})
-                    if (o.get("task_id"), o.get("annotation_id"), o.get("updated_at"), old.get("text_sha256")) == (
-                            task["id"], a.get("id"), _ts(updated), sha):
-                        report.unchanged += 1
-                        out.pop(path, None)
-                        continue
-                except InputError:
-                    pass
-            try:
-                items_, warns = results_to_annotation(a.get("result") or [], text, scheme, where)
-            except ConversionError as err:
-                problems.extend(err.problems)
-                continue
-            report.warnings.extend(warns)
-            ann = {"schema_version": "1.0", "doc_id": doc_id, "text_sha256": sha, "annotator": name,
-                   "guidelines_version": data.get("guidelines_version"),
-                   "origin": {"kind": "label-studio", "tool": "label-studio", "version": None, "project_id": proj.id,
-                              "task_id": task["id"], "annotation_id": a.get("id"), "updated_at": _ts(updated),
-                              "sources": [who]},
-                   **items_}
-            for p in schemas.problems("annotation", ann):
-                problems.append(f"{where}: {p.path[2:]}: {p.message}")
-            for check, fld, msg in check_row(ann, text=text):
-                problems.append(f"{where}: {fld[2:]}: {check}: {msg}")
-            out[path] = ann
-    if problems:
-        raise ConversionError(problems, hint="fix these in Label Studio and pull again; nothing was written")
-    for path, ann in out.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_json(path, ann)
-        report.written.append(str(path.relative_to(project.root)))
-    for path in sorted(project.annotations.glob("*/*.json")):
-        try:
-            o = load_json(path).get("origin") or {}
-        except InputError:
+            if is_draft:
+                report.drafts += 1
+            cands.setdefault(project.annotations / doc_id / f"{name}.json", []).append(_Candidate(task, a, is_draft, revision))
+    corpus_sha: dict[str, str | None] = {}
+    out: dict[Path, dict[str, Any]] = {}
+    written_ids: dict[Any, Path] = {}
+    for path, group in cands.items():
+        doc_id = path.parent.name
+        current = _corpus_sha(project, doc_id, corpus_sha)
+        best = [c for c in group if c.task["data"]["text_sha256"] == current] or group
+        top = max(c.revision for c in best)
+        best = [c for c in best if c.revision == top]
+        chosen = max(best, key=lambda c: str(c.item.get("updated_at") or ""))
+        if len(best) > 1 and not chosen.draft:
+            problems.append(f"{doc_id}: {path.stem} has {len(best)} submitted annotations on the same text "
+                            f"({', '.join(c.where for c in best)}); one file per annotator per document: "
+                            "delete or skip the extra ones in Label Studio")
             continue
-        if o.get("kind") == "label-studio" and o.get("project_id") == proj.id and o.get("task_id") not in seen_tasks:
-            report.orphans.append(str(path.relative_to(project.root)))
+        for c in group:
+            if c is not chosen and c not in best:
+                report.warnings.append(f"{c.where}: not written: {path.stem}'s annotation on "
+                                       f"{'the corpus text' if chosen.task['data']['text_sha256'] == current else f'revision {top}'} "
+                                       f"({chosen.where}) is taken")
+        task, a = chosen.task, chosen.item
+        sha, text = task["data"]["text_sha256"], task["data"]["text"]
+        updated = _ts(a.get("updated_at"))
+        if not chosen.draft:
+            written_ids[a.get("id")] = path
+        if path.exists():
+            o = _origin_of(path)
+            if o is None or o.get("kind") != "label-studio" or o.get("project_id") != proj.id:
+                what = "is not an annotation file from Label Studio" if o is None or o.get("kind") != "label-studio" \
+                    else f"came from project {o.get('project_id')}"
+                problems.append(f"{path.relative_to(project.root)}: it {what}; pulling project {proj.id} ({title!r}) would "
+                                "overwrite it")
+                continue
+            if (o.get("task_id"), o.get("annotation_id"), o.get("updated_at"), o.get("_sha")) == (task["id"], a.get("id"), updated, sha):
+                report.unchanged += 1
+                continue
+        try:
+            items_, warns = results_to_annotation(a.get("result") or [], text, scheme, chosen.where)
+        except ConversionError as err:
+            if chosen.draft:
+                report.warnings.append(f"{chosen.where}: draft not written: " + "; ".join(err.problems))
+            else:
+                problems.extend(err.problems)
+            continue
+        report.warnings.extend(warns)
+        if current is None:
+            report.warnings.append(f"{chosen.where}: {doc_id} is not in corpus/; its annotation is written all the same")
+        elif current != sha:
+            report.warnings.append(f"{chosen.where}: made on an older text of {doc_id}; the file is written and is stale")
+        who = path.stem[:-len(".draft")] if chosen.draft else path.stem
+        ann = {"schema_version": "1.0", "doc_id": doc_id, "text_sha256": sha, "annotator": path.stem,
+               "guidelines_version": task["data"].get("guidelines_version"),
+               "origin": {"kind": "label-studio", "tool": "label-studio", "version": studio.server_version(),
+                          "project_id": proj.id, "task_id": task["id"], "annotation_id": a.get("id"), "updated_at": updated,
+                          "sources": [who]},
+               **items_}
+        bad = [f"{chosen.where}: {p.path[2:]}{_named(ann, p.path)}: {p.message}" for p in schemas.problems("annotation", ann)]
+        bad += [f"{chosen.where}: {fld[2:]}{_named(ann, fld)}: {check}: {msg}" for check, fld, msg in check_row(ann, text=text)]
+        if bad and chosen.draft:
+            report.warnings.append(f"{chosen.where}: draft not written: " + "; ".join(bad))
+            continue
+        problems.extend(bad)
+        out[path] = ann
+    if problems:
+        raise ConversionError(problems, hint="fix these in Label Studio (or move the files named) and pull again; nothing was written")
+    done = 0
+    try:
+        with no_interrupts():
+            for path, ann in out.items():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_json(path, ann)
+                done += 1
+                report.written.append(str(path.relative_to(project.root)))
+    except OSError as err:
+        raise StudioError(f"writing {path.relative_to(project.root)}: {err.strerror or err}; {done} of {len(out)} files were "
+                          "written (each complete)", hint="fix the folder (space, permissions) and pull again") from None
+    for path in sorted(project.annotations.glob("*/*.json")):
+        o = _origin_of(path)
+        if not o or o.get("kind") != "label-studio" or o.get("project_id") != proj.id:
+            continue
+        rel = str(path.relative_to(project.root))
+        is_draft = path.stem.endswith(".draft")
+        if o.get("task_id") not in seen_tasks:
+            report.orphans.append(f"{rel}: its task {o.get('task_id')} is no longer in Label Studio; the file is kept")
+        elif (is_draft and drafts or not is_draft) and (is_draft, o.get("annotation_id")) not in seen_items:
+            report.orphans.append(f"{rel}: its {'draft' if is_draft else 'annotation'} {o.get('annotation_id')} is no longer in "
+                                  "Label Studio (deleted or submitted); the file is kept")
+        elif not is_draft and written_ids.get(o.get("annotation_id"), path) != path:
+            report.orphans.append(f"{rel}: its annotation {o.get('annotation_id')} is now pulled as "
+                                  f"{written_ids[o.get('annotation_id')].relative_to(project.root)}; the file is kept")
     return report
+
+
+def _named(ann: dict[str, Any], path: str) -> str:
+    """`` (id c4)`` for a JSON path into an annotation's items."""
+    m = re.match(r"^\$\.(entities|claims|stances)\[(\d+)\]", path)
+    if not m:
+        return ""
+    try:
+        return f" (region {ann[m.group(1)][int(m.group(2))]['id']})"
+    except (IndexError, KeyError, TypeError):
+        return ""
 
 
 def _draft_user(d: dict[str, Any], studio: Studio, emails: dict[int, str]) -> int | None:
@@ -430,13 +537,25 @@ def import_export(project: Project, studio: Studio, export: Any, *, source: str,
     refuse_json_min(export, source)
     if not isinstance(export, list):
         raise InputError(f"{source}: a Label Studio JSON export is a list of tasks, got {type(export).__name__}")
+    if not export:
+        raise InputError(f"{source}: the export holds no task")
     problems = []
     for i, t in enumerate(export):
+        here = f"{source}: task [{i}] (id {t.get('id') if isinstance(t, dict) else '?'})"
         d = t.get("data") if isinstance(t, dict) else None
         if not isinstance(d, dict) or not all(isinstance(d.get(k), str) for k in ("doc_id", "text", "text_sha256")):
-            problems.append(f"{source}: task [{i}] (id {t.get('id') if isinstance(t, dict) else '?'}): data lacks doc_id, text or text_sha256")
+            problems.append(f"{here}: data lacks doc_id, text or text_sha256 (not a task pushed by khabar)")
+            continue
+        if not _DOC_ID.fullmatch(d["doc_id"]):
+            problems.append(f"{here}: data.doc_id {d['doc_id'][:80]!r} is not a Khabar document id")
         elif _sha(d["text"]) != d["text_sha256"]:
-            problems.append(f"{source}: task [{i}] (id {t.get('id')}): its text does not match its text_sha256")
+            problems.append(f"{here}: its text does not match its text_sha256")
+        for key in ("annotations", "predictions"):
+            v = t.get(key, [])
+            if not isinstance(v, list):
+                problems.append(f"{here}: {key} is {type(v).__name__}, not a list")
+            elif key == "annotations" and not all(isinstance(a, dict) and isinstance(a.get("result", []), list) for a in v):
+                problems.append(f"{here}: every annotation must be an object with a result list")
     if problems:
         raise InputError("\n".join(problems))
     schemas = Schemas(project.schema)
@@ -446,29 +565,39 @@ def import_export(project: Project, studio: Studio, export: Any, *, source: str,
     for t in studio.iter_tasks(proj.id):
         d = t.get("data") or {}
         existing.setdefault((d.get("doc_id"), d.get("text_sha256")), t)
-    queue = []
+    queue: dict[tuple[str, str], dict[str, Any]] = {}
     for t in tqdm(export, desc="import", unit="task", disable=not progress):
-        anns = [a.get("result") or [] for a in t.get("annotations") or [] if not a.get("was_cancelled")]
-        match = existing.get((t["data"]["doc_id"], t["data"]["text_sha256"]))
-        if match is None:
-            payload = {"data": t["data"], "annotations": [{"result": r} for r in anns]}
-            preds = [{"model_version": p.get("model_version"), "result": p.get("result") or []} for p in t.get("predictions") or []]
-            if preds:
-                payload["predictions"] = preds
-            queue.append(payload)
-            existing[(t["data"]["doc_id"], t["data"]["text_sha256"])] = {"annotations": [{"result": r} for r in anns]}
-            report.annotations += len(anns)
+        anns = [a for a in t.get("annotations") or [] if not a.get("was_cancelled")]
+        key = (t["data"]["doc_id"], t["data"]["text_sha256"])
+        match = existing.get(key)
+        if match is None:  # a new task (an export may list one task twice: merged)
+            payload = queue.setdefault(key, {"data": t["data"], "annotations": [], "predictions": []})
+            have = {_norm_result(a["result"]) for a in payload["annotations"]}
+            for a in anns:
+                if _norm_result(a.get("result") or []) not in have:
+                    new_a = {"result": a.get("result") or []}
+                    if type(a.get("completed_by")) is int:
+                        new_a["completed_by"] = a["completed_by"]
+                    payload["annotations"].append(new_a)
+                    have.add(_norm_result(new_a["result"]))
+                    report.annotations += 1
+            # exports list predictions as ids (ints) in 1.23.2; only full prediction objects come along
+            payload["predictions"] += [{"model_version": p.get("model_version"), "result": p["result"]}
+                                       for p in t.get("predictions") or [] if isinstance(p, dict) and isinstance(p.get("result"), list)]
             continue
         report.unchanged += 1
         have = {_norm_result(a.get("result") or []) for a in match.get("annotations") or [] if not a.get("was_cancelled")}
-        for r in anns:
-            if _norm_result(r) not in have and "id" in match:
-                studio.create_annotation(match["id"], r)
+        for a in anns:
+            r = a.get("result") or []
+            if _norm_result(r) not in have:
+                kw = {"completed_by": a["completed_by"]} if type(a.get("completed_by")) is int else {}
+                studio.create_annotation(match["id"], r, **kw)
                 have.add(_norm_result(r))
                 report.annotations += 1
-    for i in range(0, len(queue), 200):
-        studio.import_tasks(proj.id, queue[i:i + 200])
-    report.created = len(queue)
+    payloads = [{k: v for k, v in p.items() if v or k == "data"} for p in queue.values()]
+    for i in range(0, len(payloads), 500):
+        studio.import_tasks(proj.id, payloads[i:i + 500])
+    report.created = len(payloads)
     return report
 
 
