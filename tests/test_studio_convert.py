@@ -353,6 +353,18 @@ def test_stance_holder_falls_back_to_the_entity_over_the_same_words(scheme: Sche
     assert items["stances"] == [{"id": "s1", "holder": "e1", "target": "attacks-on-us-forces", "label": "AGAINST", "evidence": []}]
 
 
+def test_two_stances_of_one_holder_on_one_target_are_refused(scheme: Scheme) -> None:
+    def stance(sid: str, label: str) -> list:
+        return [_ent(sid, 4, 20, "attacks-on-us-forces", "stance"), _rel(sid, "e1", "holder"),
+                {"id": sid, "from_name": "stance_label", "to_name": "text", "type": "choices",
+                 "value": {"start": 4, "end": 20, "text": TEXT[4:20], "choices": [label]}}]
+
+    with pytest.raises(ConversionError) as err:
+        results_to_annotation([_ent("e1", 4, 20)] + stance("s1", "FAVOR") + stance("s2", "AGAINST"), TEXT, scheme, "t")
+    assert err.value.problems == ["t, region s2: a second stance of the same holder on 'attacks-on-us-forces' (the first is "
+                                  "region s1); one stance per holder and target (guidelines §5)"]
+
+
 def test_ui_region_ids_become_item_ids(scheme: Scheme) -> None:
     import hashlib
 

@@ -468,3 +468,11 @@ def test_deleted_annotation_is_reported_and_its_file_kept(project, studio, title
     rel = f"annotations/{doc['id']}/ls-{studio.user_id}.json"
     assert r.orphans == [f"{rel}: its annotation {aid} is no longer in Label Studio (deleted or submitted); the file is kept"]
     assert (project.root / rel).exists()
+
+
+def test_a_second_server_on_the_same_data_folder_is_refused(studio_server) -> None:
+    from khabar.studio.server import StudioServer, free_port
+
+    other = StudioServer(studio_server.project, free_port(), "x@y.test", "pw-123456", "t" * 40, data_dir=studio_server.data_dir)
+    with pytest.raises(StudioError, match=r"another Label Studio is serving .* \(it holds serve.lock\)"):
+        other.start()

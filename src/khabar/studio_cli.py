@@ -36,6 +36,12 @@ def _fail(err: KhabarError) -> None:
     raise typer.Exit(1)
 
 
+def _url() -> str:
+    from .studio.client import DEFAULT_URL, _display
+
+    return _display(os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
+
+
 def _need(name: str) -> str:
     value = os.environ.get(name)
     if not value:
@@ -128,7 +134,8 @@ def push(
                 annotations=annotations, add_revisions=add_revisions, batch=batch, progress=not quiet)
     except KhabarError as err:
         _fail(err)
-    typer.echo(f"project {r.project_id}: {r.created} task(s) created, {r.updated} updated, {r.unchanged} unchanged; "
+    typer.echo(f"project {r.project_id} ({title!r}, {_url()}/projects/{r.project_id}): {r.created} task(s) created, "
+               f"{r.updated} updated, {r.unchanged} unchanged; "
                f"{r.predictions} prediction(s), {r.annotations} annotation(s) added"
                + (f"; {r.revisions} new revision task(s)" if r.revisions else "")
                + ("; labeling config replaced" if r.config_updated else ""))
@@ -156,10 +163,17 @@ def import_(
     from .studio.sync import import_export
 
     try:
-        r = import_export(_project(root), connect(), load_json(export), source=str(export), title=title, progress=not quiet)
+        try:
+            data = load_json(export)
+        except KhabarError as err:
+            raise KhabarError(f"{export}: not a Label Studio JSON export ({err})",
+                              hint="export the project as JSON (the full format); CSV, TSV, JSON-MIN and CoNLL exports drop "
+                                   "relations and region ids") from None
+        r = import_export(_project(root), connect(), data, source=str(export), title=title, progress=not quiet)
     except KhabarError as err:
         _fail(err)
-    typer.echo(f"project {r.project_id}: {r.created} task(s) created, {r.unchanged} already there; {r.annotations} annotation(s) added")
+    typer.echo(f"project {r.project_id} ({title!r}): {r.created} task(s) created, {r.unchanged} already there; "
+               f"{r.annotations} annotation(s) added")
 
 
 @studio_app.command()
@@ -186,10 +200,10 @@ def pull(
         r = run(project, connect(), title=title, annotator_map=amap, drafts=drafts, progress=not quiet)
     except KhabarError as err:
         _fail(err)
-    typer.echo(f"project {r.project_id}: {r.tasks} task(s) read; {len(r.written)} annotation file(s) written, "
+    typer.echo(f"project {r.project_id} ({title!r}): {r.tasks} task(s) read; {len(r.written)} annotation file(s) written, "
                f"{r.unchanged} unchanged since the last pull, {r.cancelled} skipped annotation(s) not taken"
                + (f", {r.drafts} draft(s)" if drafts else ""))
     for w in r.warnings:
         typer.echo(f"warning: {w}", err=True)
     for o in r.orphans:
-        typer.echo(f"warning: {o}: its task is no longer in Label Studio; the file is kept", err=True)
+        typer.echo(f"warning: {o}", err=True)

@@ -135,9 +135,6 @@ def labeling_config(schemas: Schemas) -> str:
     tinfo = schemas.vocab_info("StanceTarget")
     for t in s.stance_targets:
         ET.SubElement(st, "Label", value=t, background="#597ef7", hint=_hint(tinfo, t))
-    rtl = ET.SubElement(root, "View", style="direction: rtl; text-align: right; font-size: 1.15em; line-height: 1.9")
-    ET.SubElement(rtl, "Header", value="$title_line", size="4")
-    ET.SubElement(rtl, "Text", name=s.text_name, value="$text", granularity="symbol")
     rels = ET.SubElement(root, "Relations", choice="single")
     for label in s.relations:
         ET.SubElement(rels, "Relation", value=label)
@@ -145,12 +142,16 @@ def labeling_config(schemas: Schemas) -> str:
             ("checkworthy", s.choices["checkworthy"], s.content_label),
             ("speech", s.choices["speech"], s.content_label),
             ("stance_label", s.choices["stance_label"], ",".join(s.stance_targets))):
+        # above the text, so the choices of a selected region show without scrolling a long article
         box = ET.SubElement(root, "View", visibleWhen="region-selected", whenLabelValue=when)
         ET.SubElement(box, "Header", value=fname.replace("_", " "), size="5")
         ch = ET.SubElement(box, "Choices", name=tag, toName=s.text_name, perRegion="true", choice="single-radio")
         vinfo = schemas.vocab_info({"checkworthy": "Checkworthy", "speech": "Speech", "stance_label": "StanceLabel"}[fname])
         for v in values:
             ET.SubElement(ch, "Choice", value=v, hint=_hint(vinfo, v))
+    rtl = ET.SubElement(root, "View", style="direction: rtl; text-align: right; font-size: 1.15em; line-height: 1.9")
+    ET.SubElement(rtl, "Header", value="$title_line", size="4")
+    ET.SubElement(rtl, "Text", name=s.text_name, value="$text", granularity="symbol")
     ET.indent(root, space="  ")
     return ET.tostring(root, encoding="unicode") + "\n"
 

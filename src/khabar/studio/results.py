@@ -412,6 +412,7 @@ def results_to_annotation(result: Any, text: str, scheme: Scheme, where: str) ->
         if wrong:
             problems.append(f"{where}, region {g.id}: {sorted(wrong)} chosen on a {g.kind} region")
     stances = []
+    stance_pairs: dict[tuple[str, str], str] = {}
     for g in regions.values():
         if g.kind != "stance":
             continue
@@ -429,6 +430,12 @@ def results_to_annotation(result: Any, text: str, scheme: Scheme, where: str) ->
         if label is None:
             problems.append(f"{here}: the stance has no stance label ({'/'.join(scheme.stance_labels)})")
             continue
+        pair = (holders[0], g.label)
+        if pair in stance_pairs:
+            problems.append(f"{here}: a second stance of the same holder on {g.label!r} (the first is region {stance_pairs[pair]}); "
+                            "one stance per holder and target (guidelines §5)")
+            continue
+        stance_pairs[pair] = g.id
         evidence = [ids[x] for x in links[g.id].get("evidence", [])]
         stances.append({"id": ids[g.id], "holder": ids[holders[0]], "target": g.label, "label": label, "evidence": evidence})
     if problems:

@@ -158,14 +158,30 @@ class StudioServer:
         if not exe.exists():
             raise StudioError(f"label-studio is not installed at {exe}", hint="run `khabar studio install`")
         self._data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock()
         log = open(self.log_path, "ab")
         cmd = [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(self.port),
                "--data-dir", str(self._data_dir), "--enable-legacy-api-token"]
         self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                         env=server_env(self.username, self.password, self.token, self._data_dir),
-                                        cwd=self._data_dir, start_new_session=True)
+                                        cwd=self._data_dir, start_new_session=True,
+                                        pass_fds=(self._lock_file.fileno(),))  # the lock lives as long as the server
         log.close()
         return self
+
+    def _lock(self) -> None:
+        """Hold ``<data_dir>/serve.lock`` while this server runs: two servers on one SQLite data folder
+        would corrupt it."""
+        import fcntl
+
+        fh = open(self._data_dir / "serve.lock", "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            raise StudioError(f"another Label Studio is serving {self._data_dir} (it holds serve.lock)",
+                              hint="use that one (its URL is in its terminal), or stop it first") from None
+        self._lock_file = fh
 
     def wait_ready(self, timeout: float = 240.0) -> None:
         """Wait until ``/health`` answers and the token is accepted.
@@ -197,7 +213,16 @@ class StudioServer:
                               hint="use the key it was first started with, or move the data folder away") from None
 
     def stop(self, timeout: float = 20.0) -> None:
-        """Stop the server (SIGTERM to its process group, then SIGKILL)."""
+        """Stop the server (SIGTERM to its process group, then SIGKILL) and release the lock."""
+        try:
+            self._stop(timeout)
+        finally:
+            lock = getattr(self, "_lock_file", None)
+            if lock is not None:
+                lock.close()
+                self._lock_file = None
+
+    def _stop(self, timeout: float) -> None:
         p = self.process
         if p is None or p.poll() is not None:
             return

@@ -127,7 +127,8 @@ def ensure_project(studio: Studio, schemas: Schemas, title: str, update_config: 
     if not same_config(proj.label_config or "", config):
         if not update_config:
             raise StudioError(f"project {proj.id} ({title!r}): its labeling config differs from the one generated from schema/",
-                              hint="pass --update-config to replace it (Label Studio refuses if existing annotations use labels it removes)")
+                              hint="pass --update-config to replace it; check first that no annotation uses a label the new config drops "
+                                   "(Label Studio 1.23.2 does not check; `khabar studio pull` would then refuse those regions)")
         studio.set_config(proj.id, config)
         return proj, True
     return proj, False
