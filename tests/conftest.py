@@ -113,3 +113,19 @@ def title(request) -> str:
     import secrets
 
     return (re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:30] + "-" + secrets.token_hex(3))
+
+
+def draw_entities(data, text: str, *, min_size: int = 0, max_size: int = 6) -> list[dict]:
+    """Hypothesis: distinct non-empty entity spans over ``text`` (exact ``text[start:end]``)."""
+    from hypothesis import strategies as st
+
+    spans = data.draw(st.lists(st.tuples(st.integers(0, len(text) - 1), st.integers(1, len(text))),
+                               min_size=min_size, max_size=max_size))
+    ents, seen = [], set()
+    for i, (a, b) in enumerate(spans):
+        s, e = min(a, b), max(a, b)
+        if s == e or (s, e) in seen:
+            continue
+        seen.add((s, e))
+        ents.append({"id": f"e{i}", "start": s, "end": e, "text": text[s:e], "type": ("PERS", "ORG", "GPE", "DATE")[i % 4]})
+    return ents

@@ -11,7 +11,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conftest import ROOT, SEED_ID, load_case
+from conftest import ROOT, SEED_ID, draw_entities, load_case
 from khabar.errors import InputError
 from khabar.schema import Schemas
 from khabar.studio.client import PageNotFound, paginate
@@ -409,15 +409,7 @@ _chars = st.sampled_from(list("ابتثجحخدذرزسشصضطظعغفقكلم�
 @settings(max_examples=150, deadline=None)
 @given(text=st.text(_chars, min_size=1, max_size=60), data=st.data())
 def test_any_text_any_spans_round_trip(scheme: Scheme, text: str, data: st.DataObject) -> None:
-    spans = data.draw(st.lists(st.tuples(st.integers(0, len(text) - 1), st.integers(1, len(text))), max_size=6))
-    types = ["PERS", "ORG", "GPE", "DATE"]
-    ents, seen = [], set()
-    for i, (a, b) in enumerate(spans):
-        s, e = min(a, b), max(a, b)
-        if s == e or (s, e) in seen:
-            continue
-        seen.add((s, e))
-        ents.append({"id": f"e{i}", "start": s, "end": e, "text": text[s:e], "type": types[i % 4]})
+    ents = draw_entities(data, text)
     ann = {"entities": ents, "claims": [], "stances": []}
     back, warnings = results_to_annotation(annotation_to_results(ann, text, scheme), text, scheme, "t")
     assert back["entities"] == ents and warnings == []

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import ROOT, SEED_ID, load_case, snapshot
+from conftest import ROOT, SEED_ID, draw_entities, load_case, snapshot
 from khabar.errors import InputError
 from khabar.normalize import normalize
 from khabar.schema import Schemas
@@ -313,14 +313,7 @@ def test_property_push_annotate_pull_returns_what_was_put_in(project, studio, ti
     doc = doc_for(text)
     push(project, studio, title=title, docs=[doc], progress=False)
     task = next(t for t in tasks_of(studio, title) if t["data"]["doc_id"] == doc["id"])
-    spans = data.draw(st.lists(st.tuples(st.integers(0, len(text) - 1), st.integers(1, len(text))), min_size=1, max_size=5))
-    ents, seen = [], set()
-    for i, (a, b) in enumerate(spans):
-        s, e = min(a, b), max(a, b)
-        if s == e or (s, e) in seen:
-            continue
-        seen.add((s, e))
-        ents.append({"id": f"e{i}", "start": s, "end": e, "text": text[s:e], "type": ("PERS", "ORG", "GPE")[i % 3]})
+    ents = draw_entities(data, text, min_size=1, max_size=5)
     claims = [{"id": "c1", "content": {"start": ents[0]["start"], "end": ents[0]["end"], "text": ents[0]["text"]}, "cue": None,
                "source": ents[-1]["id"] if len(ents) > 1 else None, "via": [], "checkworthy": "yes", "speech": None}] if ents else []
     ann = {"entities": ents, "claims": claims, "stances": []}

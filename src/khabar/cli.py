@@ -36,19 +36,7 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
     """Khabar: build an annotated corpus of Arabic news."""
 
 
-def _project(root: Optional[Path]) -> Project:
-    return Project.at(root) if root else Project.find()
-
-
-def _fail(err: KhabarError) -> None:
-    typer.echo(f"error: {err}", err=True)
-    if err.hint:
-        typer.echo(f"hint: {err.hint}", err=True)
-    raise typer.Exit(1)
-
-
-RootOpt = typer.Option(None, "--root", help="Project folder (default: found from the current directory, or $KHABAR_ROOT).")
-QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bars.")
+from .cli_common import QuietOpt, RootOpt, fail as _fail, project_at as _project  # noqa: E402
 
 
 @app.command()

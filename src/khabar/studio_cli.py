@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from .errors import KhabarError
-from .paths import Project
+from .cli_common import QuietOpt, RootOpt, fail as _fail, project_at as _project
 
 studio_app = typer.Typer(
     help="Annotate in Label Studio: serve a local server, push the corpus as tasks, pull annotations back.\n\n"
@@ -20,20 +20,7 @@ studio_app = typer.Typer(
          "`serve` also reads LABEL_STUDIO_USERNAME (an e-mail) and LABEL_STUDIO_PASSWORD for the admin user.",
     no_args_is_help=True, rich_markup_mode=None)
 
-RootOpt = typer.Option(None, "--root", help="Project folder (default: found from the current directory, or $KHABAR_ROOT).")
 TitleOpt = typer.Option("Khabar", "--project", help="Title of the Label Studio project (looked up by title).")
-QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bars.")
-
-
-def _project(root: Optional[Path]) -> Project:
-    return Project.at(root) if root else Project.find()
-
-
-def _fail(err: KhabarError) -> None:
-    typer.echo(f"error: {err}", err=True)
-    if err.hint:
-        typer.echo(f"hint: {err.hint}", err=True)
-    raise typer.Exit(1)
 
 
 def _url() -> str:
