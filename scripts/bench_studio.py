@@ -23,7 +23,9 @@ stopped at the end, whatever happens. Each stage then runs in its own Python sub
 connects to it (URL and token in the environment, never on a command line), so the peak RSS
 reported (``ru_maxrss``) is that of the client process of that stage alone; seconds exclude
 interpreter start-up, imports and connecting. "start MiB" is the client's RSS after imports and
-connect, before the timed part; "server MiB" is the server's RSS after the stage.
+connect, before the timed part; "server MiB" is the server's RSS after the stage; "load" is the
+1-minute load average at the end of the stage (this benchmark alone keeps it near 1-2 on two
+cores: a higher figure means something else was competing for the CPU).
 
 * ``generate``         writing the synthetic project (not timed against anything);
 * ``push``             ``khabar.studio.sync.push`` of the N documents, with their pre-annotations as
@@ -499,6 +501,7 @@ def main() -> int:
                 break
             r = results[stage] = json.loads(proc.stdout.strip().splitlines()[-1])
             r["server"] = rss_mib(server.process.pid) if server else None
+            r["load"] = float(open("/proc/loadavg").read().split()[0])
             print(f"  {stage}: {r['tasks']} tasks in {r['secs']:.1f} s (wall {time.perf_counter() - wall:.1f} s)"
                   + (f"; profile in {r['profile']}" if r.get("profile") else ""), file=sys.stderr)
             if r["n_problems"]:
@@ -515,11 +518,11 @@ def main() -> int:
         else:
             print(f"kept {root}", file=sys.stderr)
     print(f"\nN={args.n}, batch={args.batch}, annotate={args.annotate}" + (", PROFILED (seconds inflated)" if args.profile else ""))
-    print(f"{'stage':<16}{'tasks':>8}{'seconds':>10}{'tasks/s':>10}{'peak MiB':>10}{'start MiB':>10}{'server MiB':>11}")
+    print(f"{'stage':<16}{'tasks':>8}{'seconds':>10}{'tasks/s':>10}{'peak MiB':>10}{'start MiB':>10}{'server MiB':>11}{'load':>6}")
     for stage, r in results.items():
         rate = r["tasks"] / r["secs"] if r["secs"] else float("inf")
         srv = f"{r['server']:>11.0f}" if r.get("server") else f"{'-':>11}"
-        print(f"{stage:<16}{r['tasks']:>8}{r['secs']:>10.2f}{rate:>10.1f}{r['peak']:>10.0f}{r['rss0']:>10.0f}{srv}")
+        print(f"{stage:<16}{r['tasks']:>8}{r['secs']:>10.2f}{rate:>10.1f}{r['peak']:>10.0f}{r['rss0']:>10.0f}{srv}{r['load']:>6.1f}")
     for a, b in (("push", "baseline-import"), ("pull", "baseline-export")):
         if a in results and b in results:
             ra, rb = results[a], results[b]

@@ -168,9 +168,9 @@ class Studio:
     def update_task_data(self, task_id: int, data: dict[str, Any]) -> None:
         self.call(f"updating task {task_id}", self.sdk.tasks.update, id=str(task_id), data=data)
 
-    def delete_predictions(self, task: dict[str, Any]) -> None:
-        for p in task.get("predictions") or []:
-            self.call(f"deleting prediction {p['id']} of task {task['id']}", self.sdk.predictions.delete, id=p["id"])
+    def delete_predictions(self, task_id: int, prediction_ids: list[int]) -> None:
+        for pid in prediction_ids:
+            self.call(f"deleting prediction {pid} of task {task_id}", self.sdk.predictions.delete, id=pid)
 
     def create_prediction(self, task_id: int, result: list[dict[str, Any]], model_version: str) -> None:
         self.call(f"adding a prediction to task {task_id}", self.sdk.predictions.create, task=task_id, result=result,

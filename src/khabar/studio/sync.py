@@ -79,11 +79,6 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _corpus_docs(project: Project) -> Iterable[dict[str, Any]]:
-    for path in sorted(project.corpus.glob("kb-*.json")):
-        yield load_json(path)
-
-
 def _guidelines_version(project: Project) -> str | None:
     path = project.annotations / "GUIDELINES.md"
     if path.exists():
@@ -178,11 +173,11 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
     scheme = Scheme.from_schemas(schemas)
     proj, cfg_updated = ensure_project(studio, schemas, title, update_config)
     report = PushReport(project_id=proj.id, config_updated=cfg_updated)
-    existing: dict[str, list[dict[str, Any]]] = {}
+    existing: dict[str, list[_TaskSummary]] = {}
     for t in tqdm(studio.iter_tasks(proj.id), desc="reading tasks", unit="task", disable=not progress, leave=False):
         d = t.get("data") or {}
         if isinstance(d.get("doc_id"), str):
-            existing.setdefault(d["doc_id"], []).append(t)
+            existing.setdefault(d["doc_id"], []).append(_TaskSummary.of(t))
     guidelines = _guidelines_version(project)
     queue: list[dict[str, Any]] = []
 
@@ -192,8 +187,13 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
             report.created += len(queue)
             queue.clear()
 
-    docs = list(_corpus_docs(project)) if docs is None else list(docs)
-    for doc in tqdm(docs, desc="push", unit="doc", disable=not progress):
+    if docs is None:
+        paths = sorted(project.corpus.glob("kb-*.json"))
+        docs, total = (load_json(p) for p in paths), len(paths)  # one document in memory at a time
+    else:
+        docs = list(docs)
+        total = len(docs)
+    for doc in tqdm(docs, total=total, desc="push", unit="doc", disable=not progress):
         pre = _annotation_file(project, doc, PREANNOTATOR, schemas) if predictions else None
         model_version = f"{pre['origin'].get('tool') or PREANNOTATOR} {pre['origin'].get('version') or ''}".strip() if pre else None
         pre_result = annotation_to_results(pre, doc["text"], scheme) if pre else None
@@ -203,23 +203,19 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
             if a is not None:
                 anns.append(annotation_to_results(a, doc["text"], scheme))
         tasks = existing.get(doc["id"], [])
-        same = [t for t in tasks if t["data"].get("text_sha256") == doc["text_sha256"]]
-        edited = [t for t in same if _sha(str(t["data"].get("text"))) != doc["text_sha256"]]
-        if edited:  # its text was edited in Label Studio: repair it if nobody annotated it yet
-            same = [t for t in same if t not in edited]
-            tasks = [t for t in tasks if t not in same]
+        same = [t for t in tasks if t.sha == doc["text_sha256"] and t.text_ok]
+        others = [t for t in tasks if t not in same]  # another text, or a text edited in Label Studio
         if len(same) > 1:
             report.duplicates.append(doc["id"])
         if same:
             task = same[0]
             report.unchanged += 1
-            if pre_result is not None and not any(p.get("model_version") == model_version for p in task.get("predictions") or []):
-                studio.create_prediction(task["id"], pre_result, model_version)
+            if pre_result is not None and model_version not in task.model_versions:
+                studio.create_prediction(task.id, pre_result, model_version)
                 report.predictions += 1
-            have = {_norm_result(a.get("result") or []) for a in task.get("annotations") or [] if not a.get("was_cancelled")}
             for res in anns:
-                if _norm_result(res) not in have:
-                    studio.create_annotation(task["id"], res)
+                if _norm_key(res) not in task.annotation_keys:
+                    studio.create_annotation(task.id, res)
                     report.annotations += 1
             continue
         payload: dict[str, Any] = {"data": task_payload(doc, guidelines)}
@@ -227,21 +223,21 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
             payload["predictions"] = [{"model_version": model_version, "result": pre_result}]
         if anns:
             payload["annotations"] = [{"result": r} for r in anns]
-        if tasks:  # the text changed since the push
-            latest = max(tasks, key=lambda t: t["id"])
-            if latest.get("annotations") or latest.get("total_annotations") or latest.get("drafts"):
+        if others:  # the text changed since the push (or was edited in Label Studio)
+            latest = max(others, key=lambda t: t.id)
+            if latest.annotated:
                 if not add_revisions:
                     report.changed.append(doc["id"])
                     continue
                 report.revisions += 1
             else:  # predictions of the old text go first, so an interrupted update leaves none stale
-                studio.delete_predictions(latest)
-                studio.update_task_data(latest["id"], payload["data"])
+                studio.delete_predictions(latest.id, latest.prediction_ids)
+                studio.update_task_data(latest.id, payload["data"])
                 if pre_result is not None:
-                    studio.create_prediction(latest["id"], pre_result, model_version)
+                    studio.create_prediction(latest.id, pre_result, model_version)
                     report.predictions += 1
                 for res in anns:
-                    studio.create_annotation(latest["id"], res)
+                    studio.create_annotation(latest.id, res)
                     report.annotations += 1
                 report.updated += 1
                 continue
@@ -252,6 +248,37 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
             flush()
     flush()
     return report
+
+
+@dataclass
+class _TaskSummary:
+    """What push needs of an existing task (not its text, predictions or results: memory stays
+    small for large projects)."""
+
+    id: int
+    sha: str | None
+    text_ok: bool
+    model_versions: set[str]
+    prediction_ids: list[int]
+    annotation_keys: set[str]
+    annotated: bool
+
+    @classmethod
+    def of(cls, t: dict[str, Any]) -> "_TaskSummary":
+        d = t.get("data") or {}
+        preds = [p for p in t.get("predictions") or [] if isinstance(p, dict)]
+        anns = [a for a in t.get("annotations") or [] if isinstance(a, dict)]
+        return cls(id=t["id"], sha=d.get("text_sha256"),
+                   text_ok=isinstance(d.get("text"), str) and _sha(d["text"]) == d.get("text_sha256"),
+                   model_versions={str(p.get("model_version")) for p in preds},
+                   prediction_ids=[p["id"] for p in preds if "id" in p],
+                   annotation_keys={_norm_key(a.get("result") or []) for a in anns if not a.get("was_cancelled")},
+                   annotated=bool(anns or t.get("total_annotations") or t.get("drafts")))
+
+
+def _norm_key(result: list[dict[str, Any]]) -> str:
+    """A short key of a result list's content (see :func:`_norm_result`)."""
+    return hashlib.sha256(_norm_result(result).encode("utf-8")).hexdigest()
 
 
 def load_annotator_map(path: Path | None) -> dict[str, str]:
@@ -362,6 +389,7 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
     emails = studio.users() if amap else {}
     problems: list[str] = []
     cands: dict[Path, list[_Candidate]] = {}
+    corpus_sha: dict[str, str | None] = {}
     seen_tasks: set[int] = set()
     seen_items: set[tuple[bool, Any]] = set()
     for task in tqdm(studio.iter_tasks(proj.id), desc="pull", unit="task", disable=not progress):
@@ -402,8 +430,17 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
             name = f"{who}.draft" if is_draft else who
             if is_draft:
                 report.drafts += 1
-            cands.setdefault(project.annotations / doc_id / f"{name}.json", []).append(_Candidate(task, a, is_draft, revision))
-    corpus_sha: dict[str, str | None] = {}
+            slim = {"id": task["id"], "data": {k: data.get(k) for k in ("doc_id", "text", "text_sha256", "revision", "guidelines_version")}}
+            item = {k: a.get(k) for k in ("id", "updated_at", "result")}
+            group = cands.setdefault(project.annotations / doc_id / f"{name}.json", [])
+            group.append(_Candidate(slim, item, is_draft, revision))
+            # only the leading candidate keeps its text and result: memory stays at one per file
+            current = _corpus_sha(project, doc_id, corpus_sha)
+            lead = max(group, key=lambda c: (c.task["data"]["text_sha256"] == current, c.revision, str(c.item.get("updated_at") or "")))
+            for c in group:
+                if c is not lead:
+                    c.item.pop("result", None)
+                    c.task["data"]["text"] = None
     out: dict[Path, dict[str, Any]] = {}
     written_ids: dict[Any, Path] = {}
     for path, group in cands.items():
