@@ -413,3 +413,25 @@ def test_any_text_any_spans_round_trip(scheme: Scheme, text: str, data: st.DataO
     ann = {"entities": ents, "claims": [], "stances": []}
     back, warnings = results_to_annotation(annotation_to_results(ann, text, scheme), text, scheme, "t")
     assert back["entities"] == ents and warnings == []
+
+
+def test_odd_control_names_are_refused(scheme: Scheme) -> None:
+    bad = [{**_ent("e1", 4, 20), "from_name": ["entity"]}, {"id": "c", "from_name": {"a": 1}, "type": "choices", "value": {}}]
+    with pytest.raises(ConversionError) as err:
+        results_to_annotation(bad, TEXT, scheme, "t")
+    assert err.value.problems == ["t, region e1: from_name and type must be strings, got ['entity'] and 'labels'",
+                                  "t, region c: from_name and type must be strings, got {'a': 1} and 'choices'"]
+
+
+@pytest.mark.parametrize("url, message", [
+    ("http://user:s3cret@127.0.0.1:8080", "holds a user name or password"),
+    ("http://127.0.0.1:99999", "its host or port is not valid"),
+    ("http://[::1", "not valid"),
+    ("ftp://127.0.0.1", r"is not an http\(s\) URL"),
+])
+def test_bad_urls_are_refused_before_any_request(url: str, message: str) -> None:
+    from khabar.studio.client import connect
+
+    with pytest.raises(StudioError, match=message) as err:
+        connect(url, "k" * 40)
+    assert "s3cret" not in str(err.value)

@@ -363,9 +363,17 @@ def test_pulling_another_project_does_not_overwrite(project, studio, title) -> N
     first = studio.find_project(title).id
     with pytest.raises(ConversionError) as err:
         pull(project, studio, title=title + "-b", progress=False)
-    assert err.value.problems == [f"annotations/{doc['id']}/ls-{studio.user_id}.json: it came from project {first}; pulling "
-                                  f"project {studio.find_project(title + '-b').id} ({title + '-b'!r}) would overwrite it"]
+    tool = read(path)["origin"]["tool"]
+    assert tool.startswith("label-studio project ") and len(tool) == len("label-studio project ") + 16
+    assert err.value.problems == [f"annotations/{doc['id']}/ls-{studio.user_id}.json: it came from another project ({tool}, id "
+                                  f"{first}); pulling project {studio.find_project(title + '-b').id} ({title + '-b'!r}) would overwrite it"]
     assert path.read_bytes() == before
+    # another server's data folder reuses project ids: a file from "project 1" elsewhere is not ours
+    data = read(path)
+    data["origin"]["tool"] = "label-studio project 0123456789abcdef"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ConversionError, match="came from another project \\(label-studio project 0123456789abcdef"):
+        pull(project, studio, title=title, progress=False)
 
 
 def test_one_file_per_annotator_per_document(project, studio, title) -> None:
@@ -469,3 +477,42 @@ def test_a_second_server_on_the_same_data_folder_is_refused(studio_server) -> No
     other = StudioServer(studio_server.project, free_port(), "x@y.test", "pw-123456", "t" * 40, data_dir=studio_server.data_dir)
     with pytest.raises(StudioError, match=r"another Label Studio is serving .* \(it holds serve.lock\)"):
         other.start()
+
+
+def test_import_keeps_every_annotator_and_refuses_unknown_users(project, studio, title) -> None:
+    doc = doc_for("أعلنت الحكومة خطة جديدة")
+    push(project, studio, title=title, docs=[doc], progress=False)
+    other = studio.sdk.users.create(email=f"{title[:20].lower()}@khabar.test", username=title[:20].lower())
+    [task] = tasks_of(studio, title)
+    _annotate(studio, task, 6, 13)
+    _annotate(studio, task, 6, 13, completed_by=other.id)      # the same result by a second annotator
+    export = tasks_of(studio, title)
+    assert sorted(a["completed_by"] for a in export[0]["annotations"]) == sorted([studio.user_id, other.id])
+    r = import_export(project, studio, export, source="export.json", title=title + "-c", progress=False)
+    assert (r.created, r.annotations) == (1, 2)
+    [copy] = tasks_of(studio, title + "-c")
+    assert sorted(a["completed_by"] for a in copy["annotations"]) == sorted([studio.user_id, other.id])
+    assert import_export(project, studio, export, source="export.json", title=title, progress=False).annotations == 0
+    for a in export[0]["annotations"]:
+        a["completed_by"] = 7777
+    with pytest.raises(InputError, match=r"annotations by user id\(s\) \[7777\], who are not users of"):
+        import_export(project, studio, export, source="export.json", title=title + "-d", progress=False)
+    assert studio.find_project(title + "-d") is None
+    r = import_export(project, studio, export, source="export.json", title=title + "-d", as_me=True, progress=False)
+    assert r.annotations == 1  # the same result twice, both now the connecting user's: once
+
+
+def test_push_names_a_text_edited_in_label_studio(project, studio, studio_server, title) -> None:
+    doc = doc_for("أعلنت الحكومة خطة جديدة")
+    push(project, studio, title=title, docs=[doc], progress=False)
+    [task] = tasks_of(studio, title)
+    r = httpx.patch(f"{studio.url}/api/tasks/{task['id']}", headers={"Authorization": f"Token {studio_server.token}"},
+                    json={"data": {**task["data"], "text": "نص آخر"}})
+    assert r.status_code == 200
+    r = push(project, studio, title=title, docs=[doc], progress=False)  # not annotated: repaired
+    assert r.updated == 1 and tasks_of(studio, title)[0]["data"]["text"] == doc["text"]
+    _annotate(studio, task, 6, 13)
+    httpx.patch(f"{studio.url}/api/tasks/{task['id']}", headers={"Authorization": f"Token {studio_server.token}"},
+                json={"data": {**task["data"], "text": "نص آخر"}})
+    r = push(project, studio, title=title, docs=[doc], progress=False)
+    assert (r.edited, r.changed, r.created) == ([f"{doc['id']} (task {task['id']})"], [], 0)

@@ -128,17 +128,24 @@ def push(
                + ("; labeling config replaced" if r.config_updated else ""))
     for doc in r.duplicates:
         typer.echo(f"warning: {doc} has several tasks for the same text", err=True)
-    if r.changed:
+    for doc in r.edited:
+        typer.echo(f"edited: {doc}: its text was edited in Label Studio and it has annotations; left as it was", err=True)
+    if r.edited:
+        typer.echo("hint: restore data.text of those tasks in Label Studio (texts are edited in seeds/, then ingest and push)", err=True)
+    if r.changed or r.edited:
         for doc in r.changed:
             typer.echo(f"changed: {doc}: its text changed but its task has annotations; left as it was", err=True)
-        typer.echo("hint: pass --add-revisions to add a task for the new text (the old one keeps its annotations)", err=True)
+        if r.changed:
+            typer.echo("hint: pass --add-revisions to add a task for the new text (the old one keeps its annotations)", err=True)
         raise typer.Exit(1)
 
 
 @studio_app.command(name="import")
 def import_(
     export: Path = typer.Argument(..., metavar="EXPORT.json", help="A Label Studio export in the JSON (full) format."),
-    title: str = TitleOpt, root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+    title: str = TitleOpt,
+    as_me: bool = typer.Option(False, "--as-me", help="Import every annotation as yours (when its annotators are not users of this server)."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
     """Re-import a Label Studio JSON export into the project, without duplicate tasks or annotations.
 
@@ -156,11 +163,12 @@ def import_(
             raise KhabarError(f"{export}: not a Label Studio JSON export ({err})",
                               hint="export the project as JSON (the full format); CSV, TSV, JSON-MIN and CoNLL exports drop "
                                    "relations and region ids") from None
-        r = import_export(_project(root), connect(), data, source=str(export), title=title, progress=not quiet)
+        r = import_export(_project(root), connect(), data, source=str(export), title=title, as_me=as_me, progress=not quiet)
     except KhabarError as err:
         _fail(err)
     typer.echo(f"project {r.project_id} ({title!r}): {r.created} task(s) created, {r.unchanged} already there; "
-               f"{r.annotations} annotation(s) added")
+               f"{r.annotations} annotation(s) added"
+               + (f"; {r.predictions_dropped} prediction(s) not carried over (exports list them by id only)" if r.predictions_dropped else ""))
 
 
 @studio_app.command()

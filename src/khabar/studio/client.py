@@ -169,8 +169,13 @@ class Studio:
         self.call(f"updating task {task_id}", self.sdk.tasks.update, id=str(task_id), data=data)
 
     def delete_predictions(self, task_id: int, prediction_ids: list[int]) -> None:
+        """Delete predictions; one already gone (404, e.g. a retried delete) counts as deleted."""
         for pid in prediction_ids:
-            self.call(f"deleting prediction {pid} of task {task_id}", self.sdk.predictions.delete, id=pid)
+            try:
+                self.call(f"deleting prediction {pid} of task {task_id}", self.sdk.predictions.delete, id=pid)
+            except StudioError as err:
+                if "HTTP 404" not in str(err):
+                    raise
 
     def create_prediction(self, task_id: int, result: list[dict[str, Any]], model_version: str) -> None:
         self.call(f"adding a prediction to task {task_id}", self.sdk.predictions.create, task=task_id, result=result,
@@ -229,8 +234,16 @@ def connect(url: str | None = None, api_key: str | None = None) -> Studio:
     if not key.isascii() or not key.isprintable() or any(ch.isspace() for ch in key):
         raise StudioError("LABEL_STUDIO_API_KEY holds whitespace or non-ASCII characters, which an HTTP header cannot carry",
                           hint="check for a trailing newline or a pasted character")
-    shown = _display(url)
-    u = urlparse(url)
+    try:
+        shown = _display(url)
+        u = urlparse(url)
+        u.port
+    except ValueError:
+        shown = url if "@" not in url else "(a URL with credentials)"
+        raise StudioError(f"LABEL_STUDIO_URL {shown!r}: its host or port is not valid", hint="e.g. http://127.0.0.1:8080") from None
+    if u.username or u.password:
+        raise StudioError(f"LABEL_STUDIO_URL {shown!r} holds a user name or password; Label Studio takes only the API key",
+                          hint="drop user:password@ from LABEL_STUDIO_URL")
     if u.scheme not in ("http", "https") or not u.hostname or any(ch.isspace() for ch in url):
         raise StudioError(f"LABEL_STUDIO_URL {shown!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8080")
     sdk = LabelStudio(base_url=url, api_key=key, timeout=120, max_retries=0)

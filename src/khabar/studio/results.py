@@ -241,6 +241,9 @@ def parse_results(result: Any, text: str, scheme: Scheme, where: str) -> Parsed:
             relations.append(Relation(str(a), str(b), direction, list(labels)))
             continue
         name = r.get("from_name")
+        if not isinstance(name, str) or not isinstance(kind, str):
+            problems.append(f"{here}: from_name and type must be strings, got {name!r:.40} and {kind!r:.40}")
+            continue
         value = r.get("value") if isinstance(r.get("value"), dict) else None
         if value is None:
             problems.append(f"{here}: result has no value object")

@@ -57,7 +57,9 @@ class PushReport:
     annotations: int = 0
     changed: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)
     config_updated: bool = False
+    predictions_dropped: int = 0
 
 
 @dataclass
@@ -116,8 +118,10 @@ def ensure_project(studio: Studio, schemas: Schemas, title: str, update_config: 
     config = labeling_config(schemas)
     proj = studio.find_project(title)
     if proj is None:
+        import secrets
+
         proj = studio.create_project(title, config, "Khabar: Arabic news annotated with entities, claims and stances "
-                                                    "(labeling config generated from schema/)")
+                                                    f"(labeling config generated from schema/) [khabar:{secrets.token_hex(8)}]")
         return proj, False
     if not same_config(proj.label_config or "", config):
         if not update_config:
@@ -127,6 +131,25 @@ def ensure_project(studio: Studio, schemas: Schemas, title: str, update_config: 
         studio.set_config(proj.id, config)
         return proj, True
     return proj, False
+
+
+_UID = re.compile(r"\[khabar:([0-9a-f]{16})\]")
+
+
+def project_uid(studio: Studio, proj: Any) -> str:
+    """The project's identity across servers: ``[khabar:<16 hex>]`` in its description, added if
+    missing. Project, task and annotation ids start again at 1 on every new server data folder, so
+    pull records this uid (``origin.tool`` = ``label-studio project <uid>``) and never overwrites a
+    file pulled from another project, on this server or another."""
+    m = _UID.search(proj.description or "")
+    if m:
+        return m.group(1)
+    import secrets
+
+    uid = secrets.token_hex(8)
+    studio.call(f"marking project {proj.id}", studio.sdk.projects.update, id=proj.id,
+                description=((proj.description or "") + f" [khabar:{uid}]").strip())
+    return uid
 
 
 def _annotation_file(project: Project, doc: dict[str, Any], name: str, schemas: Schemas) -> dict[str, Any] | None:
@@ -225,6 +248,9 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
             payload["annotations"] = [{"result": r} for r in anns]
         if others:  # the text changed since the push (or was edited in Label Studio)
             latest = max(others, key=lambda t: t.id)
+            if latest.annotated and latest.sha == doc["text_sha256"]:  # edited in Label Studio, not in corpus/
+                report.edited.append(f"{doc['id']} (task {latest.id})")
+                continue
             if latest.annotated:
                 if not add_revisions:
                     report.changed.append(doc["id"])
@@ -385,6 +411,7 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
         raise StudioError(f"no Label Studio project titled {title!r} at {studio.url}",
                           hint="check --project (titles are case-sensitive), or run `khabar studio push` first")
     report = PullReport(project_id=proj.id)
+    tool = f"label-studio project {project_uid(studio, proj)}"
     amap = load_annotator_map(annotator_map)
     emails = studio.users() if amap else {}
     problems: list[str] = []
@@ -467,9 +494,9 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
             written_ids[a.get("id")] = path
         if path.exists():
             o = _origin_of(path)
-            if o is None or o.get("kind") != "label-studio" or o.get("project_id") != proj.id:
-                what = "is not an annotation file from Label Studio" if o is None or o.get("kind") != "label-studio" \
-                    else f"came from project {o.get('project_id')}"
+            if o is None or o.get("kind") != "label-studio" or o.get("project_id") != proj.id or o.get("tool") != tool:
+                what = ("is not an annotation file from Label Studio" if o is None or o.get("kind") != "label-studio"
+                        else f"came from another project ({o.get('tool')}, id {o.get('project_id')})")
                 problems.append(f"{path.relative_to(project.root)}: it {what}; pulling project {proj.id} ({title!r}) would "
                                 "overwrite it")
                 continue
@@ -492,7 +519,7 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
         who = path.stem[:-len(".draft")] if chosen.draft else path.stem
         ann = {"schema_version": "1.0", "doc_id": doc_id, "text_sha256": sha, "annotator": path.stem,
                "guidelines_version": task["data"].get("guidelines_version"),
-               "origin": {"kind": "label-studio", "tool": "label-studio", "version": studio.server_version(),
+               "origin": {"kind": "label-studio", "tool": tool, "version": studio.server_version(),
                           "project_id": proj.id, "task_id": task["id"], "annotation_id": a.get("id"), "updated_at": updated,
                           "sources": [who]},
                **items_}
@@ -518,7 +545,7 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
                           "written (each complete)", hint="fix the folder (space, permissions) and pull again") from None
     for path in sorted(project.annotations.glob("*/*.json")):
         o = _origin_of(path)
-        if not o or o.get("kind") != "label-studio" or o.get("project_id") != proj.id:
+        if not o or o.get("kind") != "label-studio" or o.get("project_id") != proj.id or o.get("tool") != tool:
             continue
         rel = str(path.relative_to(project.root))
         is_draft = path.stem.endswith(".draft")
@@ -557,19 +584,32 @@ def _draft_user(d: dict[str, Any], studio: Studio, emails: dict[int, str]) -> in
     return next((i for i, e in emails.items() if e == d.get("user")), None)
 
 
+def _who(a: dict[str, Any]) -> int | None:
+    """``completed_by`` of an exported annotation: a user id, or an object with one."""
+    c = a.get("completed_by")
+    if isinstance(c, dict):
+        c = c.get("id")
+    return c if type(c) is int else None
+
+
 def import_export(project: Project, studio: Studio, export: Any, *, source: str, title: str = DEFAULT_TITLE,
-                  update_config: bool = False, progress: bool = True) -> PushReport:
+                  update_config: bool = False, as_me: bool = False, progress: bool = True) -> PushReport:
     """Re-import a Label Studio JSON export (the full format) into the project without duplicates.
 
     A task of the export is the same as a task of the project when ``data.doc_id`` and
-    ``data.text_sha256`` agree; its annotations are added only where no annotation with the same
-    result is on the task already (case 09: a re-import never creates a second, unannotated task
-    and never fails on a duplicate annotation). Tasks not in the project are created with their
-    annotations and predictions. Cancelled annotations are not imported.
+    ``data.text_sha256`` agree. An exported annotation is added unless the task already holds it:
+    the same annotation id (a re-import into its own project), or the same annotator with the
+    same result (case 09: a re-import never creates a second, unannotated task and never fails on
+    a duplicate annotation). Annotations keep their annotator (``completed_by``), which must be a
+    user of this server unless ``as_me`` (then they are made by the connecting user). Tasks not
+    in the project are created with their annotations; exports list predictions by id only, so
+    predictions are not carried over (counted in ``predictions_dropped``). Cancelled annotations
+    are not imported.
 
     Raises:
-        InputError: JSON-MIN or another format; a task without ``doc_id``/``text``/``text_sha256``,
-            or whose text does not match its ``text_sha256`` (named by its position and id).
+        InputError: JSON-MIN or another format, an empty export; a task without
+            ``doc_id``/``text``/``text_sha256``, or whose text does not match its ``text_sha256``;
+            annotators that are not users of this server (all named; nothing is created).
         StudioError: as for :func:`push`.
     """
     refuse_json_min(export, source)
@@ -596,42 +636,49 @@ def import_export(project: Project, studio: Studio, export: Any, *, source: str,
                 problems.append(f"{here}: every annotation must be an object with a result list")
     if problems:
         raise InputError("\n".join(problems))
+    wanted = {u for t in export for a in t.get("annotations") or [] if not a.get("was_cancelled") for u in [_who(a)] if u is not None}
+    if wanted and not as_me:
+        unknown = sorted(wanted - set(studio.users()))
+        if unknown:
+            raise InputError(f"{source}: annotations by user id(s) {unknown}, who are not users of {studio.url}",
+                             hint="invite them first (ids must match), or pass --as-me to import their annotations as yours")
     schemas = Schemas(project.schema)
     proj, cfg_updated = ensure_project(studio, schemas, title, update_config)
     report = PushReport(project_id=proj.id, config_updated=cfg_updated)
+    me = studio.user_id
     existing: dict[tuple[str, str], dict[str, Any]] = {}
     for t in studio.iter_tasks(proj.id):
         d = t.get("data") or {}
-        existing.setdefault((d.get("doc_id"), d.get("text_sha256")), t)
+        anns = [a for a in t.get("annotations") or [] if isinstance(a, dict)]
+        existing.setdefault((d.get("doc_id"), d.get("text_sha256")), {
+            "id": t["id"], "ids": {a.get("id") for a in anns},
+            "keys": {(_who(a), _norm_key(a.get("result") or [])) for a in anns if not a.get("was_cancelled")}})
     queue: dict[tuple[str, str], dict[str, Any]] = {}
     for t in tqdm(export, desc="import", unit="task", disable=not progress):
         anns = [a for a in t.get("annotations") or [] if not a.get("was_cancelled")]
+        report.predictions_dropped += sum(1 for p in t.get("predictions") or [] if not isinstance(p, dict))
         key = (t["data"]["doc_id"], t["data"]["text_sha256"])
         match = existing.get(key)
         if match is None:  # a new task (an export may list one task twice: merged)
             payload = queue.setdefault(key, {"data": t["data"], "annotations": [], "predictions": []})
-            have = {_norm_result(a["result"]) for a in payload["annotations"]}
-            for a in anns:
-                if _norm_result(a.get("result") or []) not in have:
-                    new_a = {"result": a.get("result") or []}
-                    if type(a.get("completed_by")) is int:
-                        new_a["completed_by"] = a["completed_by"]
-                    payload["annotations"].append(new_a)
-                    have.add(_norm_result(new_a["result"]))
-                    report.annotations += 1
-            # exports list predictions as ids (ints) in 1.23.2; only full prediction objects come along
-            payload["predictions"] += [{"model_version": p.get("model_version"), "result": p["result"]}
-                                       for p in t.get("predictions") or [] if isinstance(p, dict) and isinstance(p.get("result"), list)]
-            continue
-        report.unchanged += 1
-        have = {_norm_result(a.get("result") or []) for a in match.get("annotations") or [] if not a.get("was_cancelled")}
+            match = existing[key] = {"id": None, "ids": set(), "keys": set(), "payload": payload}
         for a in anns:
-            r = a.get("result") or []
-            if _norm_result(r) not in have:
-                kw = {"completed_by": a["completed_by"]} if type(a.get("completed_by")) is int else {}
-                studio.create_annotation(match["id"], r, **kw)
-                have.add(_norm_result(r))
-                report.annotations += 1
+            who = me if as_me or _who(a) is None else _who(a)
+            k = (who, _norm_key(a.get("result") or []))
+            if k in match["keys"] or (match["id"] is not None and a.get("id") in match["ids"]):
+                continue
+            match["keys"].add(k)
+            if match["id"] is None:
+                match["payload"]["annotations"].append({"result": a.get("result") or [], "completed_by": who})
+            else:
+                studio.create_annotation(match["id"], a.get("result") or [], completed_by=who)
+            report.annotations += 1
+        if match["id"] is None:
+            match["payload"]["predictions"] += [{"model_version": p.get("model_version"), "result": p["result"]}
+                                                for p in t.get("predictions") or []
+                                                if isinstance(p, dict) and isinstance(p.get("result"), list)]
+        else:
+            report.unchanged += 1
     payloads = [{k: v for k, v in p.items() if v or k == "data"} for p in queue.values()]
     for i in range(0, len(payloads), 500):
         studio.import_tasks(proj.id, payloads[i:i + 500])
