@@ -114,6 +114,22 @@ def make_article(rng: random.Random, vocab: list[str], n_claims: int = 5, n_enti
             w.put(" ")
         w.parts[-1] = "\n"  # a paragraph ends at its last sentence
     text = "".join(w.parts)
+    ents, sources = place_entities(rng, w, text, claims, n_entities, max_nested=6)
+    ids = [e["id"] for e in ents]
+    out_claims = [{"id": f"c{n + 1}", "content": span(text, content), "cue": span(text, cue), "source": sources[n],
+                   "via": rng.sample(ids[len(sources):], rng.randint(0, 2)), "checkworthy": rng.choice(("yes", "no")),
+                   "speech": "indirect"} for n, (cue, _, content) in enumerate(claims)]
+    stances = [{"id": f"s{n + 1}", "holder": sources[n], "target": rng.choice(TARGETS), "label": rng.choice(("FAVOR", "AGAINST", "NONE")),
+                "evidence": [f"c{n + 1}"]} for n in range(len(claims))]
+    return text, ents, out_claims, stances
+
+
+def place_entities(rng: random.Random, w: "DocWriter", text: str, claims: list, n_entities: int,
+                   max_nested: int) -> tuple[list[dict], list[str]]:
+    """Entities of a synthetic document: a PERS or ORG source per claim (``claims`` holds
+    ``(cue, source, content)`` spans), then non-overlapping 1-3 word spans within a line, a
+    multi-word one an ORG that may hold a nested GPE (at most ``max_nested``). Returns the
+    entities and the source ids."""
     ents: list[dict] = []
 
     def entity(s: int, e: int, typ: str) -> str:
@@ -122,24 +138,18 @@ def make_article(rng: random.Random, vocab: list[str], n_claims: int = 5, n_enti
     sources = [entity(*src, rng.choice(("PERS", "ORG"))) for _, src, _ in claims]
     used: set[int] = set()
     n_nested = 0
-    while len(ents) < n_entities:  # non-overlapping 1-3 word spans, some holding a nested one
+    while len(ents) < n_entities:
         i = rng.randrange(len(w.words))
         k = rng.randint(1, 3)
         if i + k > len(w.words) or w.words[i][2] != w.words[i + k - 1][2] or used & set(range(i, i + k)):
             continue
         used |= set(range(i, i + k))
         entity(w.words[i][0], w.words[i + k - 1][1], "ORG" if k > 1 else rng.choice(ENTITY_TYPES))
-        if k > 1 and n_nested < 6 and len(ents) < n_entities:
+        if k > 1 and n_nested < max_nested and len(ents) < n_entities:
             j = i + rng.randrange(k)
             entity(w.words[j][0], w.words[j][1], "GPE")
             n_nested += 1
-    ids = [e["id"] for e in ents]
-    out_claims = [{"id": f"c{n + 1}", "content": span(text, content), "cue": span(text, cue), "source": sources[n],
-                   "via": rng.sample(ids[len(sources):], rng.randint(0, 2)), "checkworthy": rng.choice(("yes", "no")),
-                   "speech": "indirect"} for n, (cue, _, content) in enumerate(claims)]
-    stances = [{"id": f"s{n + 1}", "holder": sources[n], "target": rng.choice(TARGETS), "label": rng.choice(("FAVOR", "AGAINST", "NONE")),
-                "evidence": [f"c{n + 1}"]} for n in range(len(claims))]
-    return text, ents, out_claims, stances
+    return ents, sources
 
 
 def span(text: str, se: tuple[int, int]) -> dict:
@@ -157,6 +167,10 @@ def generate(root: Path, n: int, seed: int) -> int:
         shutil.copy(REPO / "DATASHEET.md", root / "DATASHEET.md")
     TARGETS = tuple(json.loads((root / "schema/labels.schema.json").read_text("utf-8"))["$defs"]["StanceTarget"]["enum"])
     (root / "seeds").mkdir()
+    (root / "annotations").mkdir()
+    (root / "annotations" / "annotators.json").write_text(json.dumps({  # the build wants gold's sources described
+        a: {"kind": "rule-based", "reviewed_by_human": False, "description": "synthetic benchmark annotator"}
+        for a in ("ann1", "ann2")}), encoding="utf-8")
     vocab, rng = vocabulary(seed), random.Random(seed)
     for i in range(n):
         text, ents, claims, stances = make_article(rng, vocab)

@@ -132,25 +132,7 @@ def make_document(rng: random.Random, vocab: list[str], targets: tuple[str, ...]
         w.parts[-1] = "\n"  # a paragraph ends at its last sentence
         paragraphs.append((sentences[first][0], sentences[-1][1]))
     text = "".join(w.parts)
-    ents: list[dict] = []
-
-    def entity(s: int, e: int, typ: str) -> str:
-        ents.append({"id": f"e{len(ents) + 1}", "start": s, "end": e, "text": text[s:e], "type": typ})
-        return ents[-1]["id"]
-    sources = [entity(*src, rng.choice(("PERS", "ORG"))) for _, src, _ in claims]
-    used: set[int] = set()
-    n_nested = 0
-    while len(ents) < n_entities:  # non-overlapping 1-3 word spans, a few holding a nested GPE
-        i = rng.randrange(len(w.words))
-        k = rng.randint(1, 3)
-        if i + k > len(w.words) or w.words[i][2] != w.words[i + k - 1][2] or used & set(range(i, i + k)):
-            continue
-        used |= set(range(i, i + k))
-        entity(w.words[i][0], w.words[i + k - 1][1], "ORG" if k > 1 else rng.choice(bench_build.ENTITY_TYPES))
-        if k > 1 and n_nested < 4 and len(ents) < n_entities:
-            j = i + rng.randrange(k)
-            entity(w.words[j][0], w.words[j][1], "GPE")
-            n_nested += 1
+    ents, sources = bench_build.place_entities(rng, w, text, claims, n_entities, max_nested=4)
     others = [e["id"] for e in ents[len(sources):]]
     out_claims = [{"id": f"c{n + 1}", "content": bench_build.span(text, content), "cue": bench_build.span(text, cue),
                    "source": sources[n], "via": rng.sample(others, rng.randint(0, 1)),
