@@ -152,6 +152,15 @@ def place_entities(rng: random.Random, w: "DocWriter", text: str, claims: list, 
     return ents, sources
 
 
+def parse_stages(ap: argparse.ArgumentParser, text: str, known: tuple[str, ...]) -> list[str]:
+    """``--stages a,b`` as a list; an unknown name is a usage error listing the known ones."""
+    stages = [s.strip() for s in text.split(",") if s.strip()]
+    bad = [s for s in stages if s not in known]
+    if bad:
+        ap.error(f"unknown stage(s) {', '.join(bad)}; choose from {', '.join(known)}")
+    return stages
+
+
 def span(text: str, se: tuple[int, int]) -> dict:
     return {"start": se[0], "end": se[1], "text": text[se[0]:se[1]]}
 
@@ -268,10 +277,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=20240229, help="random seed of the generator")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
-    bad = [s for s in stages if s not in STAGES]
-    if bad:
-        ap.error(f"unknown stage(s) {', '.join(bad)}; choose from {', '.join(STAGES)}")
+    stages = parse_stages(ap, args.stages, STAGES)
     if args.child:
         child(args.child, args.workdir, args.n, args.seed)
         return 0

@@ -422,10 +422,7 @@ def main() -> int:
     ap.add_argument("--port", type=int, help="server port (default: a free one)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
-    bad = [s for s in stages if s not in STAGES]
-    if bad:
-        ap.error(f"unknown stage(s) {', '.join(bad)}; choose from {', '.join(STAGES)}")
+    stages = bench_build.parse_stages(ap, args.stages, STAGES)
     needs = dict(NEEDS, **({"annotate": None} if args.annotate == "import" else {}))
     missing = [f"{s} needs {needs[s]}" for s in stages if needs.get(s) and needs[s] not in stages]
     if missing:
