@@ -10,7 +10,6 @@ which is why push writes code points.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 

@@ -19,7 +19,7 @@ from khabar.studio.config import MAX_VIA, Scheme, labeling_config, same_config
 from khabar.studio.offsets import Utf16Index, resolve_span
 from khabar.studio.results import (ConversionError, annotation_to_results, parse_results, refuse_json_min,
                                    results_to_annotation)
-from khabar.studio.server import StudioError
+from khabar.errors import StudioError
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "realdata"
 

@@ -18,7 +18,7 @@ from khabar.schema import Schemas
 from khabar.studio.client import connect
 from khabar.studio.config import Scheme, labeling_config, same_config
 from khabar.studio.results import ConversionError, annotation_to_results
-from khabar.studio.server import StudioError
+from khabar.errors import StudioError
 from khabar.studio.sync import import_export, pull, push
 
 pytestmark = pytest.mark.studio

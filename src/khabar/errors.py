@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["KhabarError", "InputError", "StaleAnnotationError", "ReleaseExistsError", "VersionError"]
+__all__ = ["KhabarError", "InputError", "StaleAnnotationError", "ReleaseExistsError", "VersionError", "StudioError"]
 
 
 class KhabarError(Exception):
@@ -31,3 +31,7 @@ class ReleaseExistsError(KhabarError):
 
 class VersionError(KhabarError):
     """The version asked for does not fit the change (SemVer for data, see khabar.versioning)."""
+
+
+class StudioError(KhabarError):
+    """Label Studio cannot be installed, started or reached, or it refused a request."""

@@ -14,6 +14,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from ..checks import _short
+
 __all__ = ["Utf16Index", "resolve_span", "SpanReading"]
 
 
@@ -62,14 +64,6 @@ class SpanReading:
     end: int | None
     unit: str | None
     error: str | None = None
-
-
-def _short(value: object) -> str:
-    """``repr``, with the code points of short strings (NFC and NFD look alike)."""
-    r = repr(value)
-    if isinstance(value, str) and len(value) <= 6:
-        r += " (" + " ".join(f"U+{ord(ch):04X}" for ch in value) + ")"
-    return r
 
 
 def resolve_span(index: Utf16Index, start: object, end: object, expected: str | None) -> SpanReading:

@@ -123,7 +123,11 @@ def annotation_to_results(ann: dict[str, Any], text: str, scheme: Scheme, *, utf
 
 
 def scheme_label(scheme: Scheme, etype: str) -> str:
-    """The entity label value in the config for schema type ``etype``."""
+    """The entity label value in the config for schema type ``etype`` (a Wojood type).
+
+    Raises:
+        KeyError: the scheme has no label for ``etype``.
+    """
     for label, t in scheme.entity_types.items():
         if t == etype:
             return label

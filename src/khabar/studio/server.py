@@ -25,17 +25,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import KhabarError
+from ..errors import StudioError
 from ..paths import Project
 
 __all__ = ["LABEL_STUDIO_VERSION", "StudioServer", "install", "label_studio_bin", "free_port", "server_env", "StudioError"]
 
 LABEL_STUDIO_VERSION = "1.23.2"
 """The Label Studio release Khabar is tested with."""
-
-
-class StudioError(KhabarError):
-    """Label Studio cannot be installed, started or reached, or it refused a request."""
 
 
 def studio_venv(project: Project) -> Path:

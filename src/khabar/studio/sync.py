@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from ..annotations import load_checked_annotation
 from ..checks import check_row
+from ..document import text_sha256 as _sha
 from ..errors import InputError, StaleAnnotationError
 from ..jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts
 from ..paths import Project
@@ -34,7 +35,7 @@ from ..schema import Schemas
 from .client import Studio
 from .config import Scheme, labeling_config, same_config
 from .results import ConversionError, annotation_to_results, refuse_json_min, results_to_annotation
-from .server import StudioError
+from ..errors import StudioError
 
 __all__ = ["push", "pull", "import_export", "PushReport", "PullReport", "task_payload", "DEFAULT_TITLE", "load_annotator_map"]
 
@@ -78,8 +79,16 @@ class PullReport:
     orphans: list[str] = field(default_factory=list)
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _task_data_problem(data: Any) -> str | None:
+    """Why a task's ``data`` is not a Khabar document version (None when it is one): ``doc_id``,
+    ``text`` and ``text_sha256`` present, the id a DocId, the text matching its SHA-256."""
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("doc_id", "text", "text_sha256")):
+        return "data lacks doc_id, text or text_sha256 (not a task pushed by khabar)"
+    if not _DOC_ID.fullmatch(data["doc_id"]):
+        return f"data.doc_id {data['doc_id'][:80]!r} is not a Khabar document id (kb- and 16 hex digits)"
+    if _sha(data["text"]) != data["text_sha256"]:
+        return f"the text of {data['doc_id']} does not match data.text_sha256 (edited in Label Studio?)"
+    return None
 
 
 def _guidelines_version(project: Project) -> str | None:
@@ -99,15 +108,6 @@ def task_payload(doc: dict[str, Any], guidelines: str | None) -> dict[str, Any]:
     return {"text": doc["text"], "doc_id": doc["id"], "text_sha256": doc["text_sha256"], "revision": doc["revision"],
             "title_line": f"{doc['id']} · {doc['title']}" if doc.get("title") else doc["id"],
             "guidelines_version": guidelines}
-
-
-def _norm_result(result: list[dict[str, Any]]) -> str:
-    """A comparable form of a result list (order-insensitive; LS adds keys such as ``origin``)."""
-    import json
-
-    keep = ("id", "from_name", "to_name", "type", "value", "from_id", "to_id", "labels", "direction")
-    items = sorted(json.dumps({k: r.get(k) for k in keep}, sort_keys=True, ensure_ascii=False) for r in result)
-    return "\n".join(items)
 
 
 def ensure_project(studio: Studio, schemas: Schemas, title: str, update_config: bool) -> tuple[Any, bool]:
@@ -304,16 +304,20 @@ class _TaskSummary:
 
 
 def _norm_key(result: list[dict[str, Any]]) -> str:
-    """A short key of a result list's content (see :func:`_norm_result`)."""
-    return hashlib.sha256(_norm_result(result).encode("utf-8")).hexdigest()
+    """A short key of a result list's content: order-insensitive, and blind to the keys Label
+    Studio adds (``origin``, ``score``…), so the same annotation re-imported has the same key."""
+    keep = ("id", "from_name", "to_name", "type", "value", "from_id", "to_id", "labels", "direction")
+    items = sorted(json.dumps({k: r.get(k) for k in keep}, sort_keys=True, ensure_ascii=False) for r in result if isinstance(r, dict))
+    return hashlib.sha256("\n".join(items).encode("utf-8")).hexdigest()
 
 
 def load_annotator_map(path: Path | None) -> dict[str, str]:
     """An annotator map: JSON object from Label Studio e-mail (or user id) to pseudonymous id.
 
     Raises:
-        InputError: not a JSON object of strings; a pseudonym that is not an AnnotatorId, is
-            reserved (``gold``, ``preannotator``) or is used twice.
+        InputError: not a JSON object of strings; a pseudonym that is not an AnnotatorId (so never
+            an e-mail address), is reserved (``gold``, ``preannotator``), could be taken for a
+            default id (``ls-<n>``) or a draft (``*.draft``), or is given to two users.
     """
     if path is None or not Path(path).exists():
         return {}
@@ -327,15 +331,11 @@ def load_annotator_map(path: Path | None) -> dict[str, str]:
                              f"'_', '.', '-'; not {sorted(_RESERVED)}, not ls-<number> (the default ids), not ending in .draft")
         if v in seen:
             raise InputError(f"{path}: annotator id {v!r} is given to two users")
-        if "@" in v:
-            raise InputError(f"{path}: an annotator id must not be an e-mail address")
         seen[v] = k
     return dict(data)
 
 
-def _pseudonym(user_id: Any, emails: dict[int, str], amap: dict[str, str]) -> str:
-    if isinstance(user_id, dict):
-        user_id = user_id.get("id")
+def _pseudonym(user_id: int, emails: dict[int, str], amap: dict[str, str]) -> str:
     if amap:
         for key in (str(user_id), emails.get(user_id, "")):
             if key in amap:
@@ -436,22 +436,15 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
             continue  # nothing to take from this task: its data is not our concern
         data = task.get("data") or {}
         where_t = f"task {task['id']}"
-        doc_id, text, sha = data.get("doc_id"), data.get("text"), data.get("text_sha256")
-        if not isinstance(doc_id, str) or not isinstance(text, str) or not isinstance(sha, str):
-            problems.append(f"{where_t}: data lacks doc_id, text or text_sha256 (not a task pushed by khabar)")
+        bad = _task_data_problem(data)
+        if bad:
+            problems.append(f"{where_t}: {bad}")
             continue
-        if not _DOC_ID.fullmatch(doc_id):
-            problems.append(f"{where_t}: data.doc_id {doc_id[:80]!r} is not a Khabar document id (kb- and 16 hex digits)")
-            continue
-        if _sha(text) != sha:
-            problems.append(f"{where_t} ({doc_id}): its text was edited in Label Studio (SHA-256 differs from data.text_sha256)")
-            continue
+        doc_id = data["doc_id"]
         revision = data.get("revision") if type(data.get("revision")) is int else 0
         for a, is_draft in items:
-            uid = a.get("completed_by") if not is_draft else _draft_user(a, studio, emails)
-            if isinstance(uid, dict):
-                uid = uid.get("id")
-            if type(uid) is not int:
+            uid = _who(a) if not is_draft else _draft_user(a, studio, emails)
+            if uid is None:
                 problems.append(f"{where_t}: {'draft' if is_draft else 'annotation'} {a.get('id')} names no user id")
                 continue
             who = _pseudonym(uid, emails, amap)
@@ -623,14 +616,11 @@ def import_export(project: Project, studio: Studio, export: Any, *, source: str,
     problems = []
     for i, t in enumerate(export):
         here = f"{source}: task [{i}] (id {t.get('id') if isinstance(t, dict) else '?'})"
-        d = t.get("data") if isinstance(t, dict) else None
-        if not isinstance(d, dict) or not all(isinstance(d.get(k), str) for k in ("doc_id", "text", "text_sha256")):
-            problems.append(f"{here}: data lacks doc_id, text or text_sha256 (not a task pushed by khabar)")
-            continue
-        if not _DOC_ID.fullmatch(d["doc_id"]):
-            problems.append(f"{here}: data.doc_id {d['doc_id'][:80]!r} is not a Khabar document id")
-        elif _sha(d["text"]) != d["text_sha256"]:
-            problems.append(f"{here}: its text does not match its text_sha256")
+        bad = _task_data_problem(t.get("data") if isinstance(t, dict) else None)
+        if bad:
+            problems.append(f"{here}: {bad}")
+            if not isinstance(t, dict):
+                continue
         for key in ("annotations", "predictions"):
             v = t.get(key, [])
             if not isinstance(v, list):
