@@ -202,3 +202,52 @@ def pull(
         typer.echo(f"warning: {w}", err=True)
     for o in r.orphans:
         typer.echo(f"warning: {o}", err=True)
+
+
+ReviewTitleOpt = typer.Option("Khabar review", "--project", help="Title of the Label Studio review project (looked up by title).")
+
+
+@studio_app.command(name="push-review")
+def push_review(
+    doc_ids: list[str] = typer.Argument(None, metavar="[DOC_ID]...", help="Documents to review (default: every one with a conflicts.json)."),
+    title: str = ReviewTitleOpt,
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Push adjudication conflicts to Label Studio as review tasks.
+
+    After `khabar adjudicate`, each document with annotations/<doc_id>/conflicts.json becomes one
+    task of the review project; its predictions are each annotator's version ("annotator <id>")
+    and the agreed items ("agreed"). Open the version closest to right, fix it, submit; then run
+    `khabar studio pull-review`. Idempotent: a second push creates nothing.
+    """
+    from .studio.client import connect
+    from .studio.review import push_review as run
+
+    try:
+        r = run(_project(root), connect(), title=title, doc_ids=doc_ids or None, progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"review project {r.project_id} ({title!r}, {_url()}/projects/{r.project_id}): {r.created} review task(s) created, "
+               f"{r.refreshed} refreshed with new conflicts, {r.unchanged} unchanged")
+    for t in r.reviewed:
+        typer.echo(f"warning: {t}: reviewed on earlier conflicts; a new review task was added (pull-review refuses the old review)", err=True)
+
+
+@studio_app.command(name="pull-review")
+def pull_review(title: str = ReviewTitleOpt, root: Optional[Path] = RootOpt, quiet: bool = QuietOpt) -> None:
+    """Write annotations/<doc_id>/gold.json from each submitted review, and remove its conflicts.json.
+
+    gold.json records the annotators whose files were adjudicated (origin.sources) and the review
+    task and annotation. All or nothing: on any problem nothing is written and every problem is listed.
+    """
+    from .studio.client import connect
+    from .studio.review import pull_review as run
+
+    try:
+        r = run(_project(root), connect(), title=title, progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"review project {r.project_id} ({title!r}): {r.tasks} task(s) read; {len(r.written)} gold file(s) written, "
+               f"{r.unchanged} unchanged, {r.pending} not reviewed yet")
+    for w in r.written:
+        typer.echo(f"  {w}")

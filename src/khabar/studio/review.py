@@ -1,0 +1,252 @@
+"""Adjudication review in Label Studio: conflicts out as review tasks, the reviewer's annotation
+back as ``gold.json``.
+
+``khabar adjudicate`` writes the items the annotators agree on (unanimous or majority) to
+``annotations/<doc_id>/gold.json`` and the rest to ``conflicts.json``. :func:`push_review` puts
+each document with a ``conflicts.json`` into a review project (same labeling config as the
+annotation project) as one task whose predictions are each annotator's version
+(``model_version`` = ``annotator <id>``) and the agreed items (``model_version`` = ``agreed``):
+the reviewer opens the version closest to right, fixes it and submits. :func:`pull_review` turns
+the submitted annotation into ``gold.json`` (``origin.kind`` ``adjudication``, ``origin.sources``
+= the annotators whose files were merged, the review task and annotation ids) and removes the
+resolved ``conflicts.json``.
+
+A review task is identified by ``data.doc_id``, ``data.text_sha256`` and
+``data.conflicts_sha256`` (SHA-256 of the ``conflicts.json`` bytes it was made from): a second
+push creates nothing, a re-adjudicated document gets its unreviewed task refreshed, and a review
+made on other conflicts, or on another text, is refused at pull.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from tqdm import tqdm
+
+from ..annotations import load_checked_annotation
+from ..checks import check_row
+from ..errors import InputError, StaleAnnotationError, StudioError
+from ..jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts
+from ..paths import Project
+from ..schema import Schemas
+from .client import Studio
+from .config import Scheme
+from .results import ConversionError, annotation_to_results, results_to_annotation
+from .sync import _guidelines_version, _task_data_problem, _ts, ensure_project, project_uid, task_payload
+
+__all__ = ["push_review", "pull_review", "ReviewPushReport", "ReviewPullReport", "REVIEW_TITLE", "CONFLICTS", "AGREED"]
+
+REVIEW_TITLE = "Khabar review"
+CONFLICTS = "conflicts.json"
+AGREED = "agreed"
+
+
+@dataclass
+class ReviewPushReport:
+    project_id: int
+    created: int = 0
+    refreshed: int = 0
+    unchanged: int = 0
+    reviewed: list[str] = field(default_factory=list)   # tasks already reviewed on older conflicts (pull them)
+
+
+@dataclass
+class ReviewPullReport:
+    project_id: int
+    tasks: int = 0
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    pending: int = 0
+
+
+def _sha_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _conflicts(project: Project, doc_id: str, schemas: Schemas) -> tuple[dict[str, Any], str]:
+    """``(conflicts.json as a dict, SHA-256 of its bytes)``.
+
+    Raises:
+        InputError: missing, not JSON, or (when the schema is present) invalid.
+    """
+    path = project.annotations / doc_id / CONFLICTS
+    if not path.is_file():
+        raise InputError(f"{path}: no conflicts file", hint="run khabar adjudicate first")
+    data = load_json(path)
+    if "conflicts" in schemas.by_name:
+        bad = schemas.problems("conflicts", data)
+        if bad:
+            raise InputError(f"{path}: {bad[0].path[2:] or '$'}: {bad[0].message}", hint="re-run khabar adjudicate")
+    if not isinstance(data, dict) or data.get("doc_id") != doc_id or not isinstance(data.get("annotators"), list):
+        raise InputError(f"{path}: not the conflicts file of {doc_id} (needs doc_id and annotators)", hint="re-run khabar adjudicate")
+    return data, _sha_bytes(path.read_bytes())
+
+
+def _review_docs(project: Project, doc_ids: Iterable[str] | None) -> list[str]:
+    if doc_ids:
+        return sorted(set(doc_ids))
+    return sorted(p.parent.name for p in project.annotations.glob(f"kb-*/{CONFLICTS}"))
+
+
+def push_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, doc_ids: Iterable[str] | None = None,
+                progress: bool = True) -> ReviewPushReport:
+    """Create (or refresh) one review task per document with a ``conflicts.json``.
+
+    Args:
+        project: the Khabar project.
+        studio: a connection (:func:`khabar.studio.client.connect`).
+        title: the review project's title (created with the schema's labeling config if missing).
+        doc_ids: only these documents (default: every document with a ``conflicts.json``).
+
+    Returns:
+        A :class:`ReviewPushReport`.
+
+    Raises:
+        InputError: a document, conflicts file or annotator file is missing or invalid;
+            ``conflicts.json`` was made on another text than the corpus document's (re-adjudicate).
+        StudioError: the server is unreachable or refuses.
+    """
+    schemas = Schemas(project.schema)
+    scheme = Scheme.from_schemas(schemas)
+    payloads: list[dict[str, Any]] = []
+    for doc_id in _review_docs(project, doc_ids):  # everything is read and checked before the server is touched
+        doc = load_json(project.corpus / f"{doc_id}.json") if (project.corpus / f"{doc_id}.json").is_file() else None
+        if doc is None:
+            raise InputError(f"{project.corpus / doc_id}.json: no such corpus document")
+        conflicts, csha = _conflicts(project, doc_id, schemas)
+        if conflicts.get("text_sha256") != doc["text_sha256"]:
+            raise InputError(f"{project.annotations / doc_id / CONFLICTS}: made on text {str(conflicts.get('text_sha256'))[:12]}…, "
+                             f"the document's text is now {doc['text_sha256'][:12]}…", hint="re-run khabar adjudicate")
+        preds = []
+        for name in conflicts["annotators"]:
+            try:
+                ann = load_checked_annotation(project.annotations / doc_id / f"{name}.json", doc, schemas)
+            except StaleAnnotationError as err:
+                raise InputError(str(err), hint="re-run khabar adjudicate on annotations of the current text") from None
+            preds.append({"model_version": f"annotator {name}", "result": annotation_to_results(ann, doc["text"], scheme)})
+        gold_path = project.annotations / doc_id / "gold.json"
+        if gold_path.is_file():
+            gold = load_checked_annotation(gold_path, doc, schemas)
+            preds.append({"model_version": AGREED, "result": annotation_to_results(gold, doc["text"], scheme)})
+        n = len(conflicts.get("conflicts") or [])
+        data = {**task_payload(doc, _guidelines_version(project)), "review": "conflicts", "conflicts_sha256": csha,
+                "annotators": list(conflicts["annotators"])}
+        data["title_line"] = f"{data['title_line']} · review: {n} conflict{'s' if n != 1 else ''} between {', '.join(conflicts['annotators'])}"
+        payloads.append({"data": data, "predictions": preds})
+    proj, _ = ensure_project(studio, schemas, title, update_config=False)
+    report = ReviewPushReport(project_id=proj.id)
+    existing: dict[str, list[dict[str, Any]]] = {}
+    for t in studio.iter_tasks(proj.id):
+        d = t.get("data") or {}
+        if isinstance(d.get("doc_id"), str):
+            existing.setdefault(d["doc_id"], []).append(t)
+    new: list[dict[str, Any]] = []
+    for p in tqdm(payloads, desc="push review", unit="doc", disable=not progress):
+        d = p["data"]
+        tasks = [t for t in existing.get(d["doc_id"], []) if (t.get("data") or {}).get("text_sha256") == d["text_sha256"]]
+        if any((t["data"].get("conflicts_sha256") == d["conflicts_sha256"]) for t in tasks):
+            report.unchanged += 1
+            continue
+        stale = [t for t in tasks if not (t.get("annotations") or t.get("total_annotations") or t.get("drafts"))]
+        if stale:  # an unreviewed task of earlier conflicts: show the new ones instead
+            t = stale[0]
+            studio.delete_predictions(t["id"], [x["id"] for x in t.get("predictions") or [] if isinstance(x, dict) and "id" in x])
+            studio.update_task_data(t["id"], d)
+            for pred in p["predictions"]:
+                studio.create_prediction(t["id"], pred["result"], pred["model_version"])
+            report.refreshed += 1
+            continue
+        report.reviewed.extend(f"{d['doc_id']} (task {t['id']})" for t in tasks)
+        new.append(p)
+    for i in range(0, len(new), 100):
+        studio.import_tasks(proj.id, new[i:i + 100])
+    report.created = len(new)
+    return report
+
+
+def pull_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, progress: bool = True) -> ReviewPullReport:
+    """Write ``gold.json`` from each submitted review and remove the resolved ``conflicts.json``.
+
+    A task is taken when it has exactly one submitted (not cancelled) annotation, its document's
+    text is the task's, and the document's ``conflicts.json`` is the one the task was made from.
+    A gold file already written from the same task and annotation (same ``updated_at``) is left
+    alone.
+
+    Returns:
+        A :class:`ReviewPullReport` (``pending`` = review tasks not submitted yet).
+
+    Raises:
+        StudioError: no such project; the server is unreachable.
+        ConversionError: every problem found (several reviews on one task, a review made on other
+            conflicts or another text, a region that does not match the text…); nothing is written.
+    """
+    schemas = Schemas(project.schema)
+    scheme = Scheme.from_schemas(schemas)
+    proj = studio.find_project(title)
+    if proj is None:
+        raise StudioError(f"no Label Studio project titled {title!r} at {studio.url}", hint="run `khabar studio push-review` first")
+    tool = f"label-studio review project {project_uid(studio, proj)}"
+    report = ReviewPullReport(project_id=proj.id)
+    problems: list[str] = []
+    out: list[tuple[str, str]] = []  # (doc_id, gold text)
+    for task in tqdm(studio.iter_tasks(proj.id), desc="pull review", unit="task", disable=not progress):
+        report.tasks += 1
+        subs = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+        if not subs:
+            report.pending += 1
+            continue
+        data = task.get("data") or {}
+        where = f"review task {task['id']}"
+        bad = _task_data_problem(data)
+        if bad or not isinstance(data.get("conflicts_sha256"), str):
+            problems.append(f"{where}: {bad or 'not a review task (no conflicts_sha256)'}")
+            continue
+        doc_id = data["doc_id"]
+        if len(subs) > 1:
+            problems.append(f"{where} ({doc_id}): {len(subs)} submitted reviews; gold needs one (delete or skip the others)")
+            continue
+        a = subs[0]
+        gold_path = project.annotations / doc_id / "gold.json"
+        updated = _ts(a.get("updated_at"))
+        if gold_path.is_file():
+            o = (load_json(gold_path).get("origin") or {})
+            if (o.get("tool"), o.get("task_id"), o.get("annotation_id"), o.get("updated_at")) == (tool, task["id"], a.get("id"), updated):
+                report.unchanged += 1
+                continue
+        doc_path = project.corpus / f"{doc_id}.json"
+        doc = load_json(doc_path) if doc_path.is_file() else None
+        if doc is None or doc["text_sha256"] != data["text_sha256"]:
+            problems.append(f"{where} ({doc_id}): reviewed on a text that is not the corpus document's; re-adjudicate and push the review again")
+            continue
+        cpath = project.annotations / doc_id / CONFLICTS
+        if not cpath.is_file() or _sha_bytes(cpath.read_bytes()) != data["conflicts_sha256"]:
+            problems.append(f"{where} ({doc_id}): reviewed conflicts that are no longer {cpath.relative_to(project.root)} "
+                            "(re-adjudicated since the push, or resolved already); push the review again")
+            continue
+        try:
+            items, warns = results_to_annotation(a.get("result") or [], doc["text"], scheme, f"{where}, annotation {a.get('id')}")
+        except ConversionError as err:
+            problems.extend(err.problems)
+            continue
+        gold = {"schema_version": "1.0", "doc_id": doc_id, "text_sha256": doc["text_sha256"], "annotator": "gold",
+                "guidelines_version": data.get("guidelines_version"),
+                "origin": {"kind": "adjudication", "tool": tool, "version": studio.server_version(), "project_id": proj.id,
+                           "task_id": task["id"], "annotation_id": a.get("id"), "updated_at": updated,
+                           "sources": sorted(str(x) for x in data.get("annotators") or [])},
+                **items}
+        bad_items = [f"{where}: {p.path[2:]}: {p.message}" for p in schemas.problems("annotation", gold)]
+        bad_items += [f"{where}: {f[2:]}: {c}: {m}" for c, f, m in check_row(gold, text=doc["text"])]
+        if bad_items:
+            problems.extend(bad_items)
+            continue
+        out.append((doc_id, dumps_canonical(gold)))
+    if problems:
+        raise ConversionError(problems, hint="fix these in Label Studio (or re-adjudicate) and pull again; nothing was written")
+    with no_interrupts():
+        for doc_id, body in out:
+            atomic_write_text(project.annotations / doc_id / "gold.json", body)
+            (project.annotations / doc_id / CONFLICTS).unlink(missing_ok=True)
+            report.written.append(f"annotations/{doc_id}/gold.json")
+    return report
