@@ -16,6 +16,7 @@ from khabar.features import arrow_schema, features_for, make_encoder
 from khabar.normalize import check_edits, normalize
 from khabar.rows import document_row
 from khabar.seeds import new_entry
+from khabar.training import Spec, derive
 
 ARABIC_WORDS = ["أعلنت", "وزارة", "الصحة", "اليوم", "عن", "حملة", "تطعيم", "في", "العراق", "وسوريا", "قال", "البنتاغون", "إن"]
 PIECES = st.sampled_from(ARABIC_WORDS + [" ", " ", "\r\n", "\n", "\r", ".", "،", "؟", "😀", "📢", "\u200f", "\u200e", "\u202b", "\u202c",
@@ -53,10 +54,21 @@ def test_spans_survive_parquet_and_load_dataset(tmp_path_factory, schemas, piece
     row = make_encoder(feats)(document_row(doc, gold))
     folder = tmp_path_factory.mktemp("rt")
     pq.write_table(pa.Table.from_pylist([row], schema=arrow_schema(feats)), folder / "rows.parquet")
-    ds = datasets.load_dataset(str(folder), split="train")
+    # the entities config derived from the same row: every token's offsets give it back after load_dataset
+    ent_feats = features_for(schemas, "entities")
+    derived = derive(document_row(doc, gold), Spec.from_schemas(schemas)).rows["entities"]
+    pq.write_table(pa.Table.from_pylist([make_encoder(ent_feats)(r) for r in derived], schema=arrow_schema(ent_feats)),
+                   folder / "entities.parquet")
+    ds = datasets.load_dataset("parquet", data_files={"train": str(folder / "rows.parquet")}, split="train")
     got = ds[0]
     assert got["text"] == text
     for want, ent in zip(entities, got["entities"]):
         assert (ent["start"], ent["end"], ent["text"]) == (want["start"], want["end"], want["text"])
         assert got["text"][ent["start"]:ent["end"]] == ent["text"]
+    rows = datasets.load_dataset("parquet", data_files={"train": str(folder / "entities.parquet")}, split="train")
+    assert rows.num_rows == len(doc["sentences"])
+    for row in rows:
+        for tok, off in zip(row["tokens"], row["offsets"], strict=True):
+            assert text[off["start"]:off["end"]] == tok and not tok.isspace()
+        assert len(row["ner_tags"]) == len(row["nested_ner_tags"]) == len(row["tokens"])
     shutil.rmtree(folder)

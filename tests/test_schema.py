@@ -35,6 +35,27 @@ def test_features_agree_with_schema(schemas) -> None:
     assert feats["claims"].feature["cue"] == {"start": Value("int32"), "end": Value("int32"), "text": Value("string")}
 
 
+@pytest.mark.parametrize("config", ["entities", "claims", "stances"])
+def test_training_config_features_agree_with_schema(schemas, config) -> None:
+    feats = features_for(schemas, config)
+    row_schema = schemas[f"release/{config}"]
+    assert list(feats) == list(row_schema["properties"]) == row_schema["required"]
+    assert feats["doc_id"] == Value("string")
+
+
+def test_training_config_labels_come_from_the_vocabularies(schemas) -> None:
+    from khabar.bio import bio_names
+
+    ent, clm, stn = (features_for(schemas, c) for c in ("entities", "claims", "stances"))
+    assert ent["ner_tags"].feature.names == ent["nested_ner_tags"].feature.names == schemas.vocab("BioTag") \
+        == bio_names(schemas.vocab("EntityType"))
+    assert ent["offsets"].feature == {"start": Value("int32"), "end": Value("int32")}
+    assert clm["has_claim"].names == schemas.vocab("HasClaim") and clm["checkworthy"].names == schemas.vocab("Checkworthy")
+    assert clm["claims"].feature["checkworthy"].names == schemas.vocab("Checkworthy")
+    assert stn["target"].names == schemas.vocab("StanceTarget") and stn["label"].names == schemas.vocab("StanceLabel")
+    assert set(schemas.vocab_info("HasClaim")) == set(schemas.vocab("HasClaim"))
+
+
 def test_every_vocab_label_has_meaning_and_crosswalk(schemas) -> None:
     info = schemas.vocab_info("EntityType")
     assert set(info) == set(schemas.vocab("EntityType"))

@@ -29,7 +29,9 @@ import khabar.paths
 import khabar.schema
 import khabar.validate
 from khabar.card import data_path
+from khabar.features import CONFIGS, TRAINING_CONFIGS, arrow_schema, features_for, make_decoder, make_encoder
 from khabar.rows import split_for
+from khabar.training import Spec, derive
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_ID = "kb-1415eb2e8d27dc16"
@@ -148,7 +150,7 @@ def _rehash_croissant(folder: Path) -> None:
 def _reindex(folder: Path) -> None:
     """Rewrite reports/index.jsonl to list the rows the shards now hold, as a careful forger would."""
     lines = []
-    for shard in sorted((folder / "data").rglob("*.parquet")):
+    for shard in sorted((folder / "data" / "documents").rglob("*.parquet")):
         try:
             ids = pq.read_table(shard, columns=["id"]).column("id").to_pylist()
         except Exception:  # noqa: BLE001 - an unreadable shard is the case under test
@@ -230,14 +232,49 @@ def _replace_in_card(folder: Path, old: str, new: str) -> None:
     (folder / "README.md").write_text("---\n" + head.replace(old, new) + rest, encoding="utf-8")
 
 
-def _documents_info(meta: dict[str, Any]) -> dict[str, Any]:
+def _documents_info(meta: dict[str, Any], config: str = "documents") -> dict[str, Any]:
     infos = meta["dataset_info"]
     infos = [infos] if isinstance(infos, dict) else infos
-    return next(i for i in infos if i.get("config_name", "default") == "documents")
+    return next(i for i in infos if i.get("config_name", "default") == config)
 
 
-def _documents_config(meta: dict[str, Any]) -> dict[str, Any]:
-    return next(c for c in meta["configs"] if c["config_name"] == "documents")
+def _documents_config(meta: dict[str, Any], config: str = "documents") -> dict[str, Any]:
+    return next(c for c in meta["configs"] if c["config_name"] == config)
+
+
+def _set_count(folder: Path, n: int, config: str = "documents", split: str = "validation") -> None:
+    """Set the card's ``num_examples`` of ``config``/``split``."""
+    def edit(meta: dict[str, Any]) -> None:
+        next(x for x in _documents_info(meta, config)["splits"] if x["name"] == split)["num_examples"] = n
+    _edit_card(folder, edit)
+
+
+def _add_documents(folder: Path, split: str, rows: list[dict[str, Any]]) -> None:
+    """Add ``rows`` (documents rows as stored) to ``split`` together with the training rows derived
+    from them, and declare every shard with its count in the card, as a careful forger would."""
+    schemas = khabar.schema.Schemas(ROOT / "schema")
+    feats = {c: features_for(schemas, c) for c in CONFIGS}
+    new: dict[str, list[dict[str, Any]]] = {c: [] for c in CONFIGS}
+    for row in rows:
+        new["documents"].append(row)
+        derived = derive(make_decoder(feats["documents"])(row), Spec.from_schemas(schemas))
+        for c in TRAINING_CONFIGS:
+            new[c] += [make_encoder(feats[c])(r) for r in derived.rows[c]]
+    for c, added in new.items():
+        path = folder / data_path(c, split)
+        if not added:
+            continue
+        old = pq.read_table(path).to_pylist() if path.is_file() else []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist(old + added, schema=arrow_schema(feats[c])), path, compression="zstd")
+
+        def edit(meta: dict[str, Any], c: str = c, n: int = len(old) + len(added), size: int = path.stat().st_size) -> None:
+            files, splits = _documents_config(meta, c)["data_files"], _documents_info(meta, c)["splits"]
+            if not any(f["split"] == split for f in files):
+                files.insert(0, {"split": split, "path": data_path(c, split)})
+                splits.insert(0, {"name": split})
+            next(x for x in splits if x["name"] == split).update(num_bytes=size, num_examples=n)
+        _edit_card(folder, edit)
 
 
 def _declare_train_shard(folder: Path, num_examples: int = 1) -> None:
@@ -412,7 +449,7 @@ def test_schema_invalid_row(gate_broken) -> None:
 def test_doc_id_duplicate_in_one_split(gate_broken) -> None:
     def breaker(folder: Path) -> None:
         _edit_rows(folder, lambda rows: rows + [dict(rows[0])])
-        _replace_in_card(folder, "num_examples: 1", "num_examples: 2")   # keep the card's count right
+        _set_count(folder, 2)   # keep the card's count right
     _, problems = gate_broken(breaker)
     _assert_problem(problems, "doc-id-duplicate", SHARD, DOC_ID, "$.id")
     assert _checks(problems) == {"doc-id-duplicate"}
@@ -436,10 +473,7 @@ def test_exact_leak_under_another_id(gate_broken, gate_row: dict[str, Any]) -> N
     """The same text under a train id, in the train shard: only the leak fires."""
     other = _id_in("train")
 
-    def breaker(folder: Path) -> None:
-        _write_shard(folder, TRAIN_SHARD, [dict(gate_row, id=other)])
-        _declare_train_shard(folder)
-    _, problems = gate_broken(breaker)
+    _, problems = gate_broken(lambda folder: _add_documents(folder, "train", [dict(gate_row, id=other)]))
     _assert_problem(problems, "split-leak-exact", SHARD, DOC_ID, "$.text")
     assert _checks(problems) == {"split-leak-exact"}
 
@@ -458,10 +492,7 @@ def _near_duplicate(row: dict[str, Any], doc_id: str) -> dict[str, Any]:
 def test_near_duplicate_in_another_split(gate_broken, gate_row: dict[str, Any]) -> None:
     other = _id_in("train")
 
-    def breaker(folder: Path) -> None:
-        _write_shard(folder, TRAIN_SHARD, [_near_duplicate(gate_row, other)])
-        _declare_train_shard(folder)
-    _, problems = gate_broken(breaker)
+    _, problems = gate_broken(lambda folder: _add_documents(folder, "train", [_near_duplicate(gate_row, other)]))
     _assert_problem(problems, "split-leak-near", SHARD, DOC_ID, "$.text")
     assert other in _find(problems, "split-leak-near")[0].message
     assert _checks(problems) == {"split-leak-near"}
@@ -483,10 +514,7 @@ def test_near_duplicate_with_misplaced_id(gate_broken, gate_row: dict[str, Any])
 def test_near_duplicate_in_the_same_split_is_no_leak(gate_broken, gate_row: dict[str, Any]) -> None:
     other = _id_in("validation")
 
-    def breaker(folder: Path) -> None:
-        _edit_rows(folder, lambda rows: rows + [_near_duplicate(gate_row, other)])
-        _replace_in_card(folder, "num_examples: 1", "num_examples: 2")
-    _, problems = gate_broken(breaker)
+    _, problems = gate_broken(lambda folder: _add_documents(folder, "validation", [_near_duplicate(gate_row, other)]))
     assert problems == []
 
 
@@ -561,7 +589,7 @@ def test_card_undeclared_shard(gate_broken, gate_row: dict[str, Any]) -> None:
 
 
 def test_card_count_mismatch(gate_broken) -> None:
-    _, problems = gate_broken(lambda folder: _replace_in_card(folder, "num_examples: 1", "num_examples: 7"))
+    _, problems = gate_broken(lambda folder: _set_count(folder, 7))
     _assert_problem(problems, "card-count-mismatch", "README.md", None, "dataset_info.splits")
     assert _checks(problems) == {"card-count-mismatch"}
 
@@ -660,6 +688,200 @@ def test_rows_report_without_configs_is_reported_not_raised(gate_broken) -> None
     _, problems = gate_broken(breaker, load=True)
     _assert_problem(problems, "report-invalid", "reports/rows.json")
     assert _checks(problems) == {"report-invalid"}
+
+
+# --------------------------------------------------------------------------- training configs (khabar.validate_training)
+
+ENT = data_path("entities", "validation")
+CLM = data_path("claims", "validation")
+STN = data_path("stances", "validation")
+
+
+def _shard_rows(release: Path, shard: str) -> list[dict[str, Any]]:
+    return pq.read_table(release / shard).to_pylist()
+
+
+def test_good_release_has_every_training_config(gate_release: Path) -> None:
+    rows = json.loads((gate_release / "reports" / "rows.json").read_text(encoding="utf-8"))["configs"]
+    assert {c: {s: v["num_rows"] for s, v in splits.items()} for c, splits in rows.items()} == {
+        "documents": {"validation": 1}, "entities": {"validation": 25}, "claims": {"validation": 25}, "stances": {"validation": 1}}
+    ent = _shard_rows(gate_release, ENT)[1]
+    assert ent["id"] == f"{DOC_ID}:1" and ent["tokens"][:2] == ["وطلب", "البنتاغون"] and ent["ner_tags"][:2] == [0, 7]
+    stance = _shard_rows(gate_release, STN)[0]
+    assert (stance["id"], stance["holder_text"], stance["evidence_text"]) == (f"{DOC_ID}:s1", "البنتاغون", ["هذه الهجمات لم تكن ناجحة"])
+
+
+def _edit_training(shard: str, fn: Callable[[list[dict[str, Any]]], Any], count: tuple[str, int] | None = None) -> Callable[[Path], None]:
+    """Edit the rows of a training shard in place (``fn`` may return a new list); with ``count``
+    ``(config, n)`` also set the card's row count of that config, so only the check aimed at fires."""
+    def breaker(folder: Path) -> None:
+        _edit_rows(folder, fn, shard=shard)
+        if count:
+            _set_count(folder, count[1], count[0])
+    return breaker
+
+
+def test_config_derivation_mismatch_names_the_first_row(gate_broken) -> None:
+    _, problems = gate_broken(_edit_training(ENT, lambda rows: rows[0]["ner_tags"].__setitem__(1, 7)))
+    assert [(p.check, p.file, p.record, p.field, p.message) for p in problems] == [
+        ("config-derivation-mismatch", ENT, DOC_ID, None,
+         f"25 rows, but the documents rows of validation give 25; first difference at row 0: {DOC_ID}:0: ner_tags differs")]
+
+
+def test_config_derivation_mismatch_on_a_missing_row(gate_broken) -> None:
+    _, problems = gate_broken(_edit_training(CLM, lambda rows: rows[:-1], ("claims", 24)))
+    assert [(p.check, p.file, p.record, p.message) for p in problems] == [
+        ("config-derivation-mismatch", CLM, DOC_ID,
+         f"24 rows, but the documents rows of validation give 25; first difference at row 24: {DOC_ID}:24 is missing")]
+
+
+def test_config_derivation_mismatch_on_an_extra_row(gate_broken) -> None:
+    def extra(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return rows + [dict(rows[0], id=f"{DOC_ID}:s9")]
+    _, problems = gate_broken(_edit_training(STN, extra, ("stances", 2)))
+    assert [(p.check, p.file, p.message) for p in problems] == [
+        ("config-derivation-mismatch", STN,
+         f"2 rows, but the documents rows of validation give 1; first difference at row 1: {DOC_ID}:s9 is not derived from any documents row")]
+
+
+def test_tokens_misaligned(gate_broken, gate_release: Path) -> None:
+    n = len(_shard_rows(gate_release, ENT)[1]["tokens"])
+    _, problems = gate_broken(_edit_training(ENT, lambda rows: rows[1]["ner_tags"].pop()))
+    assert [(p.check, p.file, p.record, p.field, p.message) for p in problems] == [
+        ("tokens-misaligned", ENT, DOC_ID, "$.tokens",
+         f"tokens, offsets and tag lists differ in length: tokens {n}, offsets {n}, ner_tags {n - 1}, nested_ner_tags {n}")]
+
+
+def test_token_offsets_must_give_the_token(gate_broken, gate_row: dict[str, Any]) -> None:
+    def shift(rows: list[dict[str, Any]]) -> None:
+        off = rows[1]["offsets"][1]
+        off.update(start=off["start"] + 1, end=off["end"] + 1)
+    _, problems = gate_broken(_edit_training(ENT, shift))
+    assert [(p.check, p.file, p.record, p.field, p.message) for p in problems] == [
+        ("span-text-mismatch", ENT, DOC_ID, "$.offsets[1]",
+         f"the document's text[59:68] is {gate_row['text'][59:68]!r}, the span says 'البنتاغون'")]
+    assert gate_row["text"][58:67] == "البنتاغون"
+
+
+def test_token_offsets_outside_the_sentence(gate_broken) -> None:
+    _, problems = gate_broken(_edit_training(ENT, lambda rows: rows[1]["offsets"][0].__setitem__("start", 52)))
+    assert [(p.check, p.field, p.message) for p in problems] == [
+        ("span-out-of-bounds", "$.offsets[0]", "[52, 57) is outside the sentence [53, 162)")]
+
+
+def test_claims_row_text_and_relative_spans(gate_broken, gate_release: Path) -> None:
+    rows = _shard_rows(gate_release, CLM)
+    i = next(k for k, r in enumerate(rows) if r["claims"])
+    content = rows[i]["claims"][0]["content"]
+
+    def breaker(folder: Path) -> None:
+        def edit(rows: list[dict[str, Any]]) -> None:
+            rows[0]["text"] = rows[0]["text"][::-1]
+            c = rows[i]["claims"][0]["content"]
+            c.update(start=c["start"] + 1, end=c["end"] + 1)
+        _edit_rows(folder, edit, shard=CLM)
+    _, problems = gate_broken(breaker)
+    s, e = content["start"] + 1, content["end"] + 1
+    assert [(p.check, p.field, p.message) for p in problems] == [
+        ("span-text-mismatch", "$.text", f"the document's text[0:52] is {rows[0]['text']!r}, the span says {rows[0]['text'][::-1]!r}"),
+        ("span-text-mismatch", "$.claims[0].content",
+         f"the row's text[{s}:{e}] is {rows[i]['text'][s:e]!r}, the span says {content['text']!r}")]
+
+
+def test_training_classlabel_out_of_range(gate_broken) -> None:
+    _, problems = gate_broken(_edit_training(ENT, lambda rows: rows[3]["nested_ner_tags"].__setitem__(0, 43)))
+    assert [(p.check, p.file, p.record, p.field, p.message) for p in problems] == [
+        ("classlabel-out-of-range", ENT, DOC_ID, "$.nested_ner_tags[0]", "ClassLabel id 43 out of range 0..42")]
+
+
+def test_training_row_schema_invalid(gate_broken) -> None:
+    _, problems = gate_broken(_edit_training(STN, lambda rows: rows[0].__setitem__("holder_text", "")))
+    assert [(p.check, p.file, p.record, p.field, p.message) for p in problems] == [
+        ("schema-invalid", STN, DOC_ID, "$.holder_text", "'' should be non-empty")]
+
+
+def test_training_row_id_duplicate(gate_broken) -> None:
+    _, problems = gate_broken(_edit_training(ENT, lambda rows: rows + [rows[0]], ("entities", 26)))
+    assert [(p.check, p.file, p.record, p.field, p.message) for p in problems] == [
+        ("id-duplicate", ENT, DOC_ID, "$.id", f"row id {DOC_ID}:0 also in {ENT}")]
+
+
+def test_training_row_of_no_document(gate_broken) -> None:
+    other = _id_in("validation")
+    _, problems = gate_broken(_edit_training(ENT, lambda rows: rows[4].__setitem__("doc_id", other)))
+    assert [(p.check, p.file, p.record, p.field, p.message) for p in problems] == [
+        ("id-dangling", ENT, other, "$.doc_id", f"doc_id {other} is not a row of {SHARD}")]
+
+
+def test_training_row_in_another_split(gate_broken) -> None:
+    other = _id_in("train")
+    _, problems = gate_broken(_edit_training(STN, lambda rows: rows[0].__setitem__("doc_id", other)))
+    assert [(p.check, p.file, p.record, p.field, p.message) for p in problems] == [
+        ("split-mismatch", STN, other, "$.doc_id", f"row is in validation but its document {other} is assigned to train"),
+        ("id-dangling", STN, other, "$.doc_id", f"doc_id {other} is not a row of {SHARD}")]
+
+
+def _drop_config(config: str, version: str | None = None) -> Callable[[Path], None]:
+    """Remove ``config`` from a release (files, card, rows.json, croissant.json), optionally
+    setting the card's version."""
+    def breaker(folder: Path) -> None:
+        shutil.rmtree(folder / "data" / config)
+
+        def edit(meta: dict[str, Any]) -> None:
+            meta["configs"] = [c for c in meta["configs"] if c["config_name"] != config]
+            meta["dataset_info"] = [i for i in meta["dataset_info"] if i["config_name"] != config]
+            if version:
+                meta["version"] = version
+        _edit_card(folder, edit)
+        rows = json.loads((folder / "reports" / "rows.json").read_text(encoding="utf-8"))
+        del rows["configs"][config]
+        (folder / "reports" / "rows.json").write_text(json.dumps(rows), encoding="utf-8")
+        meta = json.loads((folder / "croissant.json").read_text(encoding="utf-8"))
+        meta["distribution"] = [d for d in meta["distribution"] if not d["@id"].startswith((f"data/{config}/", f"{config}-"))]
+        meta["recordSet"] = [r for r in meta["recordSet"] if r["@id"] != config]
+        (folder / "croissant.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    return breaker
+
+
+def test_release_0_3_without_a_training_config_that_has_rows(gate_broken) -> None:
+    _, problems = gate_broken(_drop_config("stances", "0.3.0"), load=True)
+    assert [(p.check, p.file, p.field, p.message) for p in problems] == [
+        ("card-files-mismatch", "README.md", "configs", "config stances is not declared, but the documents rows give 1 stances "
+         "rows (releases from 0.3.0 carry every training config that has rows)")]
+
+
+def test_release_before_0_3_may_lack_training_configs(gate_broken) -> None:
+    """Releases 0.1.0 and 0.2.0 were built before the training configs: documents alone passes."""
+    def breaker(folder: Path) -> None:
+        for config in TRAINING_CONFIGS:
+            _drop_config(config, "0.2.0")(folder)
+    _, problems = gate_broken(breaker, load=True)
+    assert problems == []
+
+
+def test_build_report_lacks_a_config_feature(gate_broken) -> None:
+    def breaker(folder: Path) -> None:
+        info = json.loads((folder / "reports" / "build.json").read_text(encoding="utf-8"))
+        del info["features"]["claims"]
+        (folder / "reports" / "build.json").write_text(json.dumps(info), encoding="utf-8")
+    _, problems = gate_broken(breaker)
+    assert [(p.check, p.file, p.message) for p in problems] == [
+        ("report-invalid", "reports/build.json", "features.claims differ from those derived from schema/")]
+
+
+def test_card_declares_an_unknown_config(gate_broken) -> None:
+    def edit(meta: dict[str, Any]) -> None:
+        meta["configs"].append({"config_name": "tweets", "data_files": [{"split": "train", "path": ENT}]})
+    _, problems = gate_broken(lambda folder: _edit_card(folder, edit))
+    assert [(p.check, p.file, p.field, p.message) for p in problems] == [
+        ("card-files-mismatch", "README.md", "configs", "config tweets is not one of documents, entities, claims, stances")]
+
+
+def test_training_load_mismatch(gate_broken) -> None:
+    """A stances row changed after the build: the derivation and load_dataset both disagree."""
+    _, problems = gate_broken(_edit_training(STN, lambda rows: rows[0].__setitem__("target_text", "something else")), load=True)
+    assert [(p.check, p.file) for p in problems] == [("config-derivation-mismatch", STN), ("load-mismatch", STN)]
+    assert problems[0].message.endswith(f"first difference at row 0: {DOC_ID}:s1: target_text differs")
 
 
 # --------------------------------------------------------------------------- the CLI

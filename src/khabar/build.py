@@ -1,8 +1,10 @@
 """``khabar build``: ``corpus/`` + gold annotations + ``schema/`` -> ``releases/<version>/``.
 
 One streaming pass over the corpus (sorted by id) checks every document and gold annotation
-and writes the rows of each split with ``pyarrow.parquet.ParquetWriter`` (zstd) under one
-explicit Arrow schema that carries the Hugging Face features. Everything is written into a
+and writes the rows of each config and split with ``pyarrow.parquet.ParquetWriter`` (zstd) under
+one explicit Arrow schema per config that carries the Hugging Face features (:class:`Shards`):
+the ``documents`` row of each document and the training rows derived from it
+(:mod:`khabar.training`: ``entities``, ``claims``, ``stances``). Everything is written into a
 staging folder; the full gate (:func:`khabar.validate.validate_release`, ``load_dataset``
 included) runs on it, and only a release that passes is renamed into place. An existing
 version is never overwritten, and the version must fit the change (:mod:`khabar.versioning`).
@@ -20,7 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -35,7 +37,7 @@ from .quality import evaluate_pairs
 from .card import card_yaml, data_path, render_card
 from .croissant import dumps as croissant_dumps, make_croissant
 from .errors import InputError, KhabarError, ReleaseExistsError, StaleAnnotationError, VersionError
-from .features import arrow_schema, features_for, make_encoder
+from .features import CONFIGS, TRAINING_CONFIGS, arrow_schema, features_for, make_encoder
 from .jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts, sha256_file
 from .paths import Project
 from .releases import iter_index, iter_index_file, latest_release, read_build_info
@@ -43,9 +45,10 @@ from .rows import SPLITS, document_row, split_for
 from .schema import Schemas
 from .tables import splice_generated
 from .store import corpus_ids, doc_id_str
+from .training import Spec, derive
 from .versioning import Diff, check_version, diff_streams, features_bump, parse_version
 
-__all__ = ["build", "BuildReport", "plan", "row_digest", "BATCH_ROWS"]
+__all__ = ["build", "BuildReport", "Shards", "plan", "row_digest", "configs_stats", "BATCH_ROWS"]
 
 BATCH_ROWS = 1000
 DIGEST_KEY = "khabar rows v1"
@@ -53,17 +56,78 @@ DIGEST_KEY = "khabar rows v1"
 
 @dataclass
 class BuildReport:
+    """What a build made. ``counts``: rows of the ``documents`` config per split; ``rows``: the same
+    for every config; ``stats``: ``reports/stats.json``'s counters, ``configs`` included."""
+
     version: str
     path: Path
     counts: dict[str, int]
     diff: Diff
     previous: str | None
     stats: dict[str, Any] = field(default_factory=dict)
+    rows: dict[str, dict[str, int]] = field(default_factory=dict)  # config -> split -> rows (splits with rows)
 
 
 def row_digest(row: dict[str, Any]) -> bytes:
     """SHA-256 of a row's canonical JSON (sorted keys); the gate compares it after load_dataset."""
     return hashlib.sha256(json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")).digest()
+
+
+class Shards:
+    """The parquet shards of a release being built: one ``ParquetWriter`` (zstd, the config's
+    explicit Arrow schema) per config and split, opened at its first row, so a split with no rows
+    gets no file (``load_dataset`` refuses empty splits); rows are buffered and written every
+    :data:`BATCH_ROWS`, so memory does not grow with the corpus. Keeps the row count and the
+    digest (:func:`row_digest` of each row, in order) of every config/split for ``reports/rows.json``.
+    """
+
+    def __init__(self, staging: Path, features: dict[str, Any]):
+        self.staging = staging
+        self.schemas = {c: arrow_schema(f) for c, f in features.items()}
+        self.writers: dict[tuple[str, str], pq.ParquetWriter] = {}
+        self.buffers: dict[tuple[str, str], list[dict[str, Any]]] = collections.defaultdict(list)
+        self.counts = {c: dict.fromkeys(SPLITS, 0) for c in features}
+        self.digests = {c: {s: hashlib.sha256() for s in SPLITS} for c in features}
+
+    def add(self, config: str, split: str, encoded: dict[str, Any]) -> None:
+        """Append one encoded row (ClassLabel ids) to ``config``/``split``."""
+        self.digests[config][split].update(row_digest(encoded))
+        self.counts[config][split] += 1
+        buf = self.buffers[config, split]
+        buf.append(encoded)
+        if len(buf) >= BATCH_ROWS:
+            self._flush(config, split)
+
+    def _flush(self, config: str, split: str) -> None:
+        buf = self.buffers.pop((config, split), None)
+        if not buf:
+            return
+        if (config, split) not in self.writers:
+            out = self.staging / data_path(config, split)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self.writers[config, split] = pq.ParquetWriter(out, self.schemas[config], compression="zstd")
+        self.writers[config, split].write_table(pa.Table.from_pylist(buf, schema=self.schemas[config]))
+
+    def close(self) -> None:
+        for config, split in list(self.buffers):
+            self._flush(config, split)
+        for writer in self.writers.values():
+            writer.close()
+
+    def rows(self) -> dict[str, dict[str, int]]:
+        """``{config: {split: rows}}`` of the splits with rows (a config with none maps to ``{}``)."""
+        return {c: {s: n for s, n in splits.items() if n} for c, splits in self.counts.items()}
+
+    def report(self) -> dict[str, Any]:
+        """``reports/rows.json``: count and digest of every config/split with rows."""
+        return {"digest": DIGEST_KEY, "configs": {c: {s: {"num_rows": n, "sha256": self.digests[c][s].hexdigest()}
+                                                      for s, n in splits.items()} for c, splits in self.rows().items() if splits}}
+
+
+def configs_stats(counters: dict[str, collections.Counter], rows: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """``stats.json``'s ``configs``: per training config its rows per split and the counts of
+    :func:`khabar.training.derive` (what was merged, widened or left out, and why)."""
+    return {c: {"splits": rows[c], **dict(sorted(counters[c].items()))} for c in counters}
 
 
 def _annotation_sha(gold: dict[str, Any] | None) -> str | None:
@@ -154,13 +218,14 @@ def plan(project: Project, out: Path, schemas: Schemas | None = None, progress: 
 
 
 def diff_against_latest(project: Project, index: Path, schemas: Schemas, before: str | None = None) -> tuple[str | None, Diff]:
-    """``(latest version or None, Diff from it to the index file ``index``)``, streamed."""
+    """``(latest version or None, Diff from it to the index file ``index``)``, streamed. The schema
+    part compares the features of every config (a config added is a minor change, one removed major)."""
     latest = latest_release(project.releases, before=before)
     if latest is None:
         return None, diff_streams([], iter_index_file(index))
     version, path = latest
-    old_features = read_build_info(path)["features"]["documents"]
-    schema_change = features_bump(old_features, features_for(schemas, "documents").to_dict())
+    old_features = read_build_info(path)["features"]  # config -> features; a config added is a minor change
+    schema_change = features_bump(old_features, {c: features_for(schemas, c).to_dict() for c in CONFIGS})
     return version, diff_streams(iter_index(path), iter_index_file(index), schema=schema_change)
 
 
@@ -210,7 +275,8 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
     Raises:
         ReleaseExistsError: ``releases/<version>`` exists.
         VersionError: the version is malformed, not newer, or too small a bump.
-        StaleAnnotationError / InputError: bad corpus documents or annotations (all listed).
+        StaleAnnotationError / InputError: bad corpus documents or annotations (all listed); a
+            ``BioTag`` vocabulary out of step with ``EntityType``.
         KhabarError: the staged release failed the gate (all problems listed); nothing is kept.
     """
     parse_version(version)
@@ -226,33 +292,20 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
     if not project.datasheet.is_file():
         raise InputError(f"{project.datasheet}: missing; every release ships the project's datasheet",
                          hint="write DATASHEET.md (Gebru et al.) with the generated-section markers")
-    features = features_for(schemas, "documents")
-    schema = arrow_schema(features)
-    encode = make_encoder(features)
+    spec = Spec.from_schemas(schemas)
+    features = {config: features_for(schemas, config) for config in CONFIGS}
+    encoders = {config: make_encoder(f) for config, f in features.items()}
     project.releases.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=project.releases))
+    shards = Shards(staging, features)
     try:
         errors: list[str] = []
-        writers = {}
-        buffers: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
-        digests = {s: hashlib.sha256() for s in SPLITS}
-        counts = {s: 0 for s in SPLITS}
         stats: dict[str, Any] = collections.Counter()
+        config_stats = {config: collections.Counter() for config in TRAINING_CONFIGS}
         type_counts: collections.Counter[str] = collections.Counter()
         prov_counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         index_tmp = staging / "reports" / "index.jsonl"
         index_tmp.parent.mkdir(parents=True)
-
-        def flush(split: str) -> None:
-            if not buffers[split]:
-                return
-            if split not in writers:  # a split with no rows gets no file: load_dataset refuses empty splits
-                out = staging / data_path("documents", split)
-                out.parent.mkdir(parents=True, exist_ok=True)
-                writers[split] = pq.ParquetWriter(out, schema, compression="zstd")
-            writers[split].write_table(pa.Table.from_pylist(buffers[split], schema=schema))
-            buffers[split] = []
-
         pre_pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
         with open(index_tmp, "w", encoding="utf-8") as index_fh:
             for doc, gold in iter_checked(project, schemas, errors, progress):
@@ -266,16 +319,18 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
                         continue
                     if pred is not None:
                         pre_pairs.append((_spans_only(pred), _spans_only(gold)))
+                derived = derive(row, spec)
                 try:
-                    encoded = encode(row)
+                    encoded = encoders["documents"](row)
+                    training = {c: [encoders[c](r) for r in rows] for c, rows in derived.rows.items()}
                 except KeyError as err:
                     errors.append(f"{doc['id']}: label-unknown: {err} is not in the schema's vocabulary")
                     continue
-                digests[split].update(row_digest(encoded))
-                buffers[split].append(encoded)
-                counts[split] += 1
-                if len(buffers[split]) >= BATCH_ROWS:
-                    flush(split)
+                shards.add("documents", split, encoded)
+                for config, rows in training.items():
+                    for r in rows:
+                        shards.add(config, split, r)
+                    config_stats[config].update(derived.stats[config])
                 index_fh.write(json.dumps(index_entry(doc, gold, encoded), ensure_ascii=False) + "\n")
                 stats["documents"] += 1
                 stats["annotated"] += gold is not None
@@ -296,10 +351,7 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
                 if gold is not None:
                     prov_counts["annotators"].update(row["annotation"]["annotators"])
                     prov_counts["guidelines"][gold.get("guidelines_version") or "none"] += 1
-        for split in SPLITS:
-            flush(split)
-        for writer in writers.values():
-            writer.close()
+        shards.close()
         lines = [line if len(line) <= 500 else line[:500] + "…" for e in errors for line in e.splitlines()]
         if lines:
             shown = lines[:200] + ([f"… and {len(lines) - 200} more"] if len(lines) > 200 else [])
@@ -309,10 +361,10 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
             raise InputError(f"{project.corpus}: no documents", hint="run khabar ingest first")
         previous, diff = diff_against_latest(project, index_tmp, schemas, before=version)
         check_version(previous, version, diff)
-        counts = {s: n for s, n in counts.items() if n}
         pre = evaluate_pairs(pre_pairs, schemas.vocab("EntityType")) if pre_pairs else None
         registry = _annotators(project, schemas, set(prov_counts["annotators"]))
-        _write_metadata(project, schemas, staging, version, features, counts, digests, stats, type_counts, prov_counts,
+        stats["configs"] = configs_stats(config_stats, shards.rows())
+        _write_metadata(project, schemas, staging, version, features, shards, stats, type_counts, prov_counts,
                         previous, diff, pre, registry)
         if validate:
             from .validate import validate_release
@@ -329,7 +381,8 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
                 raise ReleaseExistsError(f"{target}: release {version} appeared while building (another build?); "
                                          "releases are never overwritten") from None
             atomic_write_text(project.changelog, changelog)
-        return BuildReport(version, target, counts, diff, previous, dict(stats))
+        rows = shards.rows()
+        return BuildReport(version, target, rows["documents"], diff, previous, dict(stats), rows)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -417,13 +470,23 @@ def _changelog_with(project: Project, version: str, previous: str | None, diff: 
     cut = old.find("\n## ")
     return (old[:cut] + "\n" + entry + old[cut:]) if cut >= 0 else (old.rstrip("\n") + "\n\n" + entry)
 
-
-
-def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: str, features: Any, counts: dict[str, int],
-                    digests: dict[str, Any], stats: collections.Counter, type_counts: collections.Counter,
+def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: str, features: dict[str, Any], shards: Shards,
+                    stats: collections.Counter, type_counts: collections.Counter,
                     prov_counts: dict[str, collections.Counter], previous: str | None, diff: Diff,
-                    pre: dict[str, Any] | None = None, registry: dict[str, Any] | None = None) -> None:
-    sizes = {"documents": {s: (staging / data_path("documents", s)).stat().st_size for s in counts}}
+                    pre: dict[str, Any] | None = None, registry: dict[str, Any] | None = None,
+                    sections: Sequence[str] = ()) -> None:
+    """Card, changelog, datasheet, reports, Croissant and checksums of a staged release.
+
+    Args:
+        features: config -> Features (every config; a config with no rows is left out of the
+            card, Croissant and rows.json, but its features stay in build.json).
+        sections: extra Markdown sections for the card (each starting with ``## ``), placed
+            after the training configs: the hook for agreement and baseline reports.
+    """
+    rows = shards.rows()
+    declared = {c: f for c, f in features.items() if rows[c]}  # load_dataset refuses a config without data files
+    counts = rows["documents"]
+    sizes = {c: {s: (staging / data_path(c, s)).stat().st_size for s in rows[c]} for c in declared}
     first_split = next(iter(counts))
     annotated = stats["annotated"]
     who = ", ".join(f"`{a}`" for a in sorted(prov_counts["annotators"]))
@@ -449,10 +512,11 @@ def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: 
                                  "translated_from": dict(sorted(prov_counts["translated_from"].items())),
                                  "publisher_known": known["publisher"], "url_known": known["url"],
                                  "date_known": known["published_date"]},
+                  "configs": stats["configs"],
                   **({"preannotator": pre} if pre else {})}
-    data = card_yaml(version, {"documents": features}, {"documents": counts}, sizes, full_stats)
+    data = card_yaml(version, declared, {c: rows[c] for c in declared}, sizes, full_stats)
     entry = _changelog_entry(version, previous, diff)
-    (staging / "README.md").write_text(render_card(schemas, version, data, full_stats, entry), encoding="utf-8")
+    (staging / "README.md").write_text(render_card(schemas, version, data, full_stats, entry, sections), encoding="utf-8")
     (staging / "CHANGELOG.md").write_text("# Changelog of this release\n\n" + entry[1:], encoding="utf-8")
     try:
         sheet = splice_generated(_read_text(project.datasheet), schemas, full_stats)
@@ -466,14 +530,12 @@ def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: 
     (reports / "stats.json").write_text(dumps_canonical(full_stats), encoding="utf-8")
     if pre is not None:
         (reports / "preannotator.json").write_text(dumps_canonical({"tool": TOOL, "version": PRE_VERSION, **pre}), encoding="utf-8")
-    rows = {"digest": DIGEST_KEY, "configs": {"documents": {s: {"num_rows": counts[s], "sha256": digests[s].hexdigest()}
-                                                            for s in counts}}}
-    (reports / "rows.json").write_text(dumps_canonical(rows), encoding="utf-8")
+    (reports / "rows.json").write_text(dumps_canonical(shards.report()), encoding="utf-8")
     build_info = {"version": version, "previous": previous, "bump": diff.bump(), "toolkit": f"khabar {__version__}",
-                  "features": {"documents": features.to_dict()}}
+                  "features": {c: f.to_dict() for c, f in features.items()}}
     (reports / "build.json").write_text(dumps_canonical(build_info), encoding="utf-8")
-    croissant = make_croissant(staging, version, {"documents": features},
-                               {"documents": [data_path("documents", s) for s in counts]}, _facts(full_stats), _source_date())
+    croissant = make_croissant(staging, version, declared, {c: [data_path(c, s) for s in rows[c]] for c in declared},
+                               _facts(full_stats), _source_date())
     (staging / "croissant.json").write_text(croissant_dumps(croissant), encoding="utf-8")
     write_checksums(staging)
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from datasets import Features
 from datasets.info import DatasetInfo, DatasetInfosDict
@@ -11,10 +11,12 @@ from datasets.splits import SplitDict, SplitInfo
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from .features import TRAINING_CONFIGS
 from .schema import Schemas
-from .tables import generated_section
+from .tables import config_labels, fields_table, generated_section
+from .tokenize import RULE
 
-__all__ = ["card_yaml", "render_card", "data_path", "size_category", "card_license"]
+__all__ = ["card_yaml", "render_card", "training_section", "data_path", "size_category", "card_license"]
 
 
 def data_path(config: str, split: str) -> str:
@@ -121,9 +123,80 @@ def _preannotator_text(pre: dict[str, Any] | None) -> str:
             "capitals, institutions, outlets, titles) and list only famous people, so person recall is low.\n\n" + "\n".join(rows) + "\n")
 
 
-def render_card(schemas: Schemas, version: str, data: DatasetCardData, stats: dict[str, Any], changelog: str) -> str:
-    """The whole card: YAML header and a body for readers (load example, fields, labels, stats)."""
+_EXAMPLES = {
+    "entities": """split = ds["{split}"]
+names = split.features["ner_tags"].feature.names
+row = split[0]
+print([(token, names[tag]) for token, tag in zip(row["tokens"], row["ner_tags"])])""",
+    "claims": """row = ds["{split}"][0]
+for claim in row["claims"]:                       # offsets relative to row["text"]
+    print(row["text"][claim["content"]["start"]:claim["content"]["end"]], claim["source_text"])""",
+    "stances": """row = ds["{split}"][0]
+label = ds["{split}"].features["label"].int2str(row["label"])
+print(row["holder_text"], label, row["target_text"], row["evidence_text"])""",
+}
+
+
+def _config_counts(config: str, c: dict[str, Any]) -> str:
+    n = sum(c["splits"].values())
+    head = f"{n} rows (" + ", ".join(f"{s} {k}" for s, k in c["splits"].items()) + ")" if n else "No rows"
+    if config == "entities":
+        return (f"{head}, {c.get('tokens', 0)} tokens. Of {c.get('entities', 0)} gold entities, {c.get('tagged', 0)} are tagged "
+                f"({c.get('tagged_nested', 0)} in `nested_ner_tags`); **{c.get('dropped_depth3', 0)} nested three or more levels "
+                "deep are not in this config** (two tag columns cannot show them; they stay in `documents`); "
+                f"{c.get('dropped_clash', 0)} overlap another entity of their layer on a token (not nested) and are left untagged "
+                f"where they do; {c.get('dropped_untokened', 0)} cover no token; {c.get('across_sentences', 0)} cross a sentence "
+                "boundary and are tagged in each sentence they overlap, as one mention per sentence.")
+    if config == "claims":
+        return (f"{head}; {c.get('rows_with_claim', 0)} hold {c.get('claims', 0)} claims. {c.get('merged_rows', 0)} rows merge "
+                f"{c.get('merged_sentences', 0)} sentences because a claim's content or cue crosses a sentence boundary (or they "
+                f"lie in different sentences): spans are never cut; {c.get('rows_widened', 0)} rows are widened past their sentences "
+                f"to hold a span that starts or ends between sentences; {c.get('dropped_outside_sentences', 0)} claims overlap no "
+                "sentence and are not in this config.")
+    return f"{head}, one per stance."
+
+
+_INTROS = {
+    "entities": "Nested named-entity recognition as token classification (Wojood types, IOB2): one row per sentence, "
+                "`ner_tags` for the outermost entities and `nested_ner_tags` for those nested one level inside them, as in "
+                "Wojood's first two tag columns. A token takes an entity's tag when it overlaps the entity's span (`B-` on "
+                "its first token, `I-` after).\n\nTokenization: " + RULE,
+    "claims": "Claim detection and check-worthiness (PARC attribution, CheckThat!): one row per sentence, with or without a "
+              "claim; `has_claim` and `checkworthy` label the row, `claims` lists its claims with spans relative to its `text`.",
+    "stances": "Stance detection (SemEval-2016 Task 6): one row per stance of a holder towards a corpus target, with the "
+               "content of the claims that evidence it.",
+}
+
+
+def training_section(schemas: Schemas, version: str, stats: dict[str, Any]) -> str:
+    """The card's ``## Training configs`` section: per config a load example, what was merged
+    or left out (``stats["configs"]``, from the build), its fields and labels (from ``schema/``)."""
+    parts = ["## Training configs\n\nThree configs are derived from the `documents` rows by `khabar.training` (the gate "
+             "re-derives them from the `documents` rows and compares). Their rows go to the split of their document; offsets "
+             "are code points, half-open `[start, end)`."]
+    for config in TRAINING_CONFIGS:
+        c = stats["configs"][config]
+        split = next(iter(c["splits"]), None)
+        load = (f"```python\nfrom datasets import load_dataset\n\nds = load_dataset(\"releases/{version}\", \"{config}\")\n"
+                + _EXAMPLES[config].format(split=split) + "\n```" if split else
+                f"This release has no `{config}` rows, so the config is not declared (`load_dataset` refuses a config without "
+                "data files); the gate re-derives it from the `documents` rows, finds no rows either, and accepts its absence.")
+        parts.append(f"### `{config}`\n\n{_INTROS[config]}\n\n{load}\n\n{_config_counts(config, c)}\n\n"
+                     f"{fields_table(schemas, config)}\n\n{config_labels(schemas, config)}")
+    return "\n\n".join(parts) + "\n"
+
+
+def render_card(schemas: Schemas, version: str, data: DatasetCardData, stats: dict[str, Any], changelog: str,
+                sections: Sequence[str] = ()) -> str:
+    """The whole card: YAML header and a body for readers (load example, fields, labels, stats).
+
+    Args:
+        stats: the build's ``reports/stats.json`` (with ``configs``).
+        sections: extra Markdown sections (each starting with ``## ``), placed after the training
+            configs, in order.
+    """
     docs = stats["documents"]
+    extra = "".join(section.rstrip("\n") + "\n\n" for section in sections)
     split_lines = "\n".join(f"| {s} | {n} |" for s, n in stats["splits"].items())
     body = f"""
 # Khabar {version}: annotated Arabic news
@@ -145,6 +218,9 @@ print(row["title"])
 span = row["sentences"][0]
 print(row["text"][span["start"]:span["end"]])    # offsets are code points, [start, end)
 ```
+
+Training-ready rows are in the configs `entities` (token classification), `claims` and `stances`:
+`load_dataset("releases/{version}", "entities")` (see *Training configs* below).
 
 ## Contents
 
@@ -168,7 +244,8 @@ A split with no documents yet is left out (`load_dataset` refuses empty splits).
 
 {stats['annotation_note']}
 {_preannotator_text(stats.get("preannotator"))}
-## Provenance and limitations
+{training_section(schemas, version, stats)}
+{extra}## Provenance and limitations
 
 {_provenance_text(stats)}
 
@@ -182,7 +259,7 @@ evidence, known biases and uses to avoid.
 - `data/<config>/<split>-00000-of-00001.parquet`: the rows (zstd), one explicit Arrow schema per config;
 - `croissant.json`: Croissant 1.0 metadata with its responsible-AI fields;
 - `DATASHEET.md`: the datasheet (Gebru et al.); `GUIDELINES.md`: the annotation guidelines (when the release has annotations);
-- `reports/stats.json`, `reports/preannotator.json` (when the release has gold and pre-annotations), `reports/index.jsonl` (one line per document: id, split, hashes), `reports/rows.json` (row digests that `khabar validate` checks after `load_dataset`);
+- `reports/stats.json` (with `configs`: the rows of each training config and what was merged or left out), `reports/preannotator.json` (when the release has gold and pre-annotations), `reports/index.jsonl` (one line per document: id, split, hashes), `reports/rows.json` (row digests that `khabar validate` checks after `load_dataset`);
 - `SHA256SUMS`: a checksum for every other file.
 
 ## Changes

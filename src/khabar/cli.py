@@ -242,6 +242,20 @@ from .studio_cli import studio_app  # noqa: E402
 
 app.add_typer(studio_app, name="studio")
 
+from .agreement_cli import adjudicate as _adjudicate, agreement as _agreement  # noqa: E402
+
+app.command(name="agreement")(_agreement)
+app.command(name="adjudicate")(_adjudicate)
+
+from .baseline_cli import baseline as _baseline  # noqa: E402
+
+app.command(name="baseline")(_baseline)
+
+from .conll_cli import export_app, import_app  # noqa: E402
+
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+
 
 def _interrupted(signum: int, frame: object) -> None:
     # Ctrl-C and SIGTERM (timeout, kill, a cancelled CI job) both unwind: staging folders are removed

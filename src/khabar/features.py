@@ -20,10 +20,13 @@ from datasets import ClassLabel, Features, List, Value
 
 from .schema import Schemas
 
-__all__ = ["CONFIGS", "features_for", "arrow_schema", "make_encoder", "make_decoder"]
+__all__ = ["CONFIGS", "TRAINING_CONFIGS", "features_for", "arrow_schema", "make_encoder", "make_decoder"]
 
-#: config name -> schema name of its rows
-CONFIGS = {"documents": "release/documents"}
+#: config name -> schema name of its rows (``schema/release/<config>.schema.json``), in card order
+CONFIGS = {"documents": "release/documents", "entities": "release/entities", "claims": "release/claims",
+           "stances": "release/stances"}
+#: the configs derived from the ``documents`` rows (:mod:`khabar.training`)
+TRAINING_CONFIGS = ("entities", "claims", "stances")
 
 
 def _is_null(node: dict[str, Any]) -> bool:

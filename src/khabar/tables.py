@@ -7,7 +7,7 @@ from typing import Any
 from .features import CONFIGS, features_for
 from .schema import Schemas
 
-__all__ = ["fields_table", "labels_tables", "generated_section", "splice_generated", "BEGIN", "END"]
+__all__ = ["fields_table", "labels_tables", "config_labels", "generated_section", "splice_generated", "BEGIN", "END"]
 
 BEGIN = "<!-- BEGIN GENERATED: this release, fields and labels (khabar build regenerates this section) -->"
 END = "<!-- END GENERATED -->"
@@ -59,6 +59,33 @@ def labels_tables(schemas: Schemas) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
+
+
+_LABELS = "urn:khabar:schema:labels#/$defs/"
+
+
+def _vocab_paths(node: Any, path: str) -> list[tuple[str, str]]:
+    """``(column path, vocabulary)`` of every label reference in a row schema node, in order."""
+    if not isinstance(node, dict):
+        return []
+    ref = node.get("$ref", "")
+    if ref.startswith(_LABELS):
+        return [(path, ref[len(_LABELS):])]
+    out = [x for key in ("oneOf", "anyOf") for sub in node.get(key, []) for x in _vocab_paths(sub, path)]
+    out += _vocab_paths(node.get("items"), path)
+    for k, v in (node.get("properties") or {}).items():
+        out += _vocab_paths(v, f"{path}.{k}" if path else k)
+    return out
+
+
+def config_labels(schemas: Schemas, config: str) -> str:
+    """The ClassLabel columns of ``config`` as Markdown list items, one per vocabulary of
+    ``labels.schema.json``: the columns that use it and every ``id name`` pair."""
+    groups: dict[str, list[str]] = {}
+    for path, vocab in _vocab_paths(schemas[CONFIGS[config]], ""):
+        groups.setdefault(vocab, []).append(path)
+    return "\n".join(f"- {', '.join(f'`{p}`' for p in paths)}: ClassLabel of `{vocab}` ({len(schemas.vocab(vocab))} names): "
+                     + ", ".join(f"{i} `{n}`" for i, n in enumerate(schemas.vocab(vocab))) for vocab, paths in groups.items())
 
 
 def release_table(stats: dict[str, Any]) -> str:

@@ -18,6 +18,12 @@ that fails stops the levels that need it (UD validator style):
 4. release: ``croissant-invalid`` (including a file hash in croissant.json that differs from the
    file), ``report-invalid`` (``reports/rows.json`` unusable), ``load-failed``, ``load-mismatch`` (``datasets.load_dataset``
    does not give back exactly the rows the build wrote, by count and digest).
+
+The training configs (``entities``, ``claims``, ``stances``) get the same levels and
+``tokens-misaligned`` and ``config-derivation-mismatch`` (rows that differ from those re-derived
+from the ``documents`` rows): see :mod:`khabar.validate_training`. A card of version 0.3.0 or newer
+must declare every training config that has rows; older releases (0.1.0, 0.2.0) have only
+``documents``.
 """
 
 from __future__ import annotations
@@ -55,6 +61,9 @@ __all__ = ["Problem", "validate_release", "REQUIRED_FILES"]
 REQUIRED_FILES = ("README.md", "SHA256SUMS", "croissant.json", "DATASHEET.md", "CHANGELOG.md",
                   "reports/rows.json", "reports/index.jsonl", "reports/build.json", "reports/stats.json")
 _LABEL_FIELDS = (".type", ".label", ".target", ".checkworthy", ".speech", ".kind")
+#: level-1 problems that stop the levels needing sound files (derivation, load_dataset)
+_STRUCTURAL = frozenset({"file-missing", "checksum-file-missing", "card-yaml-invalid", "card-files-mismatch",
+                         "parquet-unreadable", "parquet-schema-mismatch"})
 
 
 @dataclass(frozen=True)
@@ -172,10 +181,11 @@ def _check_card(rel: Path, meta: dict[str, Any], schemas: Schemas) -> tuple[dict
             out.append(Problem("card-yaml-invalid", "README.md", f"config {name}: data_files must list split/path pairs", field=f"configs.{name}"))
             continue
         declared[name] = {f.get("split"): f.get("path") for f in files}
-    for config in CONFIGS:
-        if config not in declared:
-            out.append(Problem("card-files-mismatch", "README.md", f"config {config} is not declared", field="configs"))
-            continue
+    if "documents" not in declared:
+        out.append(Problem("card-files-mismatch", "README.md", "config documents is not declared", field="configs"))
+    for config in sorted(set(declared) - set(CONFIGS)):
+        out.append(Problem("card-files-mismatch", "README.md", f"config {config} is not one of {', '.join(CONFIGS)}", field="configs"))
+    for config in [c for c in CONFIGS if c in declared]:  # training configs the card lacks: khabar.validate_training
         for split, path in declared[config].items():
             if split not in SPLITS:
                 out.append(Problem("card-files-mismatch", "README.md", f"split {split!r} is not one of {', '.join(SPLITS)}", field=f"configs.{config}"))
@@ -189,7 +199,7 @@ def _check_card(rel: Path, meta: dict[str, Any], schemas: Schemas) -> tuple[dict
     infos = meta.get("dataset_info")
     infos = [infos] if isinstance(infos, dict) else (infos or [])
     by_name = {i.get("config_name", "default"): i for i in infos if isinstance(i, dict)}
-    for config in CONFIGS:
+    for config in [c for c in CONFIGS if c in declared or c == "documents"]:
         info = by_name.get(config)
         if info is None:
             out.append(Problem("card-features-mismatch", "README.md", f"no dataset_info for config {config}", field="dataset_info"))
@@ -375,8 +385,9 @@ def _check_croissant_hashes(rel: Path) -> list[Problem]:
     return out
 
 
-def _check_reports(rel: Path, schemas: Schemas, seen: DiskIndex, rows: int) -> list[Problem]:
-    """``reports/``: index.jsonl lists exactly the documents of the rows, build.json and stats.json parse."""
+def _check_reports(rel: Path, schemas: Schemas, seen: DiskIndex, rows: int, configs: list[str]) -> list[Problem]:
+    """``reports/``: index.jsonl lists exactly the documents of the rows, build.json and stats.json
+    parse, and build.json holds the features of each of ``configs`` as derived from schema/."""
     out = []
     path = rel / "reports" / "index.jsonl"
     if path.is_file():
@@ -400,9 +411,11 @@ def _check_reports(rel: Path, schemas: Schemas, seen: DiskIndex, rows: int) -> l
             except InputError as err:
                 out.append(Problem("report-invalid", f"reports/{name}", str(err).split(": ", 1)[-1]))
                 continue
-            if name == "build.json" and (not isinstance(data, dict) or not isinstance(data.get("features"), dict)
-                                         or data["features"].get("documents") != features_for(schemas, "documents").to_dict()):
-                out.append(Problem("report-invalid", "reports/build.json", "features.documents differ from those derived from schema/"))
+            if name == "build.json":
+                feats = data.get("features") if isinstance(data, dict) else None
+                for config in configs:
+                    if not isinstance(feats, dict) or feats.get(config) != features_for(schemas, config).to_dict():
+                        out.append(Problem("report-invalid", "reports/build.json", f"features.{config} differ from those derived from schema/"))
             if name == "stats.json" and not isinstance(data, dict):
                 out.append(Problem("report-invalid", "reports/stats.json", "not a JSON object"))
     return out
@@ -420,6 +433,17 @@ def _rows_report_problem(rows: Any) -> str | None:
                                              for v in splits.values()) for splits in configs.values()):
         return "`configs` must map config -> split -> {num_rows, sha256}"
     return None
+
+
+def _card_version(meta: dict[str, Any] | None) -> tuple[int, int, int] | None:
+    """The card's ``version`` as a tuple; None when it has none that parses (checked as the newest)."""
+    from .versioning import parse_version
+    from .errors import VersionError
+
+    try:
+        return parse_version(str((meta or {}).get("version")))
+    except VersionError:
+        return None
 
 
 def _as_parquet(schema: "pa.Schema") -> "pa.Schema":
@@ -476,27 +500,36 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
     with DiskIndex() as seen:
         near = NearDupIndex()
         try:
-            for config, splits in shards_ok.items():
-                features = features_for(schemas, config)
-                for split, path in splits.items():
-                    try:
-                        problems += _check_rows(rel, config, split, path, schemas, features, seen, near, progress)
-                    except (OSError, ValueError, pa.ArrowException) as err:
-                        problems.append(Problem("parquet-unreadable", path, f"{type(err).__name__}: {err}".splitlines()[0]))
+            features = features_for(schemas, "documents")
+            for split, path in shards_ok.get("documents", {}).items():
+                try:
+                    problems += _check_rows(rel, "documents", split, path, schemas, features, seen, near, progress)
+                except (OSError, ValueError, pa.ArrowException) as err:
+                    problems.append(Problem("parquet-unreadable", path, f"{type(err).__name__}: {err}".splitlines()[0]))
             for a, sa, b, sb, sim in near.cross_split_pairs():
                 problems.append(Problem("split-leak-near", data_path("documents", sb),
                                         f"near duplicate (estimated Jaccard {sim:.2f}) of {a} in {sa}", b, "$.text"))
         finally:
             near.close()
+        from .validate_training import ALL_CONFIGS_SINCE, check_training_configs
+
+        version = _card_version(meta)
+        unsound = {p.file for p in problems}
+        sound = meta is not None and not any(p.check in _STRUCTURAL for p in problems)
+        try:  # the training configs, re-derived from the documents rows (khabar.validate_training)
+            problems += check_training_configs(rel, schemas, version, declared, shards_ok, unsound, seen, sound, progress)
+        except (OSError, ValueError, pa.ArrowException) as err:
+            problems.append(Problem("parquet-unreadable", "data", f"{type(err).__name__}: {err}".splitlines()[0]))
         if not any(p.check in ("parquet-unreadable", "parquet-schema-mismatch", "card-files-mismatch") for p in problems):
-            total = sum(pq.ParquetFile(rel / p).metadata.num_rows for splits in shards_ok.values() for p in splits.values())
-            problems += _check_reports(rel, schemas, seen, total)
+            total = sum(pq.ParquetFile(rel / p).metadata.num_rows for p in shards_ok.get("documents", {}).values())
+            every = version is None or version >= ALL_CONFIGS_SINCE
+            configs = [c for c in CONFIGS if every or c == "documents" or c in declared]
+            problems += _check_reports(rel, schemas, seen, total, configs)
     # level 4: release, only when the files are sound
-    structural = {"file-missing", "checksum-file-missing", "card-yaml-invalid", "card-files-mismatch", "parquet-unreadable", "parquet-schema-mismatch"}
     if (rel / "croissant.json").is_file():
         problems += [Problem("croissant-invalid", "croissant.json", msg) for msg in validate_croissant(rel / "croissant.json")]
         problems += _check_croissant_hashes(rel)
-    if load and not any(p.check in structural for p in problems) and (rel / "reports" / "rows.json").is_file():
+    if load and not any(p.check in _STRUCTURAL for p in problems) and (rel / "reports" / "rows.json").is_file():
         try:
             rows = load_json(rel / "reports" / "rows.json")
         except InputError as err:
