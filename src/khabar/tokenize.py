@@ -14,7 +14,7 @@ The rule (stated once; the dataset card quotes :data:`RULE`):
 4. clitics are not split: a proclitic (و ف ب ك ل) stays in its word's token, as in Wojood
    (``لمنظمة`` B-ORG). The annotation guidelines cut entity spans after the proclitic at
    character level; token-level tags then cover the whole token (see
-   :func:`khabar.training.bio_layers`).
+   :func:`khabar.bio.bio_layers`).
 
 Offsets are Unicode code points, half-open ``[start, end)``, into the text, so
 ``text[start:end]`` is the token exactly.
@@ -55,6 +55,9 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[tuple[in
     out: list[tuple[int, int]] = []
     for m in _CHUNK.finditer(text, start, end):
         i, stop = m.start(), m.end()
+        if m.group().isalnum():  # the common case, a plain word or number: one token (isalnum = letters and digits)
+            out.append((i, stop))
+            continue
         while i < stop:
             word = _is_word(text[i])
             j = i + 1
