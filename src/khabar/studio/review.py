@@ -69,18 +69,17 @@ def _conflicts(project: Project, doc_id: str, schemas: Schemas) -> tuple[dict[st
     """``(conflicts.json as a dict, SHA-256 of its bytes)``.
 
     Raises:
-        InputError: missing, not JSON, or (when the schema is present) invalid.
+        InputError: missing, not JSON, invalid against ``schema/conflicts.schema.json``, or of another document.
     """
     path = project.annotations / doc_id / CONFLICTS
     if not path.is_file():
         raise InputError(f"{path}: no conflicts file", hint="run khabar adjudicate first")
     data = load_json(path)
-    if "conflicts" in schemas.by_name:
-        bad = schemas.problems("conflicts", data)
-        if bad:
-            raise InputError(f"{path}: {bad[0].path[2:] or '$'}: {bad[0].message}", hint="re-run khabar adjudicate")
-    if not isinstance(data, dict) or data.get("doc_id") != doc_id or not isinstance(data.get("annotators"), list):
-        raise InputError(f"{path}: not the conflicts file of {doc_id} (needs doc_id and annotators)", hint="re-run khabar adjudicate")
+    bad = schemas.problems("conflicts", data)
+    if bad:
+        raise InputError(f"{path}: {bad[0].path[2:] or '$'}: {bad[0].message}", hint="re-run khabar adjudicate")
+    if data["doc_id"] != doc_id:
+        raise InputError(f"{path}: holds the conflicts of {data['doc_id']}, not of {doc_id}", hint="re-run khabar adjudicate")
     return data, _sha_bytes(path.read_bytes())
 
 
