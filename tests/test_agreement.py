@@ -5,6 +5,7 @@ nervaluate and krippendorff cross-checks, the plots and the CLI."""
 from __future__ import annotations
 
 import json
+import shutil
 import random
 import subprocess
 import sys
@@ -118,7 +119,7 @@ def test_three_annotators_figures_by_hand(project) -> None:
     write_annotators(project)
     docs: list[dict] = []
     r = corpus_agreement(project, on_document=docs.append)
-    assert r["documents"] == {"corpus": 1, "selected": 1, "annotated": 1, "compared": 1, "single_annotator": [], "all_stale": [],
+    assert r["documents"] == {"corpus": 1, "selected": 1, "annotated": 1, "compared": 1, "single_annotator": [], "gold_only": [], "all_stale": [],
                               "stale_files": []}
     assert r["annotators"] == ["a01", "a02", "a03"] and r["comparisons"] == 3 and "note" not in r
     # Entities; nervaluate ends are inclusive: a01 A(4,12) B(15,29) C(22,29) D E F G H(301,322).
@@ -213,7 +214,7 @@ def test_nothing_to_compare_is_said_plainly(project, tmp_path) -> None:
     (project.annotations / tiny["id"] / "a01.json").write_text(json.dumps(tiny_annotation(tiny, "a01")), encoding="utf-8")
     r = corpus_agreement(project)
     assert r["note"] == ("no document has two or more usable annotator files, so there is nothing to compare "
-                         "(1 annotated document(s), 1 with one annotator, 0 stale file(s))")
+                         "(1 document(s) with annotator files, 1 with one annotator, 0 stale file(s))")
     assert r["entities"]["overall"]["strict"] == {"f1": None, "correct": 0, "incorrect": 0, "partial": 0, "missed": 0, "spurious": 0,
                                                   "reason": "no entities in either annotation"}
     assert r["claims"]["exact"] == {"f1": None, "reason": "no claims in either annotation"}
@@ -223,6 +224,13 @@ def test_nothing_to_compare_is_said_plainly(project, tmp_path) -> None:
     text = dumps_canonical(r)  # allow_nan=False
     assert "NaN" not in text and "Infinity" not in text
     assert agreement_markdown(r).startswith("## Inter-annotator agreement\n\nNo agreement figures: no document has two or more")
+    # the seed document has a gold.json and no annotator files: named as such
+    from conftest import ROOT, SEED_ID
+    (project.annotations / SEED_ID).mkdir()
+    shutil.copy(ROOT / "annotations" / SEED_ID / "gold.json", project.annotations / SEED_ID / "gold.json")
+    r = corpus_agreement(project)
+    assert r["documents"]["gold_only"] == [SEED_ID]
+    assert r["note"].endswith("; 1 document(s) with a gold annotation and no annotator files to compare: kb-1415eb2e8d27dc16)")
     assert [p.name for p in write_plots(r, tmp_path / "plots")] == ["agreement-entity-f1.png", "agreement-entity-confusion.png"]
 
 

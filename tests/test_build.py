@@ -80,11 +80,13 @@ def test_build_reproduces_the_latest_committed_release_byte_for_byte(project) ->
     lists_configs = {"README.md", "croissant.json", "SHA256SUMS", "CHANGELOG.md", "reports/rows.json", "reports/build.json",
                      "reports/stats.json"}
     assert {k: v for k, v in got.items() if k in want and k not in lists_configs} == {k: v for k, v in want.items() if k not in lists_configs}
-    assert sorted(set(got) - set(want)) == sorted(data_path(c, "validation") for c in TRAINING_CONFIGS)
+    assert sorted(set(got) - set(want)) == sorted([data_path(c, "validation") for c in TRAINING_CONFIGS]
+                                                  + ["reports/agreement.json", "reports/baseline.json"])
     assert {c: json.loads(got["reports/rows.json"])["configs"][c] for c in old_configs} == old_configs
     old_features = json.loads(want["reports/build.json"])["features"]
     assert {c: json.loads(got["reports/build.json"])["features"][c] for c in old_features} == old_features
     stats = json.loads(got["reports/stats.json"])
+    assert stats.pop("agreement") == {"agreement_compared": 0, "agreement_note": json.loads(got["reports/agreement.json"])["note"]}
     assert stats.pop("configs")["entities"]["splits"] == {"validation": 25} and stats == json.loads(want["reports/stats.json"])
     old_entry = want["CHANGELOG.md"].decode().split("\n", 2)[2]   # "## [x.y.z]…" below the file's heading
     new_entry = old_entry + "- schema change: minor\n"

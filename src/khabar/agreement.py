@@ -200,7 +200,8 @@ def corpus_agreement(project: Project, doc_ids: Iterable[str] | None = None, *, 
 
     Returns:
         A JSON-able dict (keys in a fixed order, floats rounded to 4 places, no NaN): ``method``,
-        ``documents`` (counts; ``single_annotator``, ``all_stale`` and ``stale_files`` named),
+        ``documents`` (counts; ``single_annotator``, ``gold_only`` (a gold.json and no annotator
+        files), ``all_stale`` and ``stale_files`` named),
         ``annotators``, ``comparisons`` (document x pair), ``note`` (when nothing was compared),
         pooled ``entities`` / ``claims`` / ``stances``, and ``pairs`` (the same per annotator pair).
 
@@ -213,11 +214,13 @@ def corpus_agreement(project: Project, doc_ids: Iterable[str] | None = None, *, 
     pool = Tally()
     by_pair: dict[tuple[str, str], list[Any]] = {}
     docs: dict[str, Any] = {"corpus": in_corpus, "selected": total, "annotated": 0, "compared": 0,
-                            "single_annotator": [], "all_stale": [], "stale_files": []}
+                            "single_annotator": [], "gold_only": [], "all_stale": [], "stale_files": []}
     names: set[str] = set()
     for doc_id in tqdm(ids, total=total, desc="agreement", unit="doc", disable=not progress):
         files = annotator_files(project.annotations / doc_id)
         if not files:
+            if (project.annotations / doc_id / "gold.json").is_file():  # gold made without annotator files
+                docs["gold_only"].append(doc_id)
             continue
         docs["annotated"] += 1
         doc = load_json(project.corpus / f"{doc_id}.json")
@@ -243,8 +246,11 @@ def corpus_agreement(project: Project, doc_ids: Iterable[str] | None = None, *, 
                               "comparisons": sum(n for n, _ in by_pair.values())}
     if not docs["compared"]:
         report["note"] = ("no document has two or more usable annotator files, so there is nothing to compare "
-                          f"({docs['annotated']} annotated document(s), {len(docs['single_annotator'])} with one annotator, "
-                          f"{len(docs['stale_files'])} stale file(s))")
+                          f"({docs['annotated']} document(s) with annotator files, {len(docs['single_annotator'])} with one annotator, "
+                          f"{len(docs['stale_files'])} stale file(s)"
+                          + (f"; {len(docs['gold_only'])} document(s) with a gold annotation and no annotator files to compare: "
+                             + ", ".join(docs["gold_only"][:10]) + (" …" if len(docs["gold_only"]) > 10 else "") if docs["gold_only"] else "")
+                          + ")")
     report.update(_pooled(pool, vocab))
     report["pairs"] = {f"{a}|{b}": {"documents": n, **_pair_summary(_pooled(t, vocab))} for (a, b), (n, t) in sorted(by_pair.items())}
     return report

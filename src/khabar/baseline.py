@@ -21,7 +21,7 @@ from .baseline_models import (CLASSIFIER_SETTINGS, CRF_SETTINGS, SCHEMES, TOKEN_
                               train_claim_classifier, train_tagger)
 from .errors import InputError
 
-__all__ = ["run_baseline", "baseline_markdown", "load_release_rows", "TRAIN", "TEST",
+__all__ = ["run_baseline", "baseline_report", "baseline_markdown", "load_release_rows", "rows_from_files", "TRAIN", "TEST",
            "CRF_SETTINGS", "TOKEN_FEATURES", "CLASSIFIER_SETTINGS", "SCHEMES", "token_features", "sentence_features",
            "decode_bio", "train_tagger", "predict_tags", "majority_tag", "score_tags", "evaluate_tagger",
            "train_claim_classifier", "majority_label", "score_claims", "evaluate_claim_classifier"]
@@ -90,9 +90,10 @@ def _reason(problems: list[str], counts: dict[str, int], unit: str) -> str:
     return "; ".join(problems) + f" ({unit} per split: {where})"
 
 
-def _entity_part(rows: dict[str, list[dict[str, Any]]], types: list[str], progress: bool) -> dict[str, Any]:
+def _entity_part(rows: dict[str, list[dict[str, Any]]], types: list[str], progress: bool,
+                 counts: dict[str, int] | None = None) -> dict[str, Any]:
     train, test = rows.get(TRAIN, []), rows.get(TEST, [])
-    counts = _counts(rows)
+    counts = _counts(rows) if counts is None else _counts({}) | counts
 
     def ents(rs: list[dict[str, Any]]) -> int:
         return sum(t.startswith("B-") for r in rs for t in r["ner_tags"])
@@ -109,9 +110,9 @@ def _entity_part(rows: dict[str, list[dict[str, Any]]], types: list[str], progre
                   "majority": {"tag": tag, **score_tags(test, [[tag] * len(r["tokens"]) for r in test], types)}}
 
 
-def _claim_part(rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def _claim_part(rows: dict[str, list[dict[str, Any]]], counts: dict[str, int] | None = None) -> dict[str, Any]:
     train, test = rows.get(TRAIN, []), rows.get(TEST, [])
-    counts = _counts(rows)
+    counts = _counts(rows) if counts is None else _counts({}) | counts
     labels = {s: {"no": sum(r["has_claim"] == "no" for r in rs), "yes": sum(r["has_claim"] == "yes" for r in rs)}
               for s, rs in ((TRAIN, train), (TEST, test))}
     problems = []
@@ -127,31 +128,68 @@ def _claim_part(rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                   "majority": {"label": label, **score_claims(test, [label] * len(test))}}
 
 
-def run_baseline(release_dir: str | Path, progress: bool = False) -> dict[str, Any]:
-    """Train both baselines on the release's ``train`` split and score them on ``test``.
+def rows_from_files(release: str | Path, config: str, limits: dict[str, int] | None = None
+                    ) -> tuple[dict[str, list[dict[str, Any]]], Any, dict[str, int]]:
+    """Like :func:`load_release_rows`, but read straight from the parquet shards
+    ``data/<config>/<split>-*.parquet`` with pyarrow (the Hugging Face features come from the
+    shards' schema metadata), one row group at a time. Used by the build on its staging folder,
+    before the card exists.
 
-    A part whose splits are missing or too small (the tagger needs an entity in train and in
-    test; the classifier needs both labels in train and a ``yes`` in test) is not trained: its
-    ``status`` is ``"not enough data"``, its figures ``null`` and ``reason`` says what is missing
-    with the row counts per split. Never NaN; floats rounded to 4 places.
+    Args:
+        limits: ``{split: most rows to read}`` (the first ones, in file order).
 
     Returns:
-        A JSON-able dict ``{"release", "train_split", "test_split", "entities": {layer, sentences,
-        status, reason, crf, majority}, "claims": {rows, status, reason, classifier, majority},
-        "settings": {tagger, classifier, libraries}}``; ``crf``/``majority`` figures as
-        :func:`score_tags`, ``classifier``/``majority`` as :func:`score_claims`.
+        ``({split: rows}, features, {split: rows left out by the limits})``; splits with no row
+        read are left out.
 
     Raises:
-        InputError: see :func:`load_release_rows`, and malformed rows (:func:`score_tags`).
+        InputError: no shard of ``config``.
     """
-    release = Path(release_dir)
-    ent_rows, ent_features = load_release_rows(release, "entities")
-    claim_rows, _ = load_release_rows(release, "claims")
-    types = [n[2:] for n in ent_features["ner_tags"].feature.names if n.startswith("B-")]
-    return {
-        "release": release.name, "train_split": TRAIN, "test_split": TEST,
-        "entities": _entity_part(ent_rows, types, progress),
-        "claims": _claim_part(claim_rows),
+    import pyarrow.parquet as pq
+    from datasets import Features
+
+    from .features import make_decoder
+
+    folder = Path(release) / "data" / config
+    shards = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if not shards:
+        raise InputError(f"{folder}: no parquet shard of config {config!r}")
+    features = Features.from_arrow_schema(pq.read_schema(shards[0]))
+    decode = make_decoder(features)
+    out: dict[str, list[dict[str, Any]]] = {}
+    left: dict[str, int] = {}
+    for shard in shards:
+        split = shard.name.split("-", 1)[0]
+        cap = (limits or {}).get(split)
+        got = out.setdefault(split, [])
+        pf = pq.ParquetFile(shard)
+        for group in range(pf.metadata.num_row_groups):
+            n = pf.metadata.row_group(group).num_rows
+            room = n if cap is None else max(0, min(n, cap - len(got)))
+            if room:
+                got.extend(decode(r) for r in pf.read_row_group(group, columns=_COLUMNS[config]).slice(0, room).to_pylist())
+            if room < n:
+                left[split] = left.get(split, 0) + n - room
+    return {s: r for s, r in out.items() if r}, features, left
+
+
+def baseline_report(ent_rows: dict[str, list[dict[str, Any]]], claim_rows: dict[str, list[dict[str, Any]]],
+                    types: list[str], release: str, progress: bool = False,
+                    reference: dict[str, Any] | None = None, counts: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+    """The baseline report of rows already read (see :func:`run_baseline` for its shape).
+
+    Args:
+        ent_rows, claim_rows: ``{split: rows}`` of the ``entities`` and ``claims`` configs, labels
+            as names (an empty dict when the config has no rows).
+        types: the EntityType vocabulary (per-type figures, in this order).
+        reference: a :func:`khabar.baseline_reference.reference_baseline` report to include.
+        counts: ``{config: {split: rows}}`` of the whole release, reported instead of the number
+            of rows passed (when only some were read).
+    """
+    out = {
+        "release": release, "train_split": TRAIN, "test_split": TEST,
+        "entities": _entity_part(ent_rows, types, progress, (counts or {}).get("entities")),
+        "claims": _claim_part(claim_rows, (counts or {}).get("claims")),
         "settings": {
             "tagger": {"model": "linear-chain CRF", **CRF_SETTINGS, "features": TOKEN_FEATURES,
                        "trained_on": "ner_tags (outer layer; nested_ner_tags not used)",
@@ -162,6 +200,44 @@ def run_baseline(release_dir: str | Path, progress: bool = False) -> dict[str, A
             "libraries": {lib: version(lib) for lib in _LIBRARIES},
         },
     }
+    if reference is not None:
+        out["reference"] = reference
+    return out
+
+
+def run_baseline(release_dir: str | Path, progress: bool = False, reference: bool = False) -> dict[str, Any]:
+    """Train both baselines on the release's ``train`` split and score them on ``test``.
+
+    A part whose splits are missing or too small (the tagger needs an entity in train and in
+    test; the classifier needs both labels in train and a ``yes`` in test) is not trained: its
+    ``status`` is ``"not enough data"``, its figures ``null`` and ``reason`` says what is missing
+    with the row counts per split. Never NaN; floats rounded to 4 places.
+
+    Args:
+        reference: also run the CRF on the Wojood sample shipped with the toolkit
+            (:mod:`khabar.baseline_reference`) and include it as ``reference``.
+
+    Returns:
+        A JSON-able dict ``{"release", "train_split", "test_split", "entities": {layer, sentences,
+        status, reason, crf, majority}, "claims": {rows, status, reason, classifier, majority},
+        "settings": {tagger, classifier, libraries}[, "reference"]}``; ``crf``/``majority`` figures
+        as :func:`score_tags`, ``classifier``/``majority`` as :func:`score_claims`.
+
+    Raises:
+        InputError: see :func:`load_release_rows`, and malformed rows (:func:`score_tags`).
+    """
+    release = Path(release_dir)
+    ent_rows, ent_features = load_release_rows(release, "entities")
+    claim_rows, _ = load_release_rows(release, "claims")
+    types = [n[2:] for n in ent_features["ner_tags"].feature.names if n.startswith("B-")]
+    ref = None
+    if reference:
+        from .baseline_reference import reference_baseline
+        from .paths import find_root
+        from .schema import Schemas
+
+        ref = reference_baseline(Schemas(find_root(release) / "schema"), progress)
+    return baseline_report(ent_rows, claim_rows, types, release.name, progress, ref)
 
 
 def _f(x: float) -> str:
@@ -209,5 +285,20 @@ def baseline_markdown(report: dict[str, Any]) -> str:
                 "| model | accuracy | precision | recall | F1 |", "|---|---|---|---|---|"]
         for name, r in (("logistic regression", k), (f"majority class (every row `{maj['label']}`)", maj)):
             out.append(f"| {name} | {_f(r['accuracy'])} | {_f(r['precision'])} | {_f(r['recall'])} | {_f(r['f1'])} |")
+        out.append("")
+    ref = report.get("reference")
+    if ref is not None:
+        crf, maj = ref["crf"], ref["majority"]
+        out += ["### Reference run (not this release's data)", "",
+                f"The same CRF trained and scored on {ref['data']}: {ref['paragraphs']['train']} train paragraphs "
+                f"({ref['sentences']['train']} sentences), {ref['paragraphs']['test']} test paragraphs ({ref['sentences']['test']} "
+                f"sentences, {crf['entities']} entities; {ref['split']}). Wojood's tokens carry proclitics "
+                "(`لمنظمة` B-ORG), as the `entities` config does.", "",
+                "| model | strict P | strict R | strict F1 | exact F1 | partial F1 | token accuracy |",
+                "|---|---|---|---|---|---|---|"]
+        for name, r in (("CRF", crf), (f"majority class (every token `{maj['tag']}`)", maj)):
+            o = r["overall"]
+            out.append(f"| {name} | {_f(o['strict']['precision'])} | {_f(o['strict']['recall'])} | {_f(o['strict']['f1'])} "
+                       f"| {_f(o['exact']['f1'])} | {_f(o['partial']['f1'])} | {_f(r['token_accuracy'])} |")
         out.append("")
     return "\n".join(out)

@@ -45,6 +45,7 @@ from .rows import SPLITS, document_row, split_for
 from .schema import Schemas
 from .tables import splice_generated
 from .store import corpus_ids, doc_id_str
+from .build_reports import write_reports
 from .training import Spec, derive
 from .versioning import Diff, check_version, diff_streams, features_bump, parse_version
 
@@ -243,7 +244,8 @@ def _facts(stats: dict[str, Any]) -> dict[str, str]:
                   + (f" ({mt} of {n} documents)." if mt else "."),
         "limitations": f"{n} document(s); licence unknown for {unknown_licence}; "
                        + (f"gold annotation for {stats['annotated']}" if stats["annotated"] else "no gold annotation yet")
-                       + "; no agreement figures yet.",
+                       + ("; inter-annotator agreement over " + f"{stats['agreement']['agreement_compared']} document(s) (reports/agreement.json)."
+                          if stats.get("agreement", {}).get("agreement_compared") else "; no agreement figures yet (no document has two or more annotators)."),
         "personal": "Names of public figures (heads of government, spokespeople) in their public role; no private individuals known.",
         "use_cases": "Research on Arabic named-entity recognition, attribution (claim, source, cue, reporting chain) and stance detection.",
         "annotation": ("Entities (Wojood types), PARC attributions with reporting chains, CheckThat! check-worthiness and SemEval-2016 "
@@ -364,8 +366,10 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
         pre = evaluate_pairs(pre_pairs, schemas.vocab("EntityType")) if pre_pairs else None
         registry = _annotators(project, schemas, set(prov_counts["annotators"]))
         stats["configs"] = configs_stats(config_stats, shards.rows())
+        sections, facts = write_reports(project, schemas, staging, version, shards.rows(), progress)
+        stats["agreement"] = facts
         _write_metadata(project, schemas, staging, version, features, shards, stats, type_counts, prov_counts,
-                        previous, diff, pre, registry)
+                        previous, diff, pre, registry, sections)
         if validate:
             from .validate import validate_release
 
@@ -512,7 +516,7 @@ def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: 
                                  "translated_from": dict(sorted(prov_counts["translated_from"].items())),
                                  "publisher_known": known["publisher"], "url_known": known["url"],
                                  "date_known": known["published_date"]},
-                  "configs": stats["configs"],
+                  "configs": stats["configs"], "agreement": stats["agreement"],
                   **({"preannotator": pre} if pre else {})}
     data = card_yaml(version, declared, {c: rows[c] for c in declared}, sizes, full_stats)
     entry = _changelog_entry(version, previous, diff)

@@ -259,7 +259,7 @@ evidence, known biases and uses to avoid.
 - `data/<config>/<split>-00000-of-00001.parquet`: the rows (zstd), one explicit Arrow schema per config;
 - `croissant.json`: Croissant 1.0 metadata with its responsible-AI fields;
 - `DATASHEET.md`: the datasheet (Gebru et al.); `GUIDELINES.md`: the annotation guidelines (when the release has annotations);
-- `reports/stats.json` (with `configs`: the rows of each training config and what was merged or left out), `reports/preannotator.json` (when the release has gold and pre-annotations), `reports/index.jsonl` (one line per document: id, split, hashes), `reports/rows.json` (row digests that `khabar validate` checks after `load_dataset`);
+- `reports/stats.json` (with `configs`: the rows of each training config and what was merged or left out), `reports/preannotator.json` (when the release has gold and pre-annotations), `reports/index.jsonl` (one line per document: id, split, hashes), `reports/rows.json` (row digests that `khabar validate` checks after `load_dataset`), `reports/agreement.json` (inter-annotator agreement, `khabar agreement`; with PNG plots when documents were compared), `reports/baseline.json` (`khabar baseline` figures and settings, with the reference run);
 - `SHA256SUMS`: a checksum for every other file.
 
 ## Changes

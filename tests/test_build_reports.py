@@ -1,0 +1,102 @@
+"""What a build adds besides data: inter-annotator agreement and baseline reports in reports/
+and in the card; and the baseline trained on the Wojood sample imported through `khabar import
+conll` and built into a release."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import ROOT, SEED_ID
+from khabar.adjudicate import adjudicate
+from khabar.agreement import corpus_agreement
+from khabar.baseline import run_baseline
+from khabar.build import build
+from khabar.conll_import import import_conll
+from khabar.jsonio import dumps_canonical, load_json, write_json
+from khabar.paths import Project
+
+WOJOOD = Path(__file__).parent / "fixtures" / "realdata" / "arabic_ner_conll" / "wojood_sample_val.txt"
+
+
+def test_release_reports_no_agreement_plainly_and_the_reference_baseline(project) -> None:
+    shutil.copytree(ROOT / "annotations" / SEED_ID, project.annotations / SEED_ID)
+    rel = build(project, "0.1.0", progress=False).path
+    agreement = load_json(rel / "reports" / "agreement.json")
+    assert agreement["documents"]["compared"] == 0 and agreement["documents"]["gold_only"] == [SEED_ID]
+    assert not (rel / "reports" / "agreement-entity-f1.png").exists()
+    base = load_json(rel / "reports" / "baseline.json")
+    assert base["entities"]["status"] == "not enough data"
+    assert base["entities"]["reason"] == "train has no sentences; test has no sentences (sentences per split: train 0, validation 25, test 0)"
+    assert base["claims"]["reason"] == ("train needs rows of both labels (no: 0, yes: 0); test has no `yes` row (no: 0, yes: 0) "
+                                        "(rows per split: train 0, validation 22, test 0)")
+    ref = base["reference"]
+    assert (ref["paragraphs"], ref["sentences"]) == ({"train": 45, "test": 11}, {"train": 123, "test": 36})
+    strict = ref["crf"]["overall"]["strict"]
+    assert (strict["correct"], strict["gold"], strict["predicted"], strict["f1"]) == (32, 89, 50, 0.4604)
+    assert ref["majority"]["overall"]["strict"]["f1"] == 0.0 and ref["majority"]["tag"] == "O"
+    card = (rel / "README.md").read_text(encoding="utf-8")
+    assert "No agreement figures: no document has two or more usable annotator files" in card
+    assert "### Reference run (not this release's data)" in card
+    assert "| CRF | 0.6400 | 0.3596 | 0.4604 | 0.4604 | 0.5683 | 0.7906 |" in card
+    assert "Not trained: train has no sentences; test has no sentences (sentences per split: train 0, validation 25, test 0)." in card
+    stats = load_json(rel / "reports" / "stats.json")
+    assert stats["agreement"]["agreement_compared"] == 0
+    assert "no agreement figures yet (no document has two or more annotators)" in (rel / "croissant.json").read_text(encoding="utf-8")
+
+
+def _annotators(project: Project) -> None:
+    gold = load_json(ROOT / "annotations" / SEED_ID / "gold.json")
+    folder = project.annotations / SEED_ID
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = load_json(project.corpus / f"{SEED_ID}.json")
+    word = doc["text"].index("الصدد")
+    versions = {"ann1": gold["entities"] + [{"id": "x1", "start": word, "end": word + 5, "text": "الصدد", "type": "EVENT"}],
+                "ann2": gold["entities"], "ann3": gold["entities"][1:]}
+    for name, ents in versions.items():
+        write_json(folder / f"{name}.json", {**gold, "annotator": name, "entities": ents,
+                                             "origin": {"kind": "manual", "sources": [name]}})
+    registry = load_json(project.annotations / "annotators.json")
+    for name in versions:
+        registry[name] = {"kind": "human", "reviewed_by_human": False, "description": f"test annotator {name}"}
+    write_json(project.annotations / "annotators.json", registry)
+
+
+def test_release_with_three_annotators_carries_agreement_figures_and_plots(project) -> None:
+    _annotators(project)
+    assert adjudicate(project).written == 1   # gold = the majority; the extra entity and e1 of ann3's absence
+    rel = build(project, "0.1.0", progress=False).path
+    report = load_json(rel / "reports" / "agreement.json")
+    assert dumps_canonical(report) == dumps_canonical(corpus_agreement(project))
+    assert report["documents"]["compared"] == 1 and report["annotators"] == ["ann1", "ann2", "ann3"]
+    # pairs: ann1-ann2 140 shared + 1 extra, ann1-ann3 139 + 2, ann2-ann3 139 + 1 -> 418 correct of 418 + 4 one-sided
+    strict = report["entities"]["overall"]["strict"]
+    assert (strict["correct"], strict["missed"] + strict["spurious"]) == (418, 4)
+    assert strict["f1"] == round(2 * 418 / (2 * 418 + 4), 4) == 0.9952
+    sums = (rel / "SHA256SUMS").read_text(encoding="utf-8")
+    for png in ("agreement-entity-f1.png", "agreement-entity-confusion.png"):
+        assert (rel / "reports" / png).read_bytes().startswith(b"\x89PNG") and f"  reports/{png}\n" in sums
+    card = (rel / "README.md").read_text(encoding="utf-8")
+    assert "Computed by `khabar agreement` over 1 document(s) with two or more annotators (ann1, ann2, ann3;" in card
+    assert "![Entity F1 per type](reports/agreement-entity-f1.png)" in card
+    assert "| Entities | F1, same span and type (nervaluate strict) | 0.995 |" in card
+    gold = load_json(project.annotations / SEED_ID / "gold.json")
+    assert gold["origin"]["sources"] == ["ann1", "ann2", "ann3"] and len(gold["entities"]) == 140
+
+
+def test_baseline_on_the_wojood_sample_imported_as_conll_and_built(empty_project) -> None:
+    project = empty_project
+    (project.root / "annotations").mkdir()
+    report = import_conll(project, WOJOOD, "wojood", per="paragraph", skip_unfit=True, gold=True, progress=False)
+    assert len(report.documents) == 55
+    rel = build(project, "0.1.0", progress=False).path
+    base = run_baseline(rel)
+    ent = base["entities"]
+    assert ent["status"] == "trained" and ent["sentences"] == {"train": 121, "validation": 13, "test": 19}
+    crf, maj = ent["crf"]["overall"], ent["majority"]["overall"]
+    assert maj["strict"]["f1"] == 0.0 and ent["majority"]["tag"] == "O"
+    # 56 test entities: 17 found with span and type, 29 missed -> strict F1 0.40, far above the majority's 0.0
+    assert (crf["strict"]["correct"], crf["strict"]["gold"], crf["strict"]["predicted"], crf["strict"]["f1"]) == (17, 56, 29, 0.4)
+    assert crf["partial"]["f1"] > crf["strict"]["f1"]
+    assert base["claims"]["status"] == "not enough data"   # Wojood has no claims
+    assert load_json(rel / "reports" / "baseline.json")["entities"] == ent   # the build's own report: the same figures
