@@ -100,3 +100,17 @@ def test_baseline_on_the_wojood_sample_imported_as_conll_and_built(empty_project
     assert crf["partial"]["f1"] > crf["strict"]["f1"]
     assert base["claims"]["status"] == "not enough data"   # Wojood has no claims
     assert load_json(rel / "reports" / "baseline.json")["entities"] == ent   # the build's own report: the same figures
+
+
+def test_gate_requires_the_agreement_and_baseline_reports(project) -> None:
+    from khabar.build import write_checksums
+    from khabar.validate import validate_release
+
+    shutil.copytree(ROOT / "annotations" / SEED_ID, project.annotations / SEED_ID)
+    rel = build(project, "0.3.0", progress=False).path
+    (rel / "reports" / "baseline.json").unlink()
+    (rel / "reports" / "agreement.json").write_text('{"report": "something else"}', encoding="utf-8")
+    write_checksums(rel)
+    lines = [p.line() for p in validate_release(rel, load=False) if p.file.startswith("reports/")]
+    assert lines == ["error report-invalid reports/agreement.json: not a report of `khabar agreement` (no 'report': 'khabar agreement')",
+                     "error file-missing reports/baseline.json: required file is missing (every release from 0.3.0 carries it)"]

@@ -385,10 +385,26 @@ def _check_croissant_hashes(rel: Path) -> list[Problem]:
     return out
 
 
-def _check_reports(rel: Path, schemas: Schemas, seen: DiskIndex, rows: int, configs: list[str]) -> list[Problem]:
+def _check_reports(rel: Path, schemas: Schemas, seen: DiskIndex, rows: int, configs: list[str], every: bool = True) -> list[Problem]:
     """``reports/``: index.jsonl lists exactly the documents of the rows, build.json and stats.json
-    parse, and build.json holds the features of each of ``configs`` as derived from schema/."""
+    parse, and build.json holds the features of each of ``configs`` as derived from schema/;
+    agreement.json and baseline.json (required when ``every``: releases from 0.3.0) are JSON
+    objects made by ``khabar agreement`` / ``khabar baseline``."""
     out = []
+    for name, key, value in (("agreement.json", "report", "khabar agreement"), ("baseline.json", "train_split", "train")):
+        path = rel / "reports" / name
+        if not path.is_file():
+            if every:
+                out.append(Problem("file-missing", f"reports/{name}", "required file is missing (every release from 0.3.0 carries it)"))
+            continue
+        try:
+            data = load_json(path)
+        except InputError as err:
+            out.append(Problem("report-invalid", f"reports/{name}", str(err).split(": ", 1)[-1]))
+            continue
+        if not isinstance(data, dict) or data.get(key) != value:
+            out.append(Problem("report-invalid", f"reports/{name}", f"not a report of `{value if key == 'report' else 'khabar baseline'}` "
+                                                                   f"(no {key!r}: {value!r})"))
     path = rel / "reports" / "index.jsonl"
     if path.is_file():
         n = 0
@@ -524,7 +540,7 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
             total = sum(pq.ParquetFile(rel / p).metadata.num_rows for p in shards_ok.get("documents", {}).values())
             every = version is None or version >= ALL_CONFIGS_SINCE
             configs = [c for c in CONFIGS if every or c == "documents" or c in declared]
-            problems += _check_reports(rel, schemas, seen, total, configs)
+            problems += _check_reports(rel, schemas, seen, total, configs, every)
     # level 4: release, only when the files are sound
     if (rel / "croissant.json").is_file():
         problems += [Problem("croissant-invalid", "croissant.json", msg) for msg in validate_croissant(rel / "croissant.json")]
