@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+from khabar import __version__
+
 import pytest
 from typer.testing import CliRunner
 
@@ -32,7 +34,7 @@ def test_majority_of_three(project, schemas) -> None:
     doc = seed_doc(project)
     gold = load_checked_annotation(folder / "gold.json", doc, schemas)  # a normal, valid annotation
     assert gold["annotator"] == "gold" and gold["guidelines_version"] == "1.0"
-    assert gold["origin"] == {"kind": "adjudication", "tool": "khabar adjudicate", "version": "0.1.0", "sources": ["a01", "a02", "a03"]}
+    assert gold["origin"] == {"kind": "adjudication", "tool": "khabar adjudicate", "version": __version__, "sources": ["a01", "a02", "a03"]}
     # need = 3 // 2 + 1 = 2 votes. Entities: 4-13 ORG (a01, a03; a02 said GPE), 15-30 ORG (3),
     # 22-30 GPE (a01, a02), 58-67, 176-193, 197-209, 214-226 ORG (3 each), 301-323 ORG (a01, a03).
     # Ids in text order (start, then the longer span first).

@@ -5,5 +5,5 @@ Offsets everywhere are Unicode code points, half-open ``[start, end)``, into a
 document's ``text``.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["__version__"]
