@@ -37,9 +37,7 @@ import os
 import random
 import resource
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -161,28 +159,7 @@ def main() -> int:
     if args.child:
         child(args.child, args.workdir, args.n, args.seed)
         return 0
-    root = (args.workdir or Path(tempfile.mkdtemp(prefix="khabar-bench-agreement-", dir="/tmp"))).resolve()
-    if "generate" in stages and root.exists() and any(root.iterdir()):
-        ap.error(f"{root} is not empty; generate needs a fresh folder")
-    root.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, KHABAR_ROOT=str(root), TQDM_DISABLE="1")
-    print(f"project: {root}  N={args.n}", file=sys.stderr)
-    results, failed = {}, False
-    try:
-        for stage in sorted(stages, key=STAGES.index):
-            proc = subprocess.run([sys.executable, __file__, "--child", stage, "--workdir", str(root), "--n", str(args.n),
-                                   "--seed", str(args.seed)], env=env, capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(f"stage {stage} FAILED (exit {proc.returncode}):\n{proc.stderr[-4000:]}", file=sys.stderr)
-                failed = True
-                break
-            r = results[stage] = json.loads(proc.stdout.strip().splitlines()[-1])
-            print(f"  {stage}: {r['docs']} docs in {r['secs']:.1f} s {r['extra'] or ''}", file=sys.stderr)
-    finally:
-        if not args.keep and args.workdir is None:
-            shutil.rmtree(root, ignore_errors=True)
-        elif "generate" in stages:
-            print(f"kept {root}", file=sys.stderr)
+    results, failed = bb.drive(ap, args, stages, STAGES, __file__, "khabar-bench-agreement-")
     print(f"\nN={args.n}")
     print(f"{'stage':<11}{'documents':>10}{'seconds':>10}{'docs/s':>10}{'peak MiB':>10}{'start MiB':>10}")
     for stage, r in results.items():

@@ -267,6 +267,41 @@ def child(stage: str, root: Path, n: int, seed: int) -> None:
                       "n_problems": len(problems)}))
 
 
+
+def drive(ap: argparse.ArgumentParser, args: argparse.Namespace, stages: list[str], order: tuple[str, ...], script: str,
+          prefix: str, with_hf_cache: bool = False) -> tuple[dict[str, dict], bool]:
+    """Run each stage of ``stages`` (in ``order``) as ``script --child STAGE`` in its own process on
+    one project folder, and collect the JSON line each child prints last. Returns
+    ``(results by stage, failed)``; removes the folder afterwards unless --keep or --workdir."""
+    root = (args.workdir or Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))).resolve()
+    if "generate" in stages and root.exists() and any(root.iterdir()):
+        ap.error(f"{root} is not empty; generate needs a fresh folder")
+    root.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, KHABAR_ROOT=str(root), TQDM_DISABLE="1",
+               **({"HF_DATASETS_CACHE": str(root / ".hf-cache")} if with_hf_cache else {}))
+    print(f"project: {root}  N={args.n}", file=sys.stderr)
+    results, failed = {}, False
+    try:
+        for stage in sorted(stages, key=order.index):
+            proc = subprocess.run([sys.executable, script, "--child", stage, "--workdir", str(root), "--n", str(args.n),
+                                   "--seed", str(args.seed)], env=env, capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(f"stage {stage} FAILED (exit {proc.returncode}):\n{proc.stderr[-4000:]}", file=sys.stderr)
+                failed = True
+                break
+            r = results[stage] = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(f"  {stage}: {r['docs']} docs in {r['secs']:.1f} s {r.get('extra') or ''}", file=sys.stderr)
+            if r.get("n_problems"):
+                failed = True
+                print(f"stage {stage}: {r['n_problems']} problem(s):\n  " + "\n  ".join(r["problems"]), file=sys.stderr)
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(root, ignore_errors=True)
+        elif "generate" in stages:
+            print(f"kept {root}", file=sys.stderr)
+    return results, failed
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=10000, help="number of synthetic documents (default 10000)")
@@ -281,32 +316,7 @@ def main() -> int:
     if args.child:
         child(args.child, args.workdir, args.n, args.seed)
         return 0
-    root = args.workdir or Path(tempfile.mkdtemp(prefix="khabar-bench-", dir="/tmp"))
-    root = root.resolve()
-    if "generate" in stages and root.exists() and any(root.iterdir()):
-        ap.error(f"{root} is not empty; generate needs a fresh folder")
-    root.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, KHABAR_ROOT=str(root), HF_DATASETS_CACHE=str(root / ".hf-cache"), TQDM_DISABLE="1")
-    print(f"project: {root}  N={args.n}", file=sys.stderr)
-    results, failed = {}, False
-    try:
-        for stage in sorted(stages, key=STAGES.index):
-            proc = subprocess.run([sys.executable, __file__, "--child", stage, "--workdir", str(root), "--n", str(args.n),
-                                   "--seed", str(args.seed)], env=env, capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(f"stage {stage} FAILED (exit {proc.returncode}):\n{proc.stderr[-4000:]}", file=sys.stderr)
-                failed = True
-                break
-            r = results[stage] = json.loads(proc.stdout.strip().splitlines()[-1])
-            print(f"  {stage}: {r['docs']} docs in {r['secs']:.1f} s", file=sys.stderr)
-            if r["n_problems"]:
-                failed = True
-                print(f"stage {stage}: {r['n_problems']} problem(s):\n  " + "\n  ".join(r["problems"]), file=sys.stderr)
-    finally:
-        if not args.keep and args.workdir is None:
-            shutil.rmtree(root, ignore_errors=True)
-        elif "generate" in stages:
-            print(f"kept {root}", file=sys.stderr)
+    results, failed = drive(ap, args, stages, STAGES, __file__, "khabar-bench-", with_hf_cache=True)
     print(f"\n{'stage':<10}{'documents':>10}{'seconds':>10}{'docs/s':>10}{'peak MiB':>10}{'start MiB':>10}")
     for stage, r in results.items():
         rate = r["docs"] / r["secs"] if r["secs"] else float("inf")

@@ -244,6 +244,16 @@ def _f(x: float) -> str:
     return f"{x:.4f}"
 
 
+def _tagger_table(crf: dict[str, Any], maj: dict[str, Any]) -> list[str]:
+    """The CRF vs majority-class table (Markdown lines) of a tagger part."""
+    out = ["| model | strict P | strict R | strict F1 | exact F1 | partial F1 | token accuracy |", "|---|---|---|---|---|---|---|"]
+    for name, r in (("CRF", crf), (f"majority class (every token `{maj['tag']}`)", maj)):
+        o = r["overall"]
+        out.append(f"| {name} | {_f(o['strict']['precision'])} | {_f(o['strict']['recall'])} | {_f(o['strict']['f1'])} "
+                   f"| {_f(o['exact']['f1'])} | {_f(o['partial']['f1'])} | {_f(r['token_accuracy'])} |")
+    return out
+
+
 def baseline_markdown(report: dict[str, Any]) -> str:
     """A dataset-card section (Markdown, starting with ``## Baselines``) for a :func:`run_baseline` report."""
     s, ent, cl = report["settings"], report["entities"], report["claims"]
@@ -262,13 +272,8 @@ def baseline_markdown(report: dict[str, Any]) -> str:
         out += [f"Not trained: {ent['reason']}.", ""]
     else:
         crf, maj = ent["crf"], ent["majority"]
-        out += [f"Test: {crf['rows']} sentences, {crf['tokens']} tokens, {crf['entities']} entities.", "",
-                "| model | strict P | strict R | strict F1 | exact F1 | partial F1 | token accuracy |",
-                "|---|---|---|---|---|---|---|"]
-        for name, r in (("CRF", crf), (f"majority class (every token `{maj['tag']}`)", maj)):
-            o = r["overall"]
-            out.append(f"| {name} | {_f(o['strict']['precision'])} | {_f(o['strict']['recall'])} | {_f(o['strict']['f1'])} "
-                       f"| {_f(o['exact']['f1'])} | {_f(o['partial']['f1'])} | {_f(r['token_accuracy'])} |")
+        out += [f"Test: {crf['rows']} sentences, {crf['tokens']} tokens, {crf['entities']} entities.", ""]
+        out += _tagger_table(crf, maj)
         out += ["", "| type | test entities | CRF strict F1 | CRF partial F1 |", "|---|---|---|---|"]
         out += [f"| {typ} | {r['strict']['gold']} | {_f(r['strict']['f1'])} | {_f(r['partial']['f1'])} |"
                 for typ, r in crf["per_type"].items()]
@@ -293,12 +298,6 @@ def baseline_markdown(report: dict[str, Any]) -> str:
                 f"The same CRF trained and scored on {ref['data']}: {ref['paragraphs']['train']} train paragraphs "
                 f"({ref['sentences']['train']} sentences), {ref['paragraphs']['test']} test paragraphs ({ref['sentences']['test']} "
                 f"sentences, {crf['entities']} entities; {ref['split']}). Wojood's tokens carry proclitics "
-                "(`لمنظمة` B-ORG), as the `entities` config does.", "",
-                "| model | strict P | strict R | strict F1 | exact F1 | partial F1 | token accuracy |",
-                "|---|---|---|---|---|---|---|"]
-        for name, r in (("CRF", crf), (f"majority class (every token `{maj['tag']}`)", maj)):
-            o = r["overall"]
-            out.append(f"| {name} | {_f(o['strict']['precision'])} | {_f(o['strict']['recall'])} | {_f(o['strict']['f1'])} "
-                       f"| {_f(o['exact']['f1'])} | {_f(o['partial']['f1'])} | {_f(r['token_accuracy'])} |")
-        out.append("")
+                "(`لمنظمة` B-ORG), as the `entities` config does.", ""]
+        out += _tagger_table(crf, maj) + [""]
     return "\n".join(out)

@@ -29,8 +29,8 @@ from .schema import Schemas
 
 __all__ = ["write_reports", "TRAIN_ROWS", "TEST_ROWS"]
 
-TRAIN_ROWS = 10_000
-TEST_ROWS = 5_000
+TRAIN_ROWS = 2_000
+TEST_ROWS = 1_000
 
 
 def _rows(staging: Path, config: str, has_rows: bool) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
