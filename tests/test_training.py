@@ -36,13 +36,14 @@ def seed_rows(seed, schemas) -> dict:
     return derive(seed, Spec.from_schemas(schemas))
 
 
-def _doc(sentences: list[str], entities=(), claims=(), stances=()) -> dict:
+def _doc(sentences: list[str], entities=(), claims=(), stances=(), annotated: bool = True) -> dict:
     """A decoded ``documents`` row (the keys the derivations read): sentences joined by a space."""
     text, spans, at = " ".join(sentences), [], 0
     for s in sentences:
         spans.append({"start": at, "end": at + len(s)})
         at += len(s) + 1
-    return {"id": DOC, "text": text, "sentences": spans, "entities": list(entities), "claims": list(claims), "stances": list(stances)}
+    return {"id": DOC, "text": text, "sentences": spans, "entities": list(entities), "claims": list(claims), "stances": list(stances),
+            "annotation": {"annotated": annotated, "annotators": ["a01"] if annotated else [], "guidelines_version": None}}
 
 
 def _span(text: str, s: str, nth: int = 0) -> dict:
@@ -250,6 +251,14 @@ def test_document_without_stances(schemas) -> None:
     stats = collections.Counter()
     assert stance_rows(doc, Spec.from_schemas(schemas), stats) == []
     assert {c: len(r) for c, r in derive(doc, Spec.from_schemas(schemas)).rows.items()} == {"entities": 1, "claims": 1, "stances": 0}
+
+
+def test_a_document_without_gold_gives_no_training_rows(schemas) -> None:
+    # reported by a new user: an imported, not yet adjudicated article gave 79 all-O sentences
+    doc = _doc(["قال الوزير في دمشق إن الحرب انتهت."], annotated=False)
+    derived = derive(doc, Spec.from_schemas(schemas))
+    assert derived.rows == {"entities": [], "claims": [], "stances": []}
+    assert {c: dict(n) for c, n in derived.stats.items()} == {c: {"unannotated_documents": 1, "rows": 0} for c in ("entities", "claims", "stances")}
 
 
 def test_stance_row_texts(schemas) -> None:

@@ -44,13 +44,16 @@ METHOD = {
     "documents": "a document's figure is the mean over its annotator pairs (pairs where the figure is defined)",
     "corpus": "corpus figures pool the counts of every document and annotator pair, then compute one figure",
     "entities": "nervaluate 1.2.1 (SemEval-2013 9.1): strict = same span and type, exact = same span, partial = overlapping "
-                "span with half credit; per Wojood type over the entities of that type; spans half-open, passed to "
+                "span with half credit; per Wojood type over the entities of that type (so a span given another type by the "
+                "other annotator counts as missed and spurious there, even in the exact and partial columns); spans half-open, passed to "
                 "nervaluate as (start, end - 1) so touching spans do not overlap; compared per group of overlapping "
                 "spans, which gives the counts of one nervaluate call in linear time",
     "confusion": "same-span mentions of each pair; rows = type given by a, columns = type given by b",
     "claims": "content spans matched one-to-one: identical spans first, then greedily by largest overlap (code points); "
               "F1 = 2 * matched / (claims of a + claims of b); attributes compared over matched claims, source and via "
-              "by entity span, null checkworthy/speech not coded",
+              "by entity span, null checkworthy/speech not coded; check-worthiness alpha takes each matched pair of "
+              "claims as one unit coded by two annotators (claims are matched pairwise, so a claim of three annotators "
+              "is up to three units), unlike stances",
     "stances": "unit = (holder span, target) across all annotators of a document; Krippendorff's alpha (nominal) over "
                "units labelled by two or more annotators; units of one annotator do not pair",
 }
@@ -297,6 +300,8 @@ def agreement_markdown(report: dict[str, Any]) -> str:
                  f"{len(d['stale_files'])} stale annotation file(s).")
     lines += ["", "| Layer | Measure | Value |", "|---|---|---|"] + [f"| {a} | {b} | {v} |" for a, b, v in summary_rows(report)]
     if report["entities"]["per_type"]:
-        lines += ["", "| Entity type | F1 exact span | F1 partial |", "|---|---|---|"]
+        lines += ["", "Per type, each annotator's mentions of that type are compared, so a span that the other annotator gave "
+                  "another type counts as a miss here even in the span columns.",
+                  "", "| Entity type | F1 exact span | F1 partial |", "|---|---|---|"]
         lines += [f"| {t} | {_show(f['exact']['f1'])} | {_show(f['partial']['f1'])} |" for t, f in report["entities"]["per_type"].items()]
     return "\n".join(lines + [""])

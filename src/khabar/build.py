@@ -226,8 +226,14 @@ def diff_against_latest(project: Project, index: Path, schemas: Schemas, before:
         return None, diff_streams([], iter_index_file(index))
     version, path = latest
     old_features = read_build_info(path)["features"]  # config -> features; a config added is a minor change
-    schema_change = features_bump(old_features, {c: features_for(schemas, c).to_dict() for c in CONFIGS})
-    return version, diff_streams(iter_index(path), iter_index_file(index), schema=schema_change)
+    new_features = {c: features_for(schemas, c).to_dict() for c in CONFIGS}
+    schema_change = features_bump(old_features, new_features)
+    diff = diff_streams(iter_index(path), iter_index_file(index), schema=schema_change)
+    added, removed = sorted(set(new_features) - set(old_features)), sorted(set(old_features) - set(new_features))
+    changed = sorted(c for c in set(old_features) & set(new_features) if old_features[c] != new_features[c])
+    diff.schema_detail = "; ".join(f"{what}: {', '.join(cs)}" for what, cs in
+                                   (("configs added", added), ("configs removed", removed), ("features changed", changed)) if cs)
+    return version, diff
 
 
 def _facts(stats: dict[str, Any]) -> dict[str, str]:

@@ -173,7 +173,11 @@ def training_section(schemas: Schemas, version: str, stats: dict[str, Any]) -> s
     or left out (``stats["configs"]``, from the build), its fields and labels (from ``schema/``)."""
     parts = ["## Training configs\n\nThree configs are derived from the `documents` rows by `khabar.training` (the gate "
              "re-derives them from the `documents` rows and compares). Their rows go to the split of their document; offsets "
-             "are code points, half-open `[start, end)`."]
+             "are code points, half-open `[start, end)`. Only documents with a gold annotation give training rows: a document "
+             "not annotated yet stays in `documents` and is left out of the training configs (its sentences would otherwise "
+             "read as holding no entity and no claim)."
+             + (f" Left out here: {stats['configs']['entities'].get('unannotated_documents', 0)} document(s) without gold annotation."
+                if stats["configs"]["entities"].get("unannotated_documents") else "")]
     for config in TRAINING_CONFIGS:
         c = stats["configs"][config]
         split = next(iter(c["splits"]), None)

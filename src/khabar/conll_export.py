@@ -224,7 +224,7 @@ def _corpus_rows(project: Project, schemas: Schemas, annotator: str, docs: list[
             ann = load_checked_annotation(project.annotations / d / name, doc, schemas)
             yield {"id": d, "text": doc["text"], "paragraphs": doc["paragraphs"], "sentences": doc["sentences"],
                    "entities": ann["entities"], "annotation": {"annotated": True}}
-    return f"corpus/ + {name}", rows(), total - len(ids)
+    return f"corpus/ + {name}", rows(), 0 if docs else total - len(ids)  # with --doc, the others were not asked for
 
 
 def export_conll(project: Project, out: str | os.PathLike[str], *, release: str | None = None, split: str | None = None,

@@ -4,6 +4,11 @@ decoded ``documents`` row (labels as names, offsets as code points into ``text``
 Every function here is pure: the same ``documents`` row gives the same rows, so the gate
 (:mod:`khabar.validate`) re-derives each config from the ``documents`` rows and compares.
 
+Only documents with a gold annotation (``annotation.annotated``) give training rows: a document
+not annotated yet would otherwise give sentences whose every token is ``O`` and that hold no
+claim, which is not true of the text but of its missing annotation. They are counted as
+``unannotated_documents`` (in each config's stats) and stay in ``documents``.
+
 ``entities`` (token classification; one row per sentence of ``sentences``). Tokens are
 :func:`khabar.tokenize.tokenize` of the sentence; tags come from :func:`khabar.bio.bio_layers`
 with two layers (IOB2, Wojood's nesting convention: ``ner_tags`` = depth 1, ``nested_ner_tags``
@@ -85,8 +90,14 @@ class Derived:
 
 
 def derive(doc: Mapping[str, Any], spec: Spec) -> Derived:
-    """All training rows of one decoded ``documents`` row (see the module docstring)."""
+    """All training rows of one decoded ``documents`` row (see the module docstring); none for a
+    document without gold annotation (``annotation.annotated`` false)."""
     stats = {c: collections.Counter() for c in ("entities", "claims", "stances")}
+    if not (doc.get("annotation") or {}).get("annotated"):
+        for config in stats:
+            stats[config]["unannotated_documents"] += 1
+            stats[config]["rows"] += 0
+        return Derived({c: [] for c in stats}, stats)
     rows = {"entities": entity_rows(doc, stats["entities"]), "claims": claim_rows(doc, stats["claims"]),
             "stances": stance_rows(doc, spec, stats["stances"])}
     for config, r in rows.items():

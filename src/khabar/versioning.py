@@ -57,6 +57,7 @@ class Diff:
     annotation_removed: list[str] = field(default_factory=list)
     metadata_changed: list[str] = field(default_factory=list)
     schema: str = "none"  # none | minor | major
+    schema_detail: str = ""  # e.g. "configs added: claims, entities, stances"
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
 
     def note(self, kind: str, doc_id: str) -> None:
@@ -80,13 +81,13 @@ class Diff:
         out = []
         labels = {"added": "documents added", "removed": "documents removed", "text_changed": "texts corrected",
                   "annotation_added": "gold annotations added", "annotation_changed": "gold annotations corrected",
-                  "annotation_removed": "gold annotations removed", "metadata_changed": "metadata corrected (provenance, flags)"}
+                  "annotation_removed": "gold annotations removed", "metadata_changed": "document metadata changed (provenance, flags or gold annotators)"}
         for name, label in labels.items():
             ids, n = getattr(self, name), self.counts[name]
             if n:
                 out.append(f"{label}: {n} ({', '.join(ids[:5])}{', …' if n > 5 else ''})")
         if self.schema != "none":
-            out.append(f"schema change: {self.schema}")
+            out.append(f"schema change: {self.schema}" + (f" ({self.schema_detail})" if self.schema_detail else ""))
         return out or ["no change"]
 
 
