@@ -357,3 +357,34 @@ def test_run_baseline_on_a_built_release_of_the_committed_corpus(project):
                                           "(no: 0, yes: 0) (rows per split: train 0, validation 22, test 0)")
     assert (report["entities"]["crf"], report["claims"]["classifier"]) == (None, None)
     assert "Not trained: train has no sentences" in baseline_markdown(report)
+
+
+def test_a_release_is_never_read_from_a_shared_cache(tmp_path, schemas, wojood):
+    # reported by an adversarial review: load_dataset's default cache served the rows of an
+    # earlier release of the same name, so a changed release got the old figures
+    first = fake_release(tmp_path / "a" / "0.4.0", schemas, wojood, None)
+    assert load_release_rows(first, "entities")[0]["test"][0]["ner_tags"] == wojood["test"][0]["ner_tags"]
+    all_o = {"train": wojood["train"], "test": [r | {"ner_tags": ["O"] * len(r["tokens"])} for r in wojood["test"]]}
+    second = fake_release(tmp_path / "b" / "0.4.0", schemas, all_o, None)
+    rows, _ = load_release_rows(second, "entities")
+    assert {t for r in rows["test"] for t in r["ner_tags"]} == {"O"}
+
+
+def test_a_tampered_release_is_named_not_a_traceback(tmp_path, schemas, wojood):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rel = fake_release(tmp_path / "0.4.0", schemas, wojood, None)
+    path = rel / "data" / "entities" / "test-00000-of-00001.parquet"
+    table = pq.read_table(path)
+    tags = table.column("ner_tags").to_pylist()
+    tags[2][0] = 999
+    table = table.set_column(table.schema.get_field_index("ner_tags"), table.schema.field("ner_tags"), pa.array(tags, table.schema.field("ner_tags").type))
+    pq.write_table(table, path)
+    with pytest.raises(InputError) as err:
+        load_release_rows(rel, "entities")
+    assert str(err.value) == f"{rel}: entities/test row 2 (id {wojood['test'][2]['id']}): ClassLabel id 999 out of range 0..42"
+    assert err.value.hint == f"check the release with `khabar validate {rel}`"
+    path.write_bytes(b"not parquet")
+    with pytest.raises(InputError, match=r"config 'entities' does not load: "):
+        load_release_rows(rel, "entities")

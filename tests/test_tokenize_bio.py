@@ -119,3 +119,12 @@ def test_wojood_sample_nested_tags_survive_spans_and_layers():
             changed += got != tags
             deepest = max(deepest, len(tags))
     assert (len(sentences), tokens, changed, deepest) == (158, 2687, 0, 3)
+
+
+def test_marks_selectors_and_joiners_stay_with_the_character_before():
+    # reported by an adversarial review: U+FE0F and ZWJ became tokens of their own, tagged I-…
+    assert _toks("أحب ❤️ أرامكو\u200d و👨\u200d👩\u200d👧!") == ["أحب", "❤️", "أرامكو\u200d", "و", "👨\u200d👩\u200d👧!"]
+    assert _toks("مي\u200cخواهم وَفْقًا") == ["مي\u200cخواهم", "وَفْقًا"]
+    text = "شركة أرامكو\u200d"
+    ents = [{"start": 5, "end": 11, "type": "ORG"}]
+    assert bio_layers(tokenize(text), ents, depth=1).tags == [["O", "B-ORG"]]

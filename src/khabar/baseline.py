@@ -60,7 +60,9 @@ def load_release_rows(release: str | Path, config: str) -> tuple[dict[str, list[
 
     Raises:
         InputError: not a folder, not a release folder (no card with ``configs``), the config is
-            not in the card, or a column is missing.
+            not in the card, does not load, lacks a column, or holds a row with a label id out of
+            range or a null (named by split, row and id). The release is read into a throw-away
+            cache, never a shared one (which would serve another release's rows by name).
     """
     import datasets
 
@@ -71,14 +73,39 @@ def load_release_rows(release: str | Path, config: str) -> tuple[dict[str, list[
     if config not in configs:
         raise InputError(f"{release}: no {config!r} config (the card lists {', '.join(map(str, configs)) or 'none'})",
                          hint="rebuild the release with a khabar that writes the entities and claims training configs")
+    import shutil
+    import tempfile
+
     datasets.disable_progress_bars()
-    dsd = datasets.load_dataset(str(release), config)
-    features = next(iter(dsd.values())).features
-    missing = [c for c in _COLUMNS[config] if c not in features]
-    if missing:
-        raise InputError(f"{release}: config {config!r} has no column {missing[0]!r}")
-    decode = make_decoder(features)
-    return {split: [decode(r) for r in ds.select_columns(_COLUMNS[config])] for split, ds in dsd.items()}, features
+    cache = tempfile.mkdtemp(prefix="khabar-baseline-")  # never a shared cache: it would serve another release's rows
+    try:
+        try:
+            dsd = datasets.load_dataset(str(release), config, cache_dir=cache)
+        except Exception as err:  # noqa: BLE001 - any failure to load is the release's problem, named
+            raise InputError(f"{release}: config {config!r} does not load: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
+                             hint=f"check the release with `khabar validate {release}`") from None
+        features = next(iter(dsd.values())).features
+        missing = [c for c in _COLUMNS[config] if c not in features]
+        if missing:
+            raise InputError(f"{release}: config {config!r} has no column {missing[0]!r}",
+                             hint=f"check the release with `khabar validate {release}`")
+        decode = make_decoder(features)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for split, ds in dsd.items():
+            rows = out[split] = []
+            for n, r in enumerate(ds.select_columns(_COLUMNS[config])):
+                try:
+                    rows.append(decode(r))
+                except ValueError as err:
+                    raise InputError(f"{release}: {config}/{split} row {n} (id {r.get('id')}): {err}",
+                                     hint=f"check the release with `khabar validate {release}`") from None
+                if any(v is None for v in rows[-1].values()):
+                    field = next(k for k, v in rows[-1].items() if v is None)
+                    raise InputError(f"{release}: {config}/{split} row {n} (id {r.get('id')}): {field} is null",
+                                     hint=f"check the release with `khabar validate {release}`")
+        return out, features
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 def _counts(rows: dict[str, list[dict[str, Any]]]) -> dict[str, int]:

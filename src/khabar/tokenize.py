@@ -11,7 +11,10 @@ The rule (stated once; the dataset card quotes :data:`RULE`):
    and ``..`` as single tokens);
 3. a ``.`` ``,`` ``٫`` ``٬`` ``/`` or ``:`` between two digits stays inside the number:
    ``3.5``, ``2020/1/1``, ``10:30``, ``١٬٠٠٠``;
-4. clitics are not split: a proclitic (و ف ب ك ل) stays in its word's token, as in Wojood
+4. a combining mark, variation selector or joiner (Unicode ``M*``, ``Cf``: U+FE0F after ``❤``,
+   a ZWJ or ZWNJ) never starts a token of its own: it stays with the character before it
+   (``❤️`` is one token, ``أرامكو\u200d`` one token);
+5. clitics are not split: a proclitic (و ف ب ك ل) stays in its word's token, as in Wojood
    (``لمنظمة`` B-ORG). The annotation guidelines cut entity spans after the proclitic at
    character level; token-level tags then cover the whole token (see
    :func:`khabar.bio.bio_layers`).
@@ -29,7 +32,7 @@ __all__ = ["tokenize", "RULE"]
 
 RULE = ("Tokens are split at white space; inside a run of non-space characters, a run of letters, marks and digits is one "
         "token and a run of other characters (punctuation, symbols) is another (`قال:` → `قال` `:`; `)،` stays one token, "
-        "as in Wojood); `.` `,` `٫` `٬` `/` `:` between two digits stay inside the number (`3.5`, `2020/1/1`); clitics are "
+        "as in Wojood); a combining mark, variation selector or joiner stays with the character before it (`❤️` is one token); `.` `,` `٫` `٬` `/` `:` between two digits stay inside the number (`3.5`, `2020/1/1`); clitics are "
         "not split (`لمنظمة` is one token, as in Wojood), so an entity that starts after a proclitic tags its whole token.")
 
 _CHUNK = re.compile(r"\S+")
@@ -38,6 +41,12 @@ _JOINERS = frozenset(".,٫٬/:")
 
 def _is_word(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LMN"
+
+
+def _attaches(ch: str) -> bool:
+    """A mark or format character (variation selector, ZWJ, ZWNJ): part of the token before it."""
+    cat = unicodedata.category(ch)
+    return cat[0] == "M" or cat == "Cf"
 
 
 def tokenize(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -63,7 +72,7 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[tuple[in
             j = i + 1
             while j < stop:
                 ch = text[j]
-                if _is_word(ch) == word:
+                if _is_word(ch) == word or _attaches(ch):
                     j += 1
                 elif (word and ch in _JOINERS and j + 1 < stop and text[j - 1].isdigit() and text[j + 1].isdigit()):
                     j += 2
