@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 import sys
 
 from khabar import __version__
@@ -19,7 +20,7 @@ from khabar.cli import app
 from khabar.errors import InputError
 from khabar.merge import merge_annotations
 
-from conftest import SEED_ID, snapshot
+from conftest import ROOT, SEED_ID, snapshot
 from test_agreement import ATTACKS, PRESENCE, add_tiny_document, annotation, seed_doc, tiny_annotation, write_annotators
 
 
@@ -49,11 +50,10 @@ def test_majority_of_three(project, schemas) -> None:
                                          ("c3", 353, 459, "أعلنت", "e8", [], "yes", "mixed")]
     # Stances: (58-67, presence) FAVOR x3, evidence 88-161 cited by 3; (58-67, attacks) AGAINST 2 of 3,
     # 88-161 cited by a01 and a02; (214-226, attacks) AGAINST by a01, a02 who cite different spans
-    # (234-289, 237-289: one vote each) -> no evidence.
+    # (234-289, 237-289: one vote each) -> evidence-no-majority, not in gold.
     assert gold["stances"] == [
         {"id": "s1", "holder": "e4", "target": PRESENCE, "label": "FAVOR", "evidence": ["c1"]},
-        {"id": "s2", "holder": "e4", "target": ATTACKS, "label": "AGAINST", "evidence": ["c1"]},
-        {"id": "s3", "holder": "e7", "target": ATTACKS, "label": "AGAINST", "evidence": []}]
+        {"id": "s2", "holder": "e4", "target": ATTACKS, "label": "AGAINST", "evidence": ["c1"]}]
     conflicts = _load(folder / "conflicts.json")
     assert schemas.problems("conflicts", conflicts) == []
     assert {k: conflicts[k] for k in ("doc_id", "text_sha256", "annotators", "need", "tool")} == {
@@ -62,7 +62,8 @@ def test_majority_of_three(project, schemas) -> None:
     assert conflicts["gold_sha256"] == hashlib.sha256((folder / "gold.json").read_bytes()).hexdigest()
     assert [(c["id"], c["reason"]) for c in conflicts["conflicts"]] == [
         ("entities:4-13", "type-minority"), ("entities:276-282", "span-minority"), ("entities:301-313", "span-minority"),
-        ("entities:314-323", "span-minority"), ("claims:237-289", "claim-minority"), ("stances:301-323:attacks-on-us-forces", "stance-minority")]
+        ("entities:314-323", "span-minority"), ("claims:237-289", "claim-minority"), ("stances:214-226:attacks-on-us-forces", "evidence-no-majority"),
+        ("stances:301-323:attacks-on-us-forces", "stance-minority")]
     first = conflicts["conflicts"][0]
     assert first["message"] == "ORG went into gold; GPE did not reach 2 of 3 (ORG by a01, a03; GPE by a02)"
     assert first["key"] == {"span": {"start": 4, "end": 13, "text": "البنتاغون"}}
@@ -75,14 +76,20 @@ def test_majority_of_three(project, schemas) -> None:
                                          "source": {"id": "m7", "start": 214, "end": 226, "text": "البيت الأبيض", "type": "ORG"},
                                          "via": [{"id": "m6", "start": 197, "end": 209, "text": "قناة الجزيرة", "type": "ORG"}],
                                          "checkworthy": "no", "speech": "mixed"}]
-    stance = conflicts["conflicts"][5]
+    weak = conflicts["conflicts"][5]
+    assert weak["message"] == "no majority (2 of 3) for evidence: claim 234-289 cited by a01; claim 237-289 cited by a02"
+    assert weak["gold"] is None and weak["versions"]["a03"] is None
+    assert [(v["label"], v["evidence"]) for v in weak["versions"]["a01"] + weak["versions"]["a02"]] == [
+        ("AGAINST", [{"id": "c2", "start": 234, "end": 289, "text": doc["text"][234:289]}]),
+        ("AGAINST", [{"id": "k2", "start": 237, "end": 289, "text": doc["text"][237:289]}])]
+    stance = conflicts["conflicts"][6]
     assert stance["key"] == {"holder": {"start": 301, "end": 323, "text": "وزارة الدفاع الأمريكية"}, "target": ATTACKS}
     assert stance["versions"]["a03"][0]["evidence"] == [{"id": "c3", "start": 353, "end": 459, "text": doc["text"][353:459]}]
     # unanimous: entities 15-30, 58-67, 176-193, 197-209, 214-226 (5); claims none; stances s1
     [o] = seen
     assert (o.agreed, o.unanimous, o.conflicts, o.changed) == (
-        {"entities": 8, "claims": 3, "stances": 3}, {"entities": 5, "claims": 0, "stances": 1},
-        {"entities": 4, "claims": 1, "stances": 1}, True)
+        {"entities": 8, "claims": 3, "stances": 2}, {"entities": 5, "claims": 0, "stances": 1},
+        {"entities": 4, "claims": 1, "stances": 2}, True)
     assert (report.documents, report.written, report.unchanged, report.skipped) == (1, 1, 0, 0)
 
 
@@ -98,9 +105,13 @@ def test_two_annotators_need_both(project) -> None:
     assert (c1["reason"], c1["fields"], c1["message"]) == ("attribute-no-majority", ["checkworthy"], "no majority (2 of 2) for checkworthy")
     assert conflicts[f"stances:58-67:{ATTACKS}"]["reason"] == "label-no-majority"
     assert conflicts[f"stances:58-67:{ATTACKS}"]["message"] == "no label reached 2 of 2 (AGAINST: 1, FAVOR: 1)"
+    # 58-67 presence FAVOR x2 citing 88-161, which is a claim conflict: the evidence would be lost;
+    # 214-226 attacks AGAINST x2 citing 234-289 and 237-289 (one vote each)
+    assert conflicts[f"stances:58-67:{PRESENCE}"]["reason"] == "evidence-not-in-gold"
+    assert conflicts[f"stances:58-67:{PRESENCE}"]["message"] == "agreed evidence is not a gold claim (content 88-161)"
+    assert conflicts[f"stances:214-226:{ATTACKS}"]["reason"] == "evidence-no-majority"
     gold = _load(folder / "gold.json")
-    assert [s["target"] for s in gold["stances"]] == [PRESENCE, ATTACKS]  # 58-67 presence, 214-226 attacks
-    assert gold["claims"] == []
+    assert gold["claims"] == [] and gold["stances"] == []
 
 
 def _tiny_ann(name: str, entities, claims=(), stances=()) -> dict:
@@ -123,7 +134,7 @@ def test_dependent_conflicts() -> None:
     anns = {"a01": _tiny_ann("a01", [("x", 4, 10, "OCC")], [_claim("c", "x")],
                              [{"id": "s", "holder": "x", "target": ATTACKS, "label": "NONE", "evidence": ["c"]}]),
             "a02": _tiny_ann("a02", [("y", 4, 10, "PERS")], [_claim("c", "y")],
-                             [{"id": "s", "holder": "y", "target": ATTACKS, "label": "NONE", "evidence": []}]),
+                             [{"id": "s", "holder": "y", "target": ATTACKS, "label": "NONE", "evidence": ["c"]}]),
             "a03": _tiny_ann("a03", [])}
     m = merge_annotations(TINY, anns, TYPES, [PRESENCE, ATTACKS])
     assert (m.entities, m.claims, m.stances) == ([], [], [])
@@ -227,9 +238,9 @@ def test_cli(project) -> None:
     res = run()
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines() == [
-        f"{SEED_ID}: 3 annotators (a01, a02, a03): agreed 8 entities, 3 claims, 3 stances; 6 conflict(s) (4 entity, 1 claim, "
-        f"1 stance) -> annotations/{SEED_ID}/conflicts.json",
-        "adjudicated 1 document(s): 1 written, 0 unchanged; 6 conflict(s) in total"]
+        f"{SEED_ID}: 3 annotators (a01, a02, a03): agreed 8 entities, 3 claims, 2 stances; 7 conflict(s) (4 entity, 1 claim, "
+        f"2 stance) -> annotations/{SEED_ID}/conflicts.json",
+        "adjudicated 1 document(s): 1 written, 0 unchanged; 7 conflict(s) in total"]
     assert run(SEED_ID).stdout.splitlines()[0].endswith("(unchanged)")
     (project.annotations / SEED_ID / "a03.json").unlink()
     (project.annotations / SEED_ID / "a02.json").unlink()
@@ -278,3 +289,217 @@ def test_guidelines_versions_differ(project) -> None:
     adjudicate(project, on_document=seen.append)
     assert _load(folder / "gold.json")["guidelines_version"] == "1.10"  # the newest, compared as numbers (1.10 > 1.0)
     assert seen[0].warnings == [f"{SEED_ID}: annotators followed different guidelines versions (1.0, 1.10); gold says 1.10"]
+
+
+# ------------------------------------------------------------------ found by an adversarial review
+EDITED_HINT = ("settle the conflicts with `khabar studio push-review` and `pull-review`, or set origin.kind to \"manual\" in gold.json "
+               "to keep it as a hand-made gold, or pass --force to recompute it from the annotator files (the edits are lost)")
+
+
+def test_hand_edit_of_an_adjudicated_gold_is_not_reverted(project) -> None:
+    folder = write_annotators(project)
+    adjudicate(project)
+    written = (folder / "gold.json").read_bytes()
+    # a reviewer's decision added by hand (the conflicting stance of 214-226), origin left as it was
+    gold = _load(folder / "gold.json")
+    gold["stances"].append({"id": "s3", "holder": "e7", "target": ATTACKS, "label": "AGAINST", "evidence": ["c2"]})
+    (folder / "gold.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    before = snapshot(project.annotations)
+    with pytest.raises(InputError) as err:
+        adjudicate(project)
+    assert str(err.value) == (f"adjudicate refused (1 problem(s)); nothing was written:\n  {folder / 'gold.json'}: edited since khabar "
+                              "adjudicate wrote it (its SHA-256 is not the gold_sha256 recorded in conflicts.json); refusing to replace it")
+    assert err.value.hint == EDITED_HINT
+    assert snapshot(project.annotations) == before
+    # the CLI says the same, and writes nothing
+    res = CliRunner().invoke(app, ["adjudicate", "--root", str(project.root), "-q"])
+    assert res.exit_code == 1 and res.output.splitlines()[-1] == f"hint: {EDITED_HINT}"
+    assert snapshot(project.annotations) == before
+    # a conflicts.json that cannot be read cannot vouch for the gold either
+    (folder / "conflicts.json").write_text("[]", encoding="utf-8")
+    with pytest.raises(InputError, match=r"conflicts\.json: not a JSON object; cannot tell whether .*gold\.json was edited since khabar "
+                                         r"adjudicate wrote it, refusing to replace it"):
+        adjudicate(project)
+    (folder / "conflicts.json").write_text("{", encoding="utf-8")
+    with pytest.raises(InputError, match=r"conflicts\.json: line 1 column 2: invalid JSON: .*; cannot tell whether"):
+        adjudicate(project)
+    # kept as a hand-made gold: refused as before (origin), and the edit is still there
+    (folder / "gold.json").write_text(json.dumps({**gold, "origin": {**gold["origin"], "kind": "manual"}}, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InputError, match=r"not written by khabar adjudicate \(origin kind 'manual', tool 'khabar adjudicate'\)"):
+        adjudicate(project)
+    # --force recomputes it from the annotator files
+    r = adjudicate(project, force=True)
+    assert r.written == 1 and (folder / "gold.json").read_bytes() == written
+
+
+def _seed_pair(project, a01_evidence, a02_evidence, a03_evidence=None):
+    """a01, a02 (and a03) as copies of a01's annotation, differing only in the evidence of s1 (58-67, presence)."""
+    doc = seed_doc(project)
+    folder = project.annotations / SEED_ID
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, ev in (("a01", a01_evidence), ("a02", a02_evidence), ("a03", a03_evidence)):
+        if ev is not None:
+            ann = {**annotation(doc, "a01"), "annotator": name}
+            ann["stances"][0]["evidence"] = ev
+            (folder / f"{name}.json").write_text(json.dumps(ann, ensure_ascii=False), encoding="utf-8")
+    return folder, doc
+
+
+def test_evidence_without_majority_is_a_conflict(project) -> None:
+    # a01's s1 cites c1 and c3 (88-161, 353-459), a02's cites c2 (234-289): no claim reaches 2 of 2
+    folder, doc = _seed_pair(project, ["c1", "c3"], ["c2"])
+    seen = []
+    adjudicate(project, force=True, on_document=seen.append)
+    [c] = _load(folder / "conflicts.json")["conflicts"]
+    assert (c["id"], c["reason"], c["gold"]) == (f"stances:58-67:{PRESENCE}", "evidence-no-majority", None)
+    assert c["message"] == ("no majority (2 of 2) for evidence: claim 88-161 cited by a01; claim 234-289 cited by a02; "
+                            "claim 353-459 cited by a01")
+    assert [e["id"] for e in c["versions"]["a01"][0]["evidence"]] == ["c1", "c3"]
+    assert c["versions"]["a02"][0]["evidence"] == [{"id": "c2", "start": 234, "end": 289, "text": doc["text"][234:289]}]
+    # the stance stays out of gold, like a claim with attribute-no-majority; the other two go in
+    assert _load(folder / "gold.json")["stances"] == [
+        {"id": "s1", "holder": "e4", "target": ATTACKS, "label": "AGAINST", "evidence": ["c1"]},
+        {"id": "s2", "holder": "e7", "target": ATTACKS, "label": "AGAINST", "evidence": ["c2"]}]
+    assert (seen[0].agreed["stances"], seen[0].conflicts["stances"], seen[0].unanimous["stances"]) == (2, 1, 2)
+
+
+def test_evidence_with_a_majority_goes_into_gold(project) -> None:
+    folder, _ = _seed_pair(project, ["c1", "c3"], ["c3", "c1"], ["c1", "c3"])
+    seen = []
+    adjudicate(project, on_document=seen.append)
+    assert not (folder / "conflicts.json").exists()
+    assert _load(folder / "gold.json")["stances"][0] == {"id": "s1", "holder": "e4", "target": PRESENCE, "label": "FAVOR",
+                                                          "evidence": ["c1", "c3"]}
+    assert seen[0].unanimous["stances"] == 3
+    # a03 cites c1 only: c3 still has 2 of 3, so it goes in, but the stance is no longer unanimous
+    folder, _ = _seed_pair(project, ["c1", "c3"], ["c1", "c3"], ["c1"])
+    seen.clear()
+    adjudicate(project, on_document=seen.append)
+    assert _load(folder / "gold.json")["stances"][0]["evidence"] == ["c1", "c3"] and seen[0].unanimous["stances"] == 2
+    # a03's extra citation is one vote of three: a conflict, not dropped
+    folder, _ = _seed_pair(project, ["c1"], ["c1"], ["c1", "c2"])
+    adjudicate(project)
+    [c] = _load(folder / "conflicts.json")["conflicts"]
+    assert (c["reason"], c["message"]) == ("evidence-no-majority", "no majority (2 of 3) for evidence: claim 234-289 cited by a03")
+
+
+def test_agreement_out_is_an_existing_file(project, tmp_path) -> None:
+    write_annotators(project)
+    readme = project.root / "README.md"
+    readme.write_text("# notes\n", encoding="utf-8")
+    run = lambda out: subprocess.run([sys.executable, "-m", "khabar.cli", "agreement", "--root", str(project.root), "-q",  # noqa: E731
+                                      "--out", out], capture_output=True, text=True, cwd=project.root)
+    res = run("README.md")
+    assert res.returncode == 1 and res.stdout == ""
+    assert res.stderr.splitlines() == ["error: --out README.md: exists and is not a folder",
+                                       "hint: --out names a folder to write the report files into"]
+    assert readme.read_text(encoding="utf-8") == "# notes\n"
+    res = run("README.md/report")  # a folder below a file: the OSError is one line too, no traceback
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert res.stderr.splitlines() == ["error: README.md/report: Not a directory", "hint: check that the folder exists, is readable and "
+                                       "writable and the disk has free space, then run it again"]
+
+
+def test_adjudicate_os_error_is_one_line(project, monkeypatch) -> None:
+    write_annotators(project)
+    import khabar.adjudicate as mod
+
+    def refuse(**kw):
+        raise PermissionError(13, "Permission denied", kw["dir"])
+    monkeypatch.setattr(mod.tempfile, "mkdtemp", refuse)
+    before = snapshot(project.annotations)
+    res = CliRunner().invoke(app, ["adjudicate", "--root", str(project.root), "-q"])
+    assert res.exit_code == 1 and res.exception.__class__ is SystemExit
+    assert res.output.splitlines()[0] == f"error: {project.annotations}: Permission denied"
+    assert snapshot(project.annotations) == before and not (project.annotations / ".adjudicate.lock").exists()
+
+
+KILLED = """
+import os, signal, sys
+import khabar.adjudicate as mod
+from khabar.paths import Project
+mod._commit = lambda *a: os.kill(os.getpid(), signal.SIGKILL)  # killed between staging and moving into place
+mod.adjudicate(Project(sys.argv[1]))
+"""
+
+
+def test_kill_9_leftovers_are_removed_by_the_next_run(project) -> None:
+    folder = write_annotators(project)
+    res = subprocess.run([sys.executable, "-c", KILLED, str(project.root)], capture_output=True, text=True)
+    assert res.returncode == -9, res.stderr
+    [left] = [p for p in project.annotations.iterdir() if p.name.startswith(".adjudicate-")]
+    assert sorted(p.name for p in left.rglob("*")) == ["conflicts.json", "gold.json", SEED_ID, "outcomes.jsonl"]
+    assert (project.annotations / ".adjudicate.lock").exists() and not (folder / "gold.json").exists()
+    res = subprocess.run([sys.executable, "-m", "khabar.cli", "adjudicate", "--root", str(project.root), "-q"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.splitlines() == ["removed 1 staging folder(s) left by an interrupted khabar adjudicate"]
+    assert sorted(p.name for p in project.annotations.iterdir()) == ["annotators.json", SEED_ID]  # no staging, no lock
+    assert (folder / "gold.json").exists()
+    # git ignores both names, should a run be killed in the repository
+    for name in ("annotations/.adjudicate.lock", "annotations/.adjudicate-k2j4x_9q/outcomes.jsonl"):
+        assert subprocess.run(["git", "check-ignore", "-q", "--no-index", name], cwd=ROOT).returncode == 0, name
+
+
+def test_a_second_concurrent_run_is_refused(project, monkeypatch) -> None:
+    import fcntl
+    import os
+    folder = write_annotators(project)
+    left = project.annotations / ".adjudicate-abc123"
+    left.mkdir()
+    (left / "outcomes.jsonl").write_text("", encoding="utf-8")
+    lock = project.annotations / ".adjudicate.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another run holds it
+    try:
+        before = snapshot(project.annotations)
+        with pytest.raises(InputError) as err:
+            adjudicate(project)
+        assert str(err.value) == f"{lock}: another khabar adjudicate is running on this project (it holds this lock); nothing was done"
+        assert err.value.hint == "wait for it to finish, then run it again"
+        assert snapshot(project.annotations) == before and left.is_dir()  # its staging folder is not touched
+    finally:
+        os.close(fd)
+    # the other run is gone: its leftover goes, unless it cannot be removed
+    import shutil
+    real = shutil.rmtree
+
+    def stuck(path, *a, **kw):
+        if Path(path).name == left.name:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *a, **kw)
+    monkeypatch.setattr(shutil, "rmtree", stuck)
+    with pytest.raises(InputError) as err:
+        adjudicate(project)
+    assert str(err.value) == (f"{left}: staging folder left by an interrupted khabar adjudicate; cannot remove it: Permission denied")
+    assert err.value.hint == "remove it by hand, then run it again" and not (folder / "gold.json").exists()
+    monkeypatch.undo()
+    r = adjudicate(project)
+    assert (r.leftovers, r.written) == (1, 1) and not left.exists() and not lock.exists()
+
+
+MISNAMED = ("not read: the file name is not an annotator id (lower-case letters, digits, '_', '.', '-', starting with a letter or digit, "
+            "at most 64 characters: AnnotatorId of schema/common.schema.json); rename it to <annotator id>.json")
+
+
+def test_file_not_named_after_an_annotator_id_is_reported(project) -> None:
+    from khabar.agreement import agreement_markdown, corpus_agreement
+    folder = write_annotators(project, ("a01", "a02", "a03"))
+    (folder / "a02.json").rename(folder / "A02.json")
+    (folder / ".gold.json.x1.tmp").write_text("", encoding="utf-8")  # a temp file: not listed
+    r = corpus_agreement(project)
+    assert r["documents"]["misnamed_files"] == [{"doc_id": SEED_ID, "file": f"annotations/{SEED_ID}/A02.json", "reason": MISNAMED}]
+    assert r["annotators"] == ["a01", "a03"]
+    assert ", 1 file(s) whose name is not an annotator id." in agreement_markdown(r)
+    res = CliRunner().invoke(app, ["agreement", "--root", str(project.root), "-q"])
+    assert res.exit_code == 0 and res.output.splitlines()[0] == f"warning: annotations/{SEED_ID}/A02.json: {MISNAMED}"
+    # adjudicate: named in the report and the output
+    r = adjudicate(project)
+    assert r.warnings == [f"{folder / 'A02.json'}: {MISNAMED}"] and _load(folder / "gold.json")["origin"]["sources"] == ["a01", "a03"]
+    res = CliRunner().invoke(app, ["adjudicate", "--root", str(project.root), "-q"])
+    assert res.exit_code == 0 and f"warning: {folder / 'A02.json'}: {MISNAMED}" in res.output.splitlines()
+    # with one annotator left, the refusal says why the second was not read
+    (folder / "a03.json").unlink()
+    with pytest.raises(InputError) as err:
+        adjudicate(project, [SEED_ID])
+    assert str(err.value).endswith(f"{folder}: 1 annotator file(s) (a01); adjudication needs two or more; not read: A02.json "
+                                   "(not an annotator id)")

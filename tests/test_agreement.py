@@ -120,7 +120,7 @@ def test_three_annotators_figures_by_hand(project) -> None:
     docs: list[dict] = []
     r = corpus_agreement(project, on_document=docs.append)
     assert r["documents"] == {"corpus": 1, "selected": 1, "annotated": 1, "compared": 1, "single_annotator": [], "gold_only": [], "all_stale": [],
-                              "stale_files": []}
+                              "stale_files": [], "misnamed_files": []}
     assert r["annotators"] == ["a01", "a02", "a03"] and r["comparisons"] == 3 and "note" not in r
     # Entities; nervaluate ends are inclusive: a01 A(4,12) B(15,29) C(22,29) D E F G H(301,322).
     # a01 vs a02 (a01 = reference): A/GPE: same span, other type -> strict incorrect, exact correct;

@@ -18,6 +18,7 @@ from khabar.conll_export import document_lines, export_conll
 from khabar.conll_import import import_conll
 from khabar.errors import InputError, StaleAnnotationError
 from khabar.ingest import ingest
+from khabar.paths import inside_releases
 from khabar.schema import Schemas
 
 from conftest import ROOT, SEED_ID, make_project, snapshot
@@ -283,6 +284,19 @@ def test_not_utf8_and_empty_files(project) -> None:
         assert str(refused(project, body)) == "bad.txt: empty file (no token lines)"
 
 
+def test_cr_line_ends(project) -> None:
+    # old Mac line ends: one "line" holding every token, which read as a tag 'O\rمنظمة' before
+    err = refused(project, "قال O\rمنظمة B-ORG\rالصحة I-ORG\r".encode())
+    assert str(err) == "bad.txt: line 1: line ends are CR only; convert to LF or CRLF"
+    assert err.hint == "e.g. tr '\\r' '\\n' < bad.txt > bad.txt.lf"
+    err = refused(project, "قال O\r\nمنظمة B-ORG\rالصحة I-ORG\r\n".encode())
+    assert str(err) == "bad.txt: line 2: a bare CR (carriage return not followed by LF) in the line; line ends must be LF or CRLF"
+    # CRLF is fine
+    report = import_conll(project, write(project, "crlf.txt", "أعلنت O\r\nوزارة B-ORG\r\nالصحة I-ORG\r\nاليوم O\r\n"), "wojood",
+                          progress=False)
+    assert report.entities == 1
+
+
 def test_every_bad_line_reported_capped(project) -> None:
     body = "منظمة OO\n" * 23 + "\nقال O\nالصحة I-ORG\n"
     err = str(refused(project, body))
@@ -305,9 +319,14 @@ def test_bad_arguments(project) -> None:
         (dict(fmt="conll2003"), "unknown format 'conll2003'"),
         (dict(per="sentence"), "--per 'sentence': expected file or paragraph"),
         (dict(doc_id=SEED_ID, per="paragraph"), "--doc aligns the whole file to one document; --per paragraph makes one document per paragraph"),
-        (dict(annotator="Gold"), "--annotator 'Gold': not a pseudonymous annotator id (lower-case letters, digits, _ . -; not gold or preannotator)"),
-        (dict(annotator="gold"), "--annotator 'gold': not a pseudonymous annotator id (lower-case letters, digits, _ . -; not gold or preannotator)"),
+        (dict(annotator="Gold"), "--annotator 'Gold': not a pseudonymous annotator id (a lower-case letter or digit, then up to "
+                                 "63 lower-case letters, digits, _ . -)"),
+        (dict(annotator="../x"), "--annotator '../x': not a pseudonymous annotator id (a lower-case letter or digit, then up to "
+                                 "63 lower-case letters, digits, _ . -)"),
         (dict(doc_id="kb-0000000000000000"), f"--doc kb-0000000000000000: no such corpus document ({project.corpus}/kb-0000000000000000.json)"),
+        (dict(doc_id="../corpus/kb-1415eb2e8d27dc16"), "--doc '../corpus/kb-1415eb2e8d27dc16': not a document id (kb- and 16 "
+                                                       "lower-case hex digits)"),
+        (dict(doc_id="kb-1415EB2E8D27DC16"), "--doc 'kb-1415EB2E8D27DC16': not a document id (kb- and 16 lower-case hex digits)"),
         (dict(mapping={"MIS1": "EVENTS"}), "--map MIS1=EVENTS: EVENTS is not a Wojood entity type of schema/labels.schema.json"),
     ]
     for kw, message in cases:
@@ -317,6 +336,21 @@ def test_bad_arguments(project) -> None:
         assert str(err.value) == message, kw
     with pytest.raises(InputError, match=r"in/missing.txt: cannot read: No such file or directory"):
         import_conll(project, project.root / "in" / "missing.txt", "wojood", progress=False)
+
+
+@pytest.mark.parametrize("name", ["gold", "preannotator", "conflicts", "annotators", "a01.draft"])
+def test_reserved_annotator_names_refused(project, name) -> None:
+    # each is another kind of file in annotations/<doc_id>/ (conflicts.json: adjudication's
+    # conflicts; annotators.json: the registry's name; *.draft.json: Label Studio drafts)
+    err = refused(project, "أعلنت O\nوزارة B-ORG\nالصحة I-ORG\nاليوم O\n", annotator=name)
+    assert str(err) == (f"--annotator {name!r}: a reserved name: annotations/<doc_id>/{name}.json is not an annotator's file "
+                        "(reserved: annotators, conflicts, gold, preannotator, *.draft)")
+    assert err.hint == ("use --gold to write gold.json" if name == "gold" else "name who made the file, e.g. --annotator wojood")
+    if name == "conflicts":
+        res = CliRunner().invoke(app, ["import", "conll", str(project.root / "in" / "bad.txt"), "--format", "wojood", "--annotator",
+                                       name, "--root", str(project.root), "-q"])
+        assert res.exit_code == 1 and res.stderr == f"error: {err}\nhint: {err.hint}\n"
+        assert list(project.annotations.glob("*/conflicts.json")) == []
 
 
 def test_parse_map() -> None:
@@ -353,16 +387,82 @@ def test_seed_name_taken_and_existing_annotation(project) -> None:
     (project.seeds / "news.txt").write_text("خبر آخر تماما عن الطقس اليوم\n", encoding="utf-8")
     err = refused(project, body, name="news.txt")
     assert str(err) == f"news.txt: not imported (1 problem; nothing written):\n  {project.seeds}/news.txt: exists with other content than this import would write"
+    assert err.hint == f"rename the file to import it under another seed name, or move {project.seeds}/news.txt away if it is not wanted"
     (project.seeds / "news.txt").unlink()
     report = import_conll(project, write(project, "news.txt", body), "wojood", progress=False)
     [doc_id] = report.documents
     target = project.annotations / doc_id / "wojood.json"
+    # the same content under another file name: nothing to do (origin.tool, which names the file, aside)
+    snap = state(project)
+    again = import_conll(project, write(project, "copy.txt", body), "wojood", progress=False)
+    assert (again.documents, again.written, again.unchanged, again.seeds_added) == ([doc_id], [], [str(target)], [])
+    assert state(project) == snap
     err = refused(project, body.replace("B-ORG\nالصحة I-ORG", "B-ORG\nالصحة O"), name="news.txt")
-    assert str(err) == f"news.txt: not imported (1 problem; nothing written):\n  {target}: exists with other content (an earlier import, or another annotation)"
-    assert err.hint == "pass --force to replace it"
+    assert str(err) == (f"news.txt: not imported (1 problem; nothing written):\n  {target}: exists with other content "
+                        "(imported by `khabar import conll --format wojood news.txt`)")
+    assert err.hint == "pass --force to replace it, or --annotator NAME to import the file next to it"
     forced = import_conll(project, project.root / "in" / "news.txt", "wojood", force=True, progress=False)
     assert forced.written == [str(target)]
     assert [e["text"] for e in json.loads(target.read_text(encoding="utf-8"))["entities"]] == ["وزارة"]
+
+
+def test_replaced_file_keeps_its_claims_and_stances(project) -> None:
+    body = "أعلنت O\nوزارة B-ORG\nالصحة I-ORG\nاليوم O\n"
+    [doc_id] = import_conll(project, write(project, "n.txt", body), "wojood", gold=True, progress=False).documents
+    gold = project.annotations / doc_id / "gold.json"
+    old = json.loads(gold.read_text(encoding="utf-8"))
+    old.update(guidelines_version="1.0", origin={"kind": "manual", "sources": ["a01"]},
+               entities=[{"id": "x7", "start": 6, "end": 17, "text": "وزارة الصحة", "type": "ORG"}],
+               claims=[{"id": "c1", "content": {"start": 18, "end": 23, "text": "اليوم"}, "cue": {"start": 0, "end": 5, "text": "أعلنت"},
+                        "source": "x7", "via": [], "checkworthy": "no", "speech": "indirect"}],
+               stances=[{"id": "s1", "holder": "x7", "target": "us-military-presence-iraq", "label": "FAVOR", "evidence": ["c1"]}])
+    gold.write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    corrected = body.replace("اليوم O", "اليوم B-DATE")
+    err = refused(project, corrected, name="n.txt", doc_id=doc_id, gold=True)
+    assert str(err) == f"n.txt: not imported (1 problem; nothing written):\n  {gold}: exists with other content (another annotation)"
+    assert err.hint == "pass --force to replace it"
+    # with --force the entities are replaced; the claim and stance stay, their entity id x7 now e1
+    report = import_conll(project, write(project, "n.txt", corrected), "wojood", doc_id=doc_id, gold=True, force=True, progress=False)
+    assert report.written == [str(gold)]
+    new = json.loads(gold.read_text(encoding="utf-8"))
+    assert [(e["id"], e["text"], e["type"]) for e in new["entities"]] == [("e1", "وزارة الصحة", "ORG"), ("e2", "اليوم", "DATE")]
+    assert new["claims"] == [{**old["claims"][0], "source": "e1"}] and new["stances"] == [{**old["stances"][0], "holder": "e1"}]
+    assert new["guidelines_version"] == "1.0"
+    assert new["origin"] == {"kind": "import", "tool": "khabar import conll --format wojood n.txt", "version": khabar.__version__,
+                             "sources": ["wojood", "a01"]}
+    # the ORG gone from the file: the claim and the stance would be lost: refused even with --force
+    err = refused(project, corrected.replace("B-ORG", "O").replace("I-ORG", "O"), name="n.txt", doc_id=doc_id, gold=True, force=True)
+    assert str(err) == (f"n.txt: not imported (1 problem; nothing written):\n  {gold}: not replaced, even with --force: it holds "
+                        "1 claim(s) and 1 stance(s); CoNLL carries entities only (a claim or stance is kept when every entity it "
+                        "refers to is imported with the same span and type): 1 of 1 claims and 1 of 1 stances would be lost: "
+                        "claim c1: source e1 ORG 'وزارة الصحة' [6, 17); stance s1: evidence claim c1 is lost")
+    assert err.hint == "import under another --annotator and reconcile by hand, or remove those claims and stances from the file first"
+    # a stale file: its claims are on another text
+    gold.write_text(gold.read_text(encoding="utf-8").replace(new["text_sha256"], "0" * 64), encoding="utf-8")
+    err = refused(project, corrected, name="n.txt", doc_id=doc_id, gold=True, force=True)
+    assert str(err) == (f"n.txt: not imported (1 problem; nothing written):\n  {gold}: not replaced, even with --force: it holds "
+                        "1 claim(s) and 1 stance(s); CoNLL carries entities only, and these were made on another text of the "
+                        "document (the file is stale): all would be lost")
+
+
+def test_gold_with_claims_not_replaced_by_its_own_export(gold_project) -> None:
+    # the committed gold (140 entities, 19 claims, 10 stances) through CoNLL and back: CoNLL tags
+    # whole tokens, so 13 entities come back wider (a clitic joins them: «وسوريا», «للحكومة العراقية»), and
+    # the claims and stances that refer to them could not be kept
+    project = gold_project
+    out = project.root / "gold.conll.txt"
+    export_conll(project, out, corpus=True, progress=False)
+    gold = project.annotations / SEED_ID / "gold.json"
+    before = state(project)
+    with pytest.raises(InputError) as err:
+        import_conll(project, out, "wojood", doc_id=SEED_ID, gold=True, force=True, progress=False)
+    assert state(project) == before
+    assert str(err.value) == (
+        f"gold.conll.txt: not imported (1 problem; nothing written):\n  {gold}: not replaced, even with --force: it holds 19 "
+        "claim(s) and 10 stance(s); CoNLL carries entities only (a claim or stance is kept when every entity it refers to is "
+        "imported with the same span and type): 5 of 19 claims and 1 of 10 stances would be lost: claim c12: source e98 OCC "
+        "'مسؤولي وزارة الخارجية الأمريكية' [2309, 2340); claim c14: via e106 ORG 'صحيفة واشنطن تايمز' [2535, 2553); claim c15: "
+        "via e106 ORG 'صحيفة واشنطن تايمز' [2535, 2553); … and 3 more")
 
 
 def test_registry_entry_never_overwritten(project) -> None:
@@ -496,19 +596,106 @@ def test_export_refusals(gold_project) -> None:
     assert r.entities == 140 and out.read_text(encoding="utf-8").startswith("طلب O\n")
 
 
+def tampered_release(project, change) -> tuple[Path, Path]:
+    """A copy of the committed release 0.2.0 whose documents shard went through ``change(rows)``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rel = project.root / "rel"
+    shutil.copytree(ROOT / "releases" / "0.2.0", rel)
+    shard = rel / "data" / "documents" / "validation-00000-of-00001.parquet"
+    table = pq.read_table(shard)
+    rows = table.to_pylist()
+    change(rows)
+    pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), shard)
+    return rel, shard
+
+
+def test_export_release_label_id_out_of_range(project) -> None:
+    def change(rows):
+        rows[0]["entities"][3]["type"] = 99
+    rel, shard = tampered_release(project, change)
+    out = project.root / "o.txt"
+    with pytest.raises(InputError) as err:
+        export_conll(project, out, release=str(rel), progress=False)
+    assert str(err.value) == f"{shard}: row 0 (document {SEED_ID}): entities[3].type: ClassLabel id 99 out of range 0..20"
+    assert err.value.hint == f"the file was changed after the release was built; run `khabar validate {rel}`"
+    assert not out.exists() and list(project.root.glob(".o.txt.*")) == []
+
+
+def test_export_release_without_annotated_document(project) -> None:
+    def change(rows):
+        rows[0]["annotation"]["annotated"] = False
+    rel, _ = tampered_release(project, change)
+    out = project.root / "o.txt"
+    with pytest.raises(InputError) as err:
+        export_conll(project, out, release=str(rel), progress=False)
+    assert str(err.value) == f"{out}: not written: no annotated document in release rel (validation)"
+    assert not out.exists() and list(project.root.glob(".o.txt.*")) == []
+
+
+def test_export_refuses_paths_inside_releases(gold_project) -> None:
+    project = gold_project
+    (project.root / "in").mkdir()
+    (project.root / "rl").symlink_to(project.releases, target_is_directory=True)
+    for out in (project.releases / "0.3.0" / "extra.txt", project.releases, project.root / "in" / ".." / "releases" / "x.txt",
+                project.root / "rl" / "x.txt"):
+        with pytest.raises(InputError) as err:
+            export_conll(project, out, corpus=True, progress=False)
+        assert str(err.value) == (f"{out}: inside the project's releases folder {project.releases}: releases are immutable "
+                                  "(a file added to a release breaks its checksums)")
+        assert err.value.hint == "write the export elsewhere, e.g. -o export.conll.txt"
+    assert not project.releases.exists()
+    assert not inside_releases(project, project.root / "releases-notes.txt") and not inside_releases(project, project.root)
+    assert export_conll(project, project.root / "in" / "ok.txt", corpus=True, progress=False).entities == 140
+
+
+def test_export_bad_annotator_and_doc(gold_project) -> None:
+    project = gold_project
+    out = project.root / "o.txt"
+    cases = [
+        (dict(annotator="../x"), "--annotator '../x': not a pseudonymous annotator id (a lower-case letter or digit, then up to 63 "
+                                 "lower-case letters, digits, _ . -)", "the annotator ids are the names of annotations/<doc_id>/*.json, e.g. gold"),
+        (dict(annotator="conflicts"), "--annotator 'conflicts': a reserved name: annotations/<doc_id>/conflicts.json is not an "
+                                      "annotator's file (reserved: annotators, conflicts, *.draft)",
+         "the annotator ids are the names of annotations/<doc_id>/*.json, e.g. gold"),
+        (dict(annotator="a01"), f"--annotator a01: no corpus document has an annotation file {project.annotations}/<doc_id>/a01.json",
+         "files there: gold"),
+        (dict(docs=["../corpus/kb-1415eb2e8d27dc16"]), "--doc '../corpus/kb-1415eb2e8d27dc16': not a document id (kb- and 16 "
+                                                       "lower-case hex digits)", "document ids are the names of corpus/*.json, e.g. kb-1415eb2e8d27dc16"),
+    ]
+    for kw, message, hint in cases:
+        with pytest.raises(InputError) as err:
+            export_conll(project, out, progress=False, **kw)
+        assert (str(err.value), err.value.hint) == (message, hint), kw
+    (project.annotations / SEED_ID / "gold.json").unlink()
+    with pytest.raises(InputError) as err:
+        export_conll(project, out, corpus=True, progress=False)
+    assert (str(err.value), err.value.hint) == (
+        f"--annotator gold: no corpus document has an annotation file {project.annotations}/<doc_id>/gold.json", "files there: none")
+    assert not out.exists()
+    res = CliRunner().invoke(app, ["export", "conll", "--annotator", "../x", "-o", str(out), "--root", str(project.root), "-q"])
+    assert res.exit_code == 1 and res.stderr.splitlines()[0].startswith("error: --annotator '../x': not a pseudonymous")
+    assert not out.exists()
+
+
 # ------------------------------------------------------------------ command line
 
 def test_help_texts() -> None:
     runner = CliRunner()
     for args, words in [(["import", "--help"], ["conll"]), (["export", "--help"], ["conll"]),
                         (["import", "conll", "--help"], ["FILE", "--format", "--annotator", "--doc", "--map", "--per", "--gold",
-                                                         "--skip-unfit", "--force", "MIS1=EVENT"]),
+                                                         "--skip-unfit", "--force", "MIS1=EVENT",
+                                                         "claims and stances are kept when every entity they refer to is imported "
+                                                         "with the same span and type; if any would be lost, the import is "
+                                                         "refused even with --force"]),
                         (["export", "conll", "--help"], ["--release", "--split", "--corpus", "--annotator", "--format", "--depth",
-                                                         "--map", "--force", "--strict", "-o"])]:
+                                                         "--map", "--force", "--strict", "-o", "refused inside releases/"])]:
         res = runner.invoke(app, args)
         assert res.exit_code == 0, args
+        flat = " ".join(res.output.split())  # help text is wrapped to the terminal width
         for w in words:
-            assert w in res.output, (args, w)
+            assert w in flat, (args, w)
     top = runner.invoke(app, ["--help"]).output
     assert "import" in top and "export" in top
 
@@ -568,9 +755,14 @@ def test_more_import_refusals(project) -> None:
     # the seed was ingested; the same name now with other tokens
     message = (f"n.txt: not imported (1 problem; nothing written):\n  {project.seeds}/n.txt: this seed name was ingested "
                f"from other content (document {report.documents[0]})")
-    assert str(refused(project, body.replace("اليوم", "أمس"), name="n.txt")) == message
+    hint = (f"to import the file as a new document, rename it; if it corrects the text of {report.documents[0]}, put the "
+            f"corrected text in {project.seeds}/n.txt, run `khabar ingest --accept-edit n.txt`, then import with --doc "
+            f"{report.documents[0]}")
+    err = refused(project, body.replace("اليوم", "أمس"), name="n.txt")
+    assert (str(err), err.hint) == (message, hint)
     (project.seeds / "n.txt").rename(project.root / "n.txt.bak")  # also when the seed file is gone
-    assert str(refused(project, body.replace("اليوم", "أمس"), name="n.txt")) == message
+    err = refused(project, body.replace("اليوم", "أمس"), name="n.txt")
+    assert (str(err), err.hint) == (message, hint)
     (project.root / "n.txt.bak").rename(project.seeds / "n.txt")
     # every paragraph unfit and skipped: nothing to import
     with pytest.raises(InputError, match=r"^bad.txt: nothing left to import \(every paragraph was unfit and skipped\)$"):

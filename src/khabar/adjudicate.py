@@ -20,12 +20,27 @@ Refused (every problem listed, nothing written for any document):
 * annotator files made on different text versions, or all made on an old text (``text_sha256``);
 * a ``gold.json`` that ``khabar adjudicate`` did not write (made by hand, imported, or a reviewed
   gold from ``khabar studio pull-review``): replacing it would lose human decisions, so it needs
-  ``force=True`` (``--force``). A gold.json this command wrote is replaced.
+  ``force=True`` (``--force``);
+* a ``gold.json`` this command wrote but someone edited since: its SHA-256 is no longer the
+  ``gold_sha256`` recorded in the document's ``conflicts.json`` (or that file cannot be read).
+  Settle the conflicts with ``khabar studio push-review`` / ``pull-review``, set ``origin.kind``
+  to ``manual`` to keep a hand-made gold, or ``--force`` to recompute it.
+
+A document without conflicts has no ``conflicts.json`` and so no record of the gold's bytes:
+there only ``origin`` protects ``gold.json`` (``kind`` ``adjudication`` and ``tool``
+``khabar adjudicate`` mean "recompute me"; anything else is refused). Whoever edits such a gold
+by hand sets ``origin.kind`` to ``manual``.
+
+A ``*.json`` file of a document folder whose name is not an annotator id (``A02.json``) is not
+read; it is named in :attr:`AdjudicationReport.warnings`.
 
 All or nothing: every document is merged into a staging folder (``annotations/.adjudicate-*``)
 first; only when all succeed are the files moved into place, a document's ``gold.json`` and its
 ``conflicts.json`` (written or removed) together with interrupts held back. Re-running is
-idempotent: the bytes are the same, and an unchanged document is not touched.
+idempotent: the bytes are the same, and an unchanged document is not touched. A run holds an
+exclusive lock (``fcntl.flock`` on ``annotations/.adjudicate.lock``, removed at the end); a
+second run at the same time is refused, and staging folders left by a killed run are removed
+by the next one.
 """
 
 from __future__ import annotations
@@ -42,20 +57,23 @@ from typing import Any, Callable, Iterable
 from tqdm import tqdm
 
 from . import __version__
-from .agreement import annotator_files, select_documents
+from .agreement import MISNAMED, annotator_files, misnamed_files, select_documents
 from .annotations import load_checked_annotation
 from .checks import check_row
 from .errors import InputError, StaleAnnotationError
 from .jsonio import atomic_write_bytes, dumps_canonical, load_json, no_interrupts
 from .merge import merge_annotations
 from .paths import Project
+from .runlock import exclusive_run
 from .schema import Schemas
 
-__all__ = ["adjudicate", "adjudicate_document", "AdjudicationReport", "DocumentOutcome", "TOOL", "GOLD", "CONFLICTS"]
+__all__ = ["adjudicate", "adjudicate_document", "AdjudicationReport", "DocumentOutcome", "TOOL", "GOLD", "CONFLICTS", "LOCK", "STAGING"]
 
 TOOL = "khabar adjudicate"
 GOLD = "gold.json"
 CONFLICTS = "conflicts.json"
+LOCK = ".adjudicate.lock"
+STAGING = ".adjudicate-"  # prefix of the staging folders in annotations/
 LAYERS = ("entities", "claims", "stances")
 
 
@@ -76,7 +94,8 @@ class DocumentOutcome:
 @dataclass
 class AdjudicationReport:
     """Totals of a run: documents adjudicated, ``written`` (changed) and ``unchanged``; ``skipped``
-    = documents with a single annotator file (not adjudicated)."""
+    = documents with a single annotator file (not adjudicated); ``leftovers`` = staging folders of
+    killed runs removed; ``warnings`` = one line per file not read (its name is not an annotator id)."""
 
     documents: int = 0
     written: int = 0
@@ -84,6 +103,8 @@ class AdjudicationReport:
     skipped: int = 0
     agreed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LAYERS, 0))
     conflicts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LAYERS, 0))
+    leftovers: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def _version_key(v: str) -> tuple[int, ...]:
@@ -117,6 +138,21 @@ def _check_gold(path: Path) -> None:
         raise InputError(f"{path}: not written by khabar adjudicate (origin kind {origin.get('kind')!r}, tool {origin.get('tool')!r}); "
                          "refusing to replace it", hint="pass --force to replace it with the adjudication (keep a copy: its "
                                                           "decisions are lost)")
+
+
+def _check_unedited(gold_path: Path, conflicts_path: Path) -> None:
+    """Refuse to replace a gold.json whose bytes are not the ones ``conflicts.json`` recorded (edited by hand)."""
+    hint = (f"settle the conflicts with `khabar studio push-review` and `pull-review`, or set origin.kind to \"manual\" in {GOLD} "
+            "to keep it as a hand-made gold, or pass --force to recompute it from the annotator files (the edits are lost)")
+    try:
+        recorded = load_json(conflicts_path).get("gold_sha256")
+    except (InputError, AttributeError) as err:
+        why = str(err) if isinstance(err, InputError) else f"{conflicts_path}: not a JSON object"
+        raise InputError(f"{why}; cannot tell whether {gold_path} was edited since khabar adjudicate wrote it, refusing to replace it",
+                         hint=hint) from None
+    if hashlib.sha256(gold_path.read_bytes()).hexdigest() != recorded:
+        raise InputError(f"{gold_path}: edited since khabar adjudicate wrote it (its SHA-256 is not the gold_sha256 recorded in "
+                         f"{conflicts_path.name}); refusing to replace it", hint=hint)
 
 
 def adjudicate_document(doc: dict[str, Any], anns: dict[str, dict[str, Any]], schemas: Schemas) -> tuple[bytes, bytes | None, DocumentOutcome]:
@@ -171,6 +207,8 @@ def _stage(project: Project, doc_id: str, files: dict[str, Path], schemas: Schem
     gold_path, conflicts_path = folder / GOLD, folder / CONFLICTS
     if gold_path.exists() and not force:
         _check_gold(gold_path)
+        if conflicts_path.exists():
+            _check_unedited(gold_path, conflicts_path)
     gold, conflicts, outcome = adjudicate_document(doc, anns, schemas)
     same_gold = gold_path.is_file() and gold_path.read_bytes() == gold
     same_conflicts = (conflicts_path.read_bytes() == conflicts) if conflicts_path.is_file() else conflicts is None
@@ -200,11 +238,13 @@ def adjudicate(project: Project, doc_ids: Iterable[str] | None = None, *, force:
     """Adjudicate ``doc_ids`` (default: every corpus document with two or more annotator files).
 
     Args:
-        force: replace a gold.json that khabar adjudicate did not write.
+        force: replace a gold.json that khabar adjudicate did not write, or one edited since.
         on_document: called with each document's :class:`DocumentOutcome` once its files are in place.
 
     Raises:
-        InputError: every refusal found (see the module docstring), one line each; nothing written.
+        InputError: every refusal found (see the module docstring), one line each; nothing written;
+            another run holds the lock.
+        OSError: a file or folder under ``annotations/`` cannot be read or written.
     """
     schemas = Schemas(project.schema)
     ids, total, _ = select_documents(project, doc_ids)
@@ -216,42 +256,52 @@ def adjudicate(project: Project, doc_ids: Iterable[str] | None = None, *, force:
         return report
     problems: list[str] = []
     hints: list[str] = []
-    staging = Path(tempfile.mkdtemp(prefix=".adjudicate-", dir=project.annotations))
-    try:
-        log = staging / "outcomes.jsonl"  # one line per document: memory stays flat however many there are
-        with open(log, "w", encoding="utf-8") as fh:
-            for doc_id in tqdm(ids, total=total, desc="adjudicate", unit="doc", disable=not progress):
-                files = annotator_files(project.annotations / doc_id)
-                try:
-                    if len(files) < 2 and doc_ids is not None:
-                        raise InputError(f"{project.annotations / doc_id}: {len(files)} annotator file(s) ({', '.join(files) or 'none'}); "
-                                         "adjudication needs two or more", hint="adjudicate once a second annotator has annotated it")
-                    if len(files) < 2:
-                        report.skipped += len(files)
-                        continue
-                    outcome = _stage(project, doc_id, files, schemas, staging, force)
-                except InputError as err:
-                    problems.append(str(err))
-                    if err.hint and err.hint not in hints:
-                        hints.append(err.hint)
-                    continue
-                fh.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")
-        if problems:
-            raise InputError(f"adjudicate refused ({len(problems)} problem(s)); nothing was written:\n  " + "\n  ".join(problems),
-                             hint="; ".join(hints) or None)
-        with open(log, encoding="utf-8") as fh:
-            for line in fh:
-                outcome = DocumentOutcome(**json.loads(line))
-                if outcome.changed:
-                    _commit(project, staging, outcome.doc_id)
-                report.documents += 1
-                report.written += outcome.changed
-                report.unchanged += not outcome.changed
-                for k in LAYERS:
-                    report.agreed[k] += outcome.agreed[k]
-                    report.conflicts[k] += outcome.conflicts[k]
-                if on_document:
-                    on_document(outcome)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with exclusive_run(project.annotations, LOCK, STAGING, "khabar adjudicate") as report.leftovers:
+        staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=project.annotations))
+        try:
+            _run(project, ids, total, doc_ids is not None, schemas, staging, force, progress, report, problems, hints)
+            if problems:
+                raise InputError(f"adjudicate refused ({len(problems)} problem(s)); nothing was written:\n  " + "\n  ".join(problems),
+                                 hint="; ".join(hints) or None)
+            with open(staging / "outcomes.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    outcome = DocumentOutcome(**json.loads(line))
+                    if outcome.changed:
+                        _commit(project, staging, outcome.doc_id)
+                    report.documents += 1
+                    report.written += outcome.changed
+                    report.unchanged += not outcome.changed
+                    for k in LAYERS:
+                        report.agreed[k] += outcome.agreed[k]
+                        report.conflicts[k] += outcome.conflicts[k]
+                    if on_document:
+                        on_document(outcome)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def _run(project: Project, ids: Iterable[str], total: int, named: bool, schemas: Schemas, staging: Path, force: bool, progress: bool,
+         report: AdjudicationReport, problems: list[str], hints: list[str]) -> None:
+    """Stage every document; outcomes go to ``staging/outcomes.jsonl`` (memory stays flat), refusals to ``problems``."""
+    with open(staging / "outcomes.jsonl", "w", encoding="utf-8") as fh:
+        for doc_id in tqdm(ids, total=total, desc="adjudicate", unit="doc", disable=not progress):
+            folder = project.annotations / doc_id
+            files = annotator_files(folder)
+            misnamed = misnamed_files(folder)
+            report.warnings += [f"{p}: {MISNAMED}" for p in misnamed]
+            try:
+                if len(files) < 2 and named:
+                    not_read = f"; not read: {', '.join(p.name for p in misnamed)} (not an annotator id)" if misnamed else ""
+                    raise InputError(f"{folder}: {len(files)} annotator file(s) ({', '.join(files) or 'none'}); "
+                                     f"adjudication needs two or more{not_read}", hint="adjudicate once a second annotator has annotated it")
+                if len(files) < 2:
+                    report.skipped += len(files)
+                    continue
+                outcome = _stage(project, doc_id, files, schemas, staging, force)
+            except InputError as err:
+                problems.append(str(err))
+                if err.hint and err.hint not in hints:
+                    hints.append(err.hint)
+                continue
+            fh.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")

@@ -32,12 +32,14 @@ from .paths import Project
 from .schema import Schemas
 from .store import corpus_ids, doc_id_str
 
-__all__ = ["corpus_agreement", "agreement_markdown", "annotator_files", "select_documents", "summary_rows", "load_annotations", "document_figures", "NOT_ANNOTATORS",
+__all__ = ["corpus_agreement", "agreement_markdown", "annotator_files", "misnamed_files", "MISNAMED", "select_documents", "summary_rows", "load_annotations", "document_figures", "NOT_ANNOTATORS",
            "METHOD"]
 
-NOT_ANNOTATORS = frozenset({"gold", "preannotator", "conflicts"})
+NOT_ANNOTATORS = frozenset({"gold", "preannotator", "conflicts", "annotators"})  # files next to annotator files that are not theirs
 _FILE = re.compile(r"^([a-z0-9][a-z0-9_.-]{0,63})\.json$")  # AnnotatorId of schema/common.schema.json
 _DOC_ID = re.compile(r"^kb-[0-9a-f]{16}$")
+MISNAMED = ("not read: the file name is not an annotator id (lower-case letters, digits, '_', '.', '-', starting with a letter or digit, "
+            "at most 64 characters: AnnotatorId of schema/common.schema.json); rename it to <annotator id>.json")
 
 METHOD = {
     "pairs": "annotator pairs (a, b) with a < b by id; a is nervaluate's reference, so 'missed' = only a, 'spurious' = only b",
@@ -69,6 +71,16 @@ def annotator_files(folder: Path) -> dict[str, Path]:
                 if m and entry.is_file() and m.group(1) not in NOT_ANNOTATORS and not m.group(1).endswith(".draft"):
                     out[m.group(1)] = Path(entry.path)
     return dict(sorted(out.items()))
+
+
+def misnamed_files(folder: Path) -> list[Path]:
+    """The ``*.json`` files of a document folder that are not read because their name is not
+    ``<annotator id>.json`` (e.g. ``A02.json``), sorted; hidden files (temp files) are not listed."""
+    if not folder.is_dir():
+        return []
+    with os.scandir(folder) as it:
+        return sorted(Path(e.path) for e in it
+                      if e.name.endswith(".json") and not e.name.startswith(".") and not _FILE.match(e.name) and e.is_file())
 
 
 def load_annotations(files: dict[str, Path], doc: dict[str, Any], schemas: Schemas,
@@ -204,7 +216,8 @@ def corpus_agreement(project: Project, doc_ids: Iterable[str] | None = None, *, 
     Returns:
         A JSON-able dict (keys in a fixed order, floats rounded to 4 places, no NaN): ``method``,
         ``documents`` (counts; ``single_annotator``, ``gold_only`` (a gold.json and no annotator
-        files), ``all_stale`` and ``stale_files`` named),
+        files), ``all_stale`` and ``stale_files`` named; ``misnamed_files``: ``{doc_id, file,
+        reason}`` of each file not read because its name is not an annotator id),
         ``annotators``, ``comparisons`` (document x pair), ``note`` (when nothing was compared),
         pooled ``entities`` / ``claims`` / ``stances``, and ``pairs`` (the same per annotator pair).
 
@@ -217,10 +230,13 @@ def corpus_agreement(project: Project, doc_ids: Iterable[str] | None = None, *, 
     pool = Tally()
     by_pair: dict[tuple[str, str], list[Any]] = {}
     docs: dict[str, Any] = {"corpus": in_corpus, "selected": total, "annotated": 0, "compared": 0,
-                            "single_annotator": [], "gold_only": [], "all_stale": [], "stale_files": []}
+                            "single_annotator": [], "gold_only": [], "all_stale": [], "stale_files": [],
+                            "misnamed_files": []}
     names: set[str] = set()
     for doc_id in tqdm(ids, total=total, desc="agreement", unit="doc", disable=not progress):
         files = annotator_files(project.annotations / doc_id)
+        docs["misnamed_files"] += [{"doc_id": doc_id, "file": p.relative_to(project.root).as_posix(), "reason": MISNAMED}
+                                   for p in misnamed_files(project.annotations / doc_id)]
         if not files:
             if (project.annotations / doc_id / "gold.json").is_file():  # gold made without annotator files
                 docs["gold_only"].append(doc_id)
@@ -297,7 +313,8 @@ def agreement_markdown(report: dict[str, Any]) -> str:
                  f"({', '.join(report['annotators'])}; {report['comparisons']} document x annotator-pair comparisons). "
                  "Figures pool the counts of every document and pair. "
                  f"Not compared: {len(d['single_annotator'])} document(s) with a single annotator, "
-                 f"{len(d['stale_files'])} stale annotation file(s).")
+                 f"{len(d['stale_files'])} stale annotation file(s)"
+                 + (f", {len(d['misnamed_files'])} file(s) whose name is not an annotator id" if d.get("misnamed_files") else "") + ".")
     lines += ["", "| Layer | Measure | Value |", "|---|---|---|"] + [f"| {a} | {b} | {v} |" for a, b, v in summary_rows(report)]
     if report["entities"]["per_type"]:
         lines += ["", "Per type, each annotator's mentions of that type are compared, so a span that the other annotator gave "

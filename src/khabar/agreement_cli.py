@@ -10,11 +10,17 @@ from typing import Optional
 import typer
 
 from .cli_common import QuietOpt, RootOpt, fail as _fail, project_at as _project
-from .errors import KhabarError
+from .errors import InputError, KhabarError
 
 __all__ = ["agreement", "adjudicate"]
 
 DocIdsArg = typer.Argument(None, metavar="DOC_ID", help="Only these documents (default: every corpus document).")
+
+
+def _os_error(err: OSError, what: str) -> InputError:
+    """An OSError (permission denied, disk full…) as one line naming the file."""
+    return InputError(f"{err.filename or what}: {err.strerror or err}",
+                      hint="check that the folder exists, is readable and writable and the disk has free space, then run it again")
 
 
 def _num(x: float | None) -> str:
@@ -45,6 +51,8 @@ def agreement(
         project = _project(root)
         sink = None
         if out is not None:
+            if out.exists() and not out.is_dir():
+                raise InputError(f"--out {out}: exists and is not a folder", hint="--out names a folder to write the report files into")
             out.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".agreement-documents.", suffix=".tmp", dir=out)
             mask = os.umask(0o022)
@@ -66,6 +74,8 @@ def agreement(
             written = [out / "agreement.json", out / "agreement-documents.jsonl", out / "agreement.md", *write_plots(report, out)]
     except KhabarError as err:
         _fail(err)
+    except OSError as err:
+        _fail(_os_error(err, str(out)))
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
@@ -76,6 +86,8 @@ def agreement(
         typer.echo(f"not compared: {doc_id}: every annotator file is stale")
     for item in d["stale_files"]:
         typer.echo(f"stale: {item['reason']}")
+    for item in d["misnamed_files"]:
+        typer.echo(f"warning: {item['file']}: {item['reason']}")
     if not d["compared"]:
         typer.echo(f"no agreement figures: {report['note']}")
     else:
@@ -96,7 +108,8 @@ def agreement(
 def adjudicate(
     doc_ids: list[str] = typer.Argument(None, metavar="DOC_ID",
                                         help="Documents to adjudicate (default: every document with two or more annotator files)."),
-    force: bool = typer.Option(False, "--force", help="Replace a gold.json that khabar adjudicate did not write (hand-made, imported or reviewed)."),
+    force: bool = typer.Option(False, "--force", help="Replace a gold.json that khabar adjudicate did not write (hand-made, imported or "
+                                                       "reviewed), or one edited since it wrote it."),
     root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
     """Merge each document's annotator files into annotations/<doc_id>/gold.json; write the rest to conflicts.json.
@@ -104,9 +117,14 @@ def adjudicate(
     An item goes into gold when strictly more than half of the annotators give it (entities by
     span and type; claims by content span, each attribute by majority; stances by holder span and
     target). Everything else is a conflict, with each annotator's version, for review
-    (`khabar studio push-review`). Refuses, writing nothing: annotator files made on different or
-    old texts, fewer than two annotators, a gold.json not written by this command (unless --force).
-    Re-running gives byte-identical files.
+    (`khabar studio push-review`); a stance whose evidence claims lack a majority is one too.
+    Refuses, writing nothing: annotator files made on different or old texts, fewer than two
+    annotators, a gold.json not written by this command, or one edited since: its SHA-256 is not
+    the gold_sha256 recorded in conflicts.json (unless --force). A document without conflicts has
+    no conflicts.json, so there only origin protects gold.json: origin.kind must be `adjudication`
+    with tool `khabar adjudicate` for it to be recomputed; set origin.kind to `manual` when you edit
+    it by hand. Files whose name is not an annotator id (A02.json) are not read and are named.
+    One run at a time (annotations/.adjudicate.lock); re-running gives byte-identical files.
     """
     from .adjudicate import adjudicate as run
 
@@ -124,6 +142,12 @@ def adjudicate(
         r = run(_project(root), doc_ids or None, force=force, progress=not quiet, on_document=show)
     except KhabarError as err:
         _fail(err)
+    except OSError as err:
+        _fail(_os_error(err, "annotations/"))
+    for w in r.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    if r.leftovers:
+        typer.echo(f"removed {r.leftovers} staging folder(s) left by an interrupted khabar adjudicate", err=True)
     typer.echo(f"adjudicated {r.documents} document(s): {r.written} written, {r.unchanged} unchanged; "
                f"{sum(r.conflicts.values())} conflict(s) in total"
                + (f"; {r.skipped} document(s) with a single annotator skipped" if r.skipped else ""))

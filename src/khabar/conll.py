@@ -22,8 +22,13 @@ imported ``LOC`` may be a GPE or FAC in Wojood terms. ``MIS0``-``MIS3`` have no 
 meaning changes per article): an explicit ``--map MIS1=EVENT`` is required, and the export inverts
 it. Wojood classes map to themselves.
 
-Files are UTF-8 (a BOM and CRLF line ends are accepted); fields are separated by spaces or tabs.
-Line numbers in messages are 1-based.
+Files are UTF-8 (a BOM and CRLF line ends are accepted; a bare CR, as in old Mac files, is
+refused); fields are separated by spaces or tabs. Line numbers in messages are 1-based.
+
+Annotator ids (:func:`annotator_problem`): the ``AnnotatorId`` pattern of
+``schema/common.schema.json``, and not a name whose ``annotations/<doc_id>/<name>.json`` is
+another kind of file: :data:`khabar.agreement.NOT_ANNOTATORS` (``gold``, ``preannotator``,
+``conflicts``), ``annotators`` (the registry's name) and ``*.draft`` (Label Studio drafts).
 """
 
 from __future__ import annotations
@@ -32,17 +37,20 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from .agreement import NOT_ANNOTATORS
 from .bio import TagError, parse_tags, spans_from_tags
 from .errors import InputError
 from .schema import Schemas
 
 __all__ = ["ConllFormat", "FORMATS", "Token", "Paragraph", "ConllFile", "read_conll", "import_classes", "export_classes",
-           "parse_map", "refusal", "MAX_PROBLEMS_SHOWN"]
+           "parse_map", "refusal", "annotator_problem", "RESERVED_NAMES", "MAX_PROBLEMS_SHOWN"]
 
 MAX_PROBLEMS_SHOWN = 20
 AQMAR_MIS = ("MIS0", "MIS1", "MIS2", "MIS3")
 _CLASS = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _FIELDS = re.compile(r"[ \t]+")
+#: names that are not annotator files in ``annotations/<doc_id>/`` (besides ``*.draft``)
+RESERVED_NAMES = NOT_ANNOTATORS
 
 
 @dataclass(frozen=True)
@@ -166,6 +174,22 @@ def export_classes(fmt: str, schemas: Schemas, mapping: dict[str, str] | None = 
     return out
 
 
+def annotator_problem(label: str, schemas: Schemas, allowed: frozenset[str] = frozenset(),
+                      option: str = "--annotator") -> str | None:
+    """Why ``label`` cannot name an annotator file ``annotations/<doc_id>/<label>.json`` (None
+    when it can): not the ``AnnotatorId`` pattern of ``schema/common.schema.json``, or one of
+    :data:`RESERVED_NAMES` or ``*.draft`` (names in ``allowed`` aside; the export reads ``gold``
+    and ``preannotator`` files)."""
+    if not re.fullmatch(schemas["common"]["$defs"]["AnnotatorId"]["pattern"], label):
+        return (f"{option} {label!r}: not a pseudonymous annotator id (a lower-case letter or digit, then up to 63 "
+                "lower-case letters, digits, _ . -)")
+    if label not in allowed and (label in RESERVED_NAMES or label.endswith(".draft")):
+        names = ", ".join(sorted(RESERVED_NAMES - allowed)) + ", *.draft"
+        return (f"{option} {label!r}: a reserved name: annotations/<doc_id>/{label}.json is not an annotator's file "
+                f"(reserved: {names})")
+    return None
+
+
 def _decode(data: bytes, name: str) -> str:
     try:
         text = data.decode("utf-8")
@@ -173,7 +197,16 @@ def _decode(data: bytes, name: str) -> str:
         line = data.count(b"\n", 0, err.start) + 1
         raise InputError(f"{name}: line {line}: not UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start})",
                          hint="convert the file to UTF-8 first, e.g. iconv -f cp1256 -t utf-8") from None
-    return text[1:] if text.startswith("\ufeff") else text
+    text = text[1:] if text.startswith("\ufeff") else text
+    bare = re.search(r"\r(?!\n)", text)
+    if bare:
+        line = text.count("\n", 0, bare.start()) + 1
+        if "\n" not in text:
+            raise InputError(f"{name}: line {line}: line ends are CR only; convert to LF or CRLF",
+                             hint=f"e.g. tr '\\r' '\\n' < {name} > {name}.lf")
+        raise InputError(f"{name}: line {line}: a bare CR (carriage return not followed by LF) in the line; "
+                         "line ends must be LF or CRLF", hint="remove the stray CR, or convert the line ends to LF")
+    return text
 
 
 def _class_problem(fmt: ConllFormat, cls: str) -> tuple[str, str]:
@@ -196,7 +229,8 @@ def read_conll(data: bytes, name: str, fmt: str, classes: dict[str, str]) -> Con
         A :class:`ConllFile` whose entities carry Wojood types.
 
     Raises:
-        InputError: not UTF-8 (the line and byte); no token at all; otherwise every bad line
+        InputError: not UTF-8 (the line and byte); CR-only line ends or a stray CR (the line);
+            no token at all; otherwise every bad line
             (up to :data:`MAX_PROBLEMS_SHOWN`, then a count): a line with no tag, more tags than
             the format allows, a malformed tag (``OO``, ``IO``, ``I--ORG``, ``B-``), ``O`` among
             other tags, a class with no Wojood type (the first line of each such class, and how

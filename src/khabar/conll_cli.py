@@ -28,16 +28,22 @@ MapOpt = typer.Option([], "--map", metavar="CLASS=TYPE",
 def import_conll(
     file: Path = typer.Argument(..., metavar="FILE", help="The CoNLL file (UTF-8)."),
     fmt: str = FormatOpt,
-    annotator: Optional[str] = typer.Option(None, "--annotator", help="Annotator id of the file (default: wojood or aqmar)."),
+    annotator: Optional[str] = typer.Option(None, "--annotator",
+                                            help="Annotator id of the file (default: wojood or aqmar); not gold (use --gold), "
+                                                 "preannotator, conflicts, annotators or *.draft."),
     doc: Optional[str] = typer.Option(None, "--doc", metavar="DOC_ID",
-                                      help="Align the tokens to this corpus document instead of making a seed and ingesting it."),
+                                      help="Align the tokens to this corpus document (kb-<16 hex digits>) instead of making a seed "
+                                           "and ingesting it."),
     mapping: list[str] = MapOpt,
     per: str = typer.Option("file", "--per", metavar="file|paragraph",
                             help="One document for the file, or one per paragraph (Wojood `$#$` marks; for samples of unrelated paragraphs)."),
     gold: bool = typer.Option(False, "--gold", help="Write gold.json (origin.sources = the annotator) instead of <annotator>.json."),
     skip_unfit: bool = typer.Option(False, "--skip-unfit",
                                     help="Leave out (and list) paragraphs that cannot be documents: not Arabic, under 3 words, repeated."),
-    force: bool = typer.Option(False, "--force", help="Replace an annotation file that exists with other content."),
+    force: bool = typer.Option(False, "--force",
+                               help="Replace an annotation file that exists with other content. CoNLL carries entities only: the "
+                                    "file's claims and stances are kept when every entity they refer to is imported with the same "
+                                    "span and type; if any would be lost, the import is refused even with --force."),
     root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
     """Import a CoNLL NER file: its tokens become a seed and a corpus document (or align to --doc),
@@ -45,7 +51,8 @@ def import_conll(
 
     Every line is checked (malformed tags, unknown classes, I- that continues nothing); on any
     problem nothing is written. Tokens are compared after ingest's normalisation (NFC, no bidi
-    controls). Re-importing the same file changes nothing.
+    controls). Re-importing the same file (or the same content under another name) changes nothing.
+    Claims and stances of a replaced annotation file are kept, or the import is refused (see --force).
     """
     from .conll import parse_map
     from .conll_import import import_conll as run
@@ -74,11 +81,13 @@ def import_conll(
 
 @export_app.command("conll")
 def export_conll(
-    out: Path = typer.Option(..., "-o", "--output", help="The file to write (refused if it exists, unless --force)."),
+    out: Path = typer.Option(..., "-o", "--output",
+                             help="The file to write (refused if it exists, unless --force; refused inside releases/, which are immutable)."),
     release: Optional[str] = typer.Option(None, "--release", metavar="X.Y.Z", help="Release by version or folder (default: the latest)."),
     split: Optional[str] = typer.Option(None, "--split", help="Only this split of the release (default: all)."),
     corpus: bool = typer.Option(False, "--corpus", help="Export corpus/ with annotation files instead of a release."),
-    annotator: Optional[str] = typer.Option(None, "--annotator", help="With the corpus: whose annotation files (default gold); implies --corpus."),
+    annotator: Optional[str] = typer.Option(None, "--annotator",
+                                            help="With the corpus: whose annotation files (default gold; refused when no document has one); implies --corpus."),
     doc: list[str] = typer.Option([], "--doc", metavar="DOC_ID", help="With the corpus: only these documents, in this order. Repeatable."),
     fmt: str = typer.Option("wojood", "--format", metavar="wojood|aqmar", help="Output format (aqmar: one tag, PER LOC ORG and --map classes)."),
     depth: Optional[int] = typer.Option(None, "--depth", min=1, max=3, help="Tags per token (nesting layers; default 3 for wojood, 1 for aqmar)."),

@@ -1,15 +1,9 @@
 """``khabar export conll``: documents and their entities -> one CoNLL file (Wojood nested or AQMAR).
 
-Sources:
-
-* a release's ``documents`` config (the default: the latest release; or ``release`` by version
-  or folder), read with pyarrow one row group at a time, its ClassLabel ids decoded with the
-  ``datasets`` features stored in the parquet file itself; rows not annotated are skipped;
-* the project's ``corpus/`` with ``annotations/<doc_id>/<annotator>.json`` (``corpus=True`` or an
-  ``annotator``; ``gold`` by default), each file checked against its document
-  (:func:`khabar.annotations.load_checked_annotation`); documents without that file are skipped
-  and counted; order: by seed file name (as the seeds manifest records it), then id, so that the
-  documents of a ``--per paragraph`` import come back in paragraph order.
+Sources (:mod:`khabar.conll_sources`): a release's ``documents`` config (the default: the latest
+release; or ``release`` by version or folder; rows not annotated are skipped), or the project's
+``corpus/`` with ``annotations/<doc_id>/<annotator>.json`` (``corpus=True`` or an ``annotator``;
+``gold`` by default; documents without that file are skipped and counted).
 
 Layout and tags: :func:`document_lines`. Entities that cannot be written are never
 dropped silently: deeper than ``depth``, clashing with an entity of their layer, covering no
@@ -18,33 +12,27 @@ inverted ``--map``) are counted per reason, with examples, in the :class:`Export
 prints them as warnings and exits 0), or refused with ``strict``.
 
 The file is written to a temporary file next to ``out`` and renamed when complete (atomic);
-an existing ``out`` is refused unless ``force``.
+an existing ``out`` is refused unless ``force``, and so is any ``out`` inside the project's
+``releases/`` (:func:`khabar.paths.inside_releases`: releases are immutable), and an export
+with no document (nothing is written then).
 """
 
 from __future__ import annotations
 
 import bisect
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
-import pyarrow.parquet as pq
-import yaml
-from datasets import Features
-from tqdm import tqdm
-
-from .annotations import load_checked_annotation
 from .bio import bio_layers
-from .conll import FORMATS, export_classes
+from .conll import FORMATS, annotator_problem, export_classes
+from .conll_sources import corpus_rows, release_rows
 from .errors import InputError
-from .features import make_decoder
-from .jsonio import load_json
-from .paths import Project
-from .releases import latest_release
+from .paths import Project, inside_releases
 from .schema import Schemas
-from .seeds import iter_manifest
 from .tokenize import tokenize
 
 __all__ = ["export_conll", "ExportReport", "REASONS", "document_lines", "DocLines"]
@@ -53,7 +41,8 @@ __all__ = ["export_conll", "ExportReport", "REASONS", "document_lines", "DocLine
 REASONS = {"too_deep": "are deeper than --depth", "clash": "overlap an entity of their layer without nesting in it",
            "untokened": "cover no token", "unmapped": "have a type the format has no class for"}
 _EXAMPLES = 5
-_COLUMNS = ["id", "text", "paragraphs", "sentences", "entities", "annotation"]
+#: annotation files the export reads besides annotators' (not conflicts.json, drafts, ...)
+_READABLE = frozenset({"gold", "preannotator"})
 
 
 @dataclass
@@ -158,75 +147,6 @@ def document_lines(text: str, paragraphs: Sequence[dict[str, int]], sentences: S
     return out
 
 
-def _release_rows(project: Project, release: str | None, split: str | None, progress: bool) -> tuple[str, Iterator[dict[str, Any]]]:
-    if release is None:
-        found = latest_release(project.releases)
-        if found is None:
-            raise InputError(f"no release in {project.releases}", hint="build one, or export from the corpus with --corpus")
-        folder = found[1]
-    else:
-        folder = Path(release) if Path(release).is_dir() else project.releases / release
-        if not folder.is_dir():
-            raise InputError(f"no release {release!r} (neither a folder nor a version under {project.releases})",
-                             hint="name a release by version (0.1.0) or folder (releases/0.1.0)")
-    card = folder / "README.md"
-    try:
-        text = card.read_text(encoding="utf-8")
-        meta = yaml.safe_load(text[4:text.index("\n---\n", 4)]) if text.startswith("---\n") else None
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as err:
-        raise InputError(f"{card}: cannot read the card's YAML front matter ({type(err).__name__})") from None
-    files = {}
-    for cfg in (meta or {}).get("configs") or []:
-        if isinstance(cfg, dict) and cfg.get("config_name") == "documents":
-            files = {f["split"]: folder / f["path"] for f in cfg.get("data_files") or []}
-    if not files:
-        raise InputError(f"{card}: declares no data files of the documents config")
-    if split is not None and split not in files:
-        raise InputError(f"{folder.name}: no split {split!r} (splits: {', '.join(files)})")
-    chosen = [split] if split else list(files)
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for s in chosen:
-            try:
-                pf = pq.ParquetFile(files[s])
-                feats = Features.from_arrow_schema(pf.schema_arrow)
-            except Exception as err:  # noqa: BLE001 - any unreadable shard is one message
-                raise InputError(f"{files[s]}: cannot read: {type(err).__name__}: {err}".splitlines()[0]) from None
-            decode = make_decoder(Features({k: feats[k] for k in _COLUMNS}))
-            bar = tqdm(total=pf.metadata.num_rows, desc=f"export {s}", unit="doc", disable=not progress)
-            for g in range(pf.metadata.num_row_groups):
-                for row in pf.read_row_group(g, columns=_COLUMNS).to_pylist():
-                    bar.update(1)
-                    yield decode(row)
-            bar.close()
-    return f"release {folder.name} ({', '.join(chosen)})", rows()
-
-
-def _corpus_rows(project: Project, schemas: Schemas, annotator: str, docs: list[str] | None,
-                 progress: bool) -> tuple[str, Iterator[dict[str, Any]], int]:
-    name = f"{annotator}.json"
-    if docs:
-        for d in docs:
-            if not (project.corpus / f"{d}.json").is_file():
-                raise InputError(f"--doc {d}: no such corpus document", hint="document ids are the names of corpus/*.json")
-            if not (project.annotations / d / name).is_file():
-                raise InputError(f"--doc {d}: no annotation file {project.annotations / d / name}")
-        ids = list(docs)
-    else:
-        ids = sorted(p.parent.name for p in project.annotations.glob(f"kb-*/{name}") if (project.corpus / f"{p.parent.name}.json").is_file())
-        seed_of = {e["doc_id"]: e["seed_file"] for e in iter_manifest(project.manifest, schemas, []) if e["doc_id"] in set(ids)}
-        ids.sort(key=lambda d: (seed_of.get(d, "\uffff"), d))
-    total = sum(1 for p in project.corpus.glob("kb-*.json")) if project.corpus.is_dir() else 0
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for d in tqdm(ids, desc="export", unit="doc", disable=not progress):
-            doc = load_json(project.corpus / f"{d}.json")
-            ann = load_checked_annotation(project.annotations / d / name, doc, schemas)
-            yield {"id": d, "text": doc["text"], "paragraphs": doc["paragraphs"], "sentences": doc["sentences"],
-                   "entities": ann["entities"], "annotation": {"annotated": True}}
-    return f"corpus/ + {name}", rows(), 0 if docs else total - len(ids)  # with --doc, the others were not asked for
-
-
 def export_conll(project: Project, out: str | os.PathLike[str], *, release: str | None = None, split: str | None = None,
                  corpus: bool = False, annotator: str | None = None, docs: list[str] | None = None, fmt: str = "wojood",
                  depth: int | None = None, mapping: dict[str, str] | None = None, force: bool = False,
@@ -245,9 +165,12 @@ def export_conll(project: Project, out: str | os.PathLike[str], *, release: str 
         An :class:`ExportReport`.
 
     Raises:
-        InputError: bad arguments; ``out`` exists; no release; an unreadable release or a
-            stale/invalid annotation file; with ``strict``, entities that cannot be written.
-            ``out`` is then left as it was.
+        InputError: bad arguments (an ``annotator`` that is no annotator id or a reserved name
+            other than ``gold`` and ``preannotator``, a ``docs`` id that is no DocId); ``out``
+            exists, or is inside the project's ``releases/``; no release; an unreadable release
+            (a ClassLabel id out of range names the file, row, document and field); no corpus
+            document with the annotator's file; a stale/invalid annotation file; no document to
+            export; with ``strict``, entities that cannot be written. ``out`` is then left as it was.
     """
     schemas = schemas or Schemas(project.schema)
     if fmt not in FORMATS:
@@ -258,17 +181,26 @@ def export_conll(project: Project, out: str | os.PathLike[str], *, release: str 
         raise InputError(f"--depth {depth}: the {fmt} format takes 1 to {spec.max_tags or 3} tags per token")
     if (corpus or annotator or docs) and (release or split):
         raise InputError("export either a release (--release, --split) or the corpus (--corpus, --annotator, --doc)")
+    if annotator is not None and (bad := annotator_problem(annotator, schemas, _READABLE)):
+        raise InputError(bad, hint="the annotator ids are the names of annotations/<doc_id>/*.json, e.g. gold")
+    for d in docs or []:
+        if not re.fullmatch(schemas["common"]["$defs"]["DocId"]["pattern"], d):
+            raise InputError(f"--doc {d!r}: not a document id (kb- and 16 lower-case hex digits)",
+                             hint="document ids are the names of corpus/*.json, e.g. kb-1415eb2e8d27dc16")
     classes = export_classes(fmt, schemas, mapping)
     out = Path(out)
+    if inside_releases(project, out):
+        raise InputError(f"{out}: inside the project's releases folder {project.releases}: releases are immutable "
+                         "(a file added to a release breaks its checksums)", hint="write the export elsewhere, e.g. -o export.conll.txt")
     if out.is_dir():
         raise InputError(f"{out}: is a folder", hint="give a file name, e.g. -o export.conll.txt")
     if out.exists() and not force:
         raise InputError(f"{out}: exists", hint="pass --force to replace it")
     skipped = 0
     if corpus or annotator or docs:
-        source, rows, skipped = _corpus_rows(project, schemas, annotator or "gold", docs, progress)
+        source, rows, skipped = corpus_rows(project, schemas, annotator or "gold", docs, progress)
     else:
-        source, rows = _release_rows(project, release, split, progress)
+        source, rows = release_rows(project, release, split, progress)
     report = ExportReport(str(out), source, skipped=skipped)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
@@ -298,6 +230,8 @@ def export_conll(project: Project, out: str | os.PathLike[str], *, release: str 
                 fh.write("\n".join(res.lines) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
+        if not report.documents:
+            raise InputError(f"{out}: not written: no annotated document in {source}")
         if strict and any(report.left_out.values()):
             raise InputError(f"{out}: not written: " + "; ".join(report.warnings()), hint="raise --depth, or drop --strict to write the rest")
         if out.exists() and not force:

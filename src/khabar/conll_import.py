@@ -22,13 +22,20 @@ anything is written; if ingest or a later write fails, what this import added to
 (Ingest also ingests other new seeds waiting in ``seeds/``, as ``khabar ingest`` would.)
 
 Re-import of the same file is idempotent: a seed with the same bytes is not written again (ingest
-is skipped when its document exists), an identical annotation file is left untouched and
-reported unchanged. A seed name taken by other content, or an annotation file with other
-content, is refused (``force`` replaces the annotation file).
+is skipped when its document exists), an identical annotation file (``origin.tool`` aside, which
+names the file: the same content under another file name) is left untouched and reported
+unchanged. A seed name taken by other content, or an annotation file with other content, is
+refused, with a hint (``force`` replaces the annotation file).
+
+Claims and stances of a replaced file: CoNLL carries entities only, so a replaced annotation
+file's claims and stances are kept, their entity ids rewritten, when every entity they refer to
+is imported with the same span and type (:func:`khabar.conll_seeds.keep_claims`); when any would
+be lost, the import is refused, even with ``force``, saying how many and which.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -39,8 +46,8 @@ from tqdm import tqdm
 
 from . import __version__
 from .checks import check_row
-from .conll import FORMATS, ConllFile, import_classes, read_conll, refusal
-from .conll_seeds import Unit, commit, resolve_seeds
+from .conll import FORMATS, ConllFile, annotator_problem, import_classes, read_conll, refusal
+from .conll_seeds import Unit, commit, keep_claims, resolve_seeds
 from .errors import InputError
 from .ingest import IngestReport
 from .jsonio import dumps_canonical, load_json
@@ -49,8 +56,6 @@ from .paths import Project
 from .schema import Schemas
 
 __all__ = ["import_conll", "ImportReport", "align_tokens"]
-
-_RESERVED = ("gold", "preannotator")
 
 
 @dataclass
@@ -100,7 +105,7 @@ def align_tokens(tokens: list[str], text: str, lines: list[int], name: str, doc_
 
 
 def _annotation(unit: Unit, conll: ConllFile, offs: list[tuple[int, int]], label: str, gold: bool, tool: str,
-                schemas: Schemas, problems: list[str]) -> dict[str, Any] | None:
+                problems: list[str]) -> tuple[dict[str, Any], dict[str, int]]:
     doc = unit.doc
     assert doc is not None
     ents: list[dict[str, Any]] = []
@@ -121,13 +126,23 @@ def _annotation(unit: Unit, conll: ConllFile, offs: list[tuple[int, int]], label
         origin["sources"] = [label]
     ann = {"schema_version": "1.0", "doc_id": doc["id"], "text_sha256": doc["text_sha256"], "annotator": "gold" if gold else label,
            "guidelines_version": None, "origin": origin, "entities": ents, "claims": [], "stances": []}
-    bad = [f"{conll.name}: annotation of {doc['id']}: {p.path[2:]}: {p.message}" for p in schemas.problems("annotation", ann)]
-    for check, path, msg in check_row(ann, text=doc["text"]):
+    return ann, lines
+
+
+def _checked(ann: dict[str, Any], lines: dict[str, int], text: str, name: str, schemas: Schemas, problems: list[str]) -> bool:
+    """Check ``ann`` against the annotation schema and the span/reference checks; problems name
+    the file's line of an entity."""
+    bad = [f"{name}: annotation of {ann['doc_id']}: {p.path[2:]}: {p.message}" for p in schemas.problems("annotation", ann)]
+    for check, path, msg in check_row(ann, text=text):
         m = re.match(r"\$\.entities\[(\d+)\]", path)
-        where = f"line {lines[ents[int(m.group(1))]['id']]}" if m else path
-        bad.append(f"{conll.name}: {where}: {check}: {msg}")
+        where = f"line {lines[ann['entities'][int(m.group(1))]['id']]}" if m else path
+        bad.append(f"{name}: {where}: {check}: {msg}")
     problems.extend(bad)
-    return None if bad else ann
+    return not bad
+
+
+def _without_tool(ann: Any) -> Any:
+    return {**ann, "origin": {**ann["origin"], "tool": None}} if isinstance(ann, dict) and isinstance(ann.get("origin"), dict) else ann
 
 
 def import_conll(project: Project, path: str | os.PathLike[str], fmt: str = "wojood", *, annotator: str | None = None,
@@ -137,20 +152,25 @@ def import_conll(project: Project, path: str | os.PathLike[str], fmt: str = "woj
     """Import CoNLL file ``path`` of format ``fmt`` (``wojood`` or ``aqmar``) into ``project``.
 
     Args:
-        annotator: the annotator id (default ``wojood`` / ``aqmar``); not ``gold`` (use ``gold``).
-        doc_id: align to this corpus document instead of making one.
+        annotator: the annotator id (default ``wojood`` / ``aqmar``); not a reserved name
+            (:func:`khabar.conll.annotator_problem`: ``gold`` — use ``gold`` —, ``preannotator``,
+            ``conflicts``, ``annotators``, ``*.draft``).
+        doc_id: align to this corpus document (a DocId, ``kb-`` + 16 lower-case hex digits)
+            instead of making one.
         mapping: ``{file class: Wojood type}`` on top of the crosswalk (``{"MIS1": "EVENT"}``).
         per: ``file`` (one document) or ``paragraph`` (one per paragraph; not with ``doc_id``).
         gold: write ``gold.json`` (``origin.sources`` = the annotator) instead of ``<annotator>.json``.
         skip_unfit: leave out paragraphs that cannot be corpus documents (not Arabic, fewer than
             three words, the same text as another), listing them, instead of refusing.
-        force: replace an existing annotation file with other content.
+        force: replace an existing annotation file with other content (its claims and stances are
+            kept when their entities are imported; when any would be lost it is refused all the same).
 
     Raises:
-        InputError: bad arguments; the file's problems (see :func:`khabar.conll.read_conll`);
-            unfit documents; a token that does not align; a seed name taken by other content; an
-            annotation file that exists with other content; ingest's problems. Nothing is
-            written then (or what was written is undone).
+        InputError: bad arguments (a reserved or malformed annotator id, a ``doc_id`` that is not
+            a DocId); the file's problems (see :func:`khabar.conll.read_conll`); unfit documents;
+            a token that does not align; a seed name taken by other content; an annotation file
+            that exists with other content (without ``force``), or whose claims or stances would
+            be lost; ingest's problems. Nothing is written then (or what was written is undone).
     """
     schemas = schemas or Schemas(project.schema)
     if fmt not in FORMATS:
@@ -161,9 +181,13 @@ def import_conll(project: Project, path: str | os.PathLike[str], fmt: str = "woj
         raise InputError("--doc aligns the whole file to one document; --per paragraph makes one document per paragraph",
                          hint="leave out one of them")
     label = annotator or FORMATS[fmt].default_annotator
-    if not re.fullmatch(schemas["common"]["$defs"]["AnnotatorId"]["pattern"], label) or label in _RESERVED or label.endswith(".draft"):
-        raise InputError(f"--annotator {label!r}: not a pseudonymous annotator id (lower-case letters, digits, _ . -; "
-                         f"not {' or '.join(_RESERVED)})", hint="use --gold to write gold.json")
+    bad = annotator_problem(label, schemas)
+    if bad:
+        raise InputError(bad, hint="use --gold to write gold.json" if label == "gold" else
+                         f"name who made the file, e.g. --annotator {FORMATS[fmt].default_annotator}")
+    if doc_id is not None and not re.fullmatch(schemas["common"]["$defs"]["DocId"]["pattern"], doc_id):
+        raise InputError(f"--doc {doc_id!r}: not a document id (kb- and 16 lower-case hex digits)",
+                         hint="document ids are the names of corpus/*.json, e.g. kb-1415eb2e8d27dc16")
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -181,16 +205,18 @@ def import_conll(project: Project, path: str | os.PathLike[str], fmt: str = "woj
         width = max(3, len(str(len(conll.paragraphs))))
         units = [Unit([p], number=k, seed=f"{base}-p{k:0{width}d}.txt") for k, p in paras]
     problems: list[str] = []
+    hints: list[str] = []
     hint = None
     if not doc_id:
-        unfit = resolve_seeds(project, schemas, units, problems)
+        unfit = resolve_seeds(project, schemas, units, problems, hints)
+        hint = hints[0] if hints else None
         for u, reason in unfit:
             what = f"{conll.name}: {u.lines}" + (f" (paragraph {u.number})" if u.number else "")
             if skip_unfit:
                 report.skipped.append(f"{u.lines}: {reason}")
             else:
                 problems.append(f"{what}: cannot be a corpus document: {reason}")
-                hint = "fix the file, or pass --skip-unfit to leave such paragraphs out (they are listed)"
+                hint = hint or "fix the file, or pass --skip-unfit to leave such paragraphs out (they are listed)"
         units = [u for u in units if all(u is not x for x, _ in unfit)]
         if not units and not problems:
             raise InputError(f"{conll.name}: nothing left to import (every paragraph was unfit and skipped)")
@@ -210,18 +236,32 @@ def import_conll(project: Project, path: str | os.PathLike[str], fmt: str = "woj
             problems.append(str(err))
             hint = hint or err.hint
             continue
-        ann = _annotation(u, conll, offs, label, gold, tool + (f" {u.lines}" if u.number else ""), schemas, problems)
-        if ann is None:
-            continue
+        ann, lines = _annotation(u, conll, offs, label, gold, tool + (f" {u.lines}" if u.number else ""), problems)
         target = project.annotations / u.doc["id"] / label_file
+        old_bytes = target.read_bytes() if target.exists() else None
+        try:
+            old = json.loads(old_bytes) if old_bytes is not None else None
+        except ValueError:
+            old = None
+        ann, lost = keep_claims(old, ann)
+        if lost:
+            problems.append(f"{target}: not replaced, even with --force: it {lost}")
+            hint = hint or ("import under another --annotator and reconcile by hand, or remove those claims and stances "
+                            "from the file first")
+            continue
+        if not _checked(ann, lines, u.doc["text"], conll.name, schemas, problems):
+            continue
         payload = dumps_canonical(ann).encode("utf-8")
         report.documents.append(u.doc["id"])
         report.entities += len(ann["entities"])
-        if target.exists() and target.read_bytes() == payload:
+        if old_bytes == payload or (old is not None and _without_tool(old) == _without_tool(ann)):
             report.unchanged.append(str(target))
-        elif target.exists() and not force:
-            problems.append(f"{target}: exists with other content (an earlier import, or another annotation)")
-            hint = hint or "pass --force to replace it"
+        elif old_bytes is not None and not force:
+            origin = old.get("origin") if isinstance(old, dict) else None
+            was = origin.get("tool") if isinstance(origin, dict) and origin.get("kind") == "import" else None
+            problems.append(f"{target}: exists with other content (" + (f"imported by `{was}`" if was else "another annotation")
+                            + ")")
+            hint = hint or ("pass --force to replace it" + ("" if gold else ", or --annotator NAME to import the file next to it"))
         else:
             planned.append((target, payload))
     registry = _registry(project, schemas, label, fmt, conll.name, problems)

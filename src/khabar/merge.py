@@ -13,9 +13,15 @@ id (ids differ between annotators):
   ``attribute-no-majority`` (with ``fields``), ``source-not-in-gold`` / ``via-not-in-gold`` (the
   agreed entity span did not make it into gold), ``chain-invalid``;
 * stances: keyed by ``(holder span, target)``; label by majority; evidence = the claims (by
-  content span) that a majority cite and that are in gold; conflicts: ``stance-minority``,
-  ``label-no-majority``, ``holder-not-in-gold``;
+  content span) cited; conflicts: ``stance-minority``, ``label-no-majority``,
+  ``evidence-no-majority`` (a claim span cited by at most half of the annotators: every cited
+  claim needs a majority, as every claim attribute does), ``holder-not-in-gold``,
+  ``evidence-not-in-gold`` (a claim a majority cite did not make it into gold);
 * ``duplicate-in-annotation``: one annotator has two claims (or stances) with the same key.
+
+A claim or stance with a conflict stays out of gold as a whole (the agreed part of it is not
+kept): gold never holds an item with a silently dropped attribute or evidence claim, and the
+review (``khabar studio push-review``) shows every annotator's full version.
 
 A source, via or holder span resolves to the gold entity on that span whose type most of those
 annotators gave (ties: schema order). Gold ids are ``e1``…, ``c1``…, ``s1``… in text order
@@ -208,15 +214,26 @@ class _Merger:
                 self._conflict("stances", cid, "label-no-majority", f"no label reached {self.need} of {self.n} ("
                                + ", ".join(f"{lab}: {n}" for lab, n in sorted(labels.items())) + ")", key, versions)
                 continue
+            cited: dict[Span, list[str]] = {}  # evidence claim content span -> annotators citing it
+            for a, sts in by.items():
+                for s in sorted({(claims[a][c]["content"]["start"], claims[a][c]["content"]["end"]) for c in sts[0].get("evidence") or []}):
+                    cited.setdefault(s, []).append(a)
+            weak = [f"claim {s[0]}-{s[1]} cited by {', '.join(who)}" for s, who in sorted(cited.items()) if len(who) < self.need]
+            if weak:
+                self._conflict("stances", cid, "evidence-no-majority", f"no majority ({self.need} of {self.n}) for evidence: "
+                               + "; ".join(weak), key, versions)
+                continue
             holder = self._resolve(span, Counter(self.ents[a][sts[0]["holder"]]["type"] for a, sts in by.items()))
             if holder is None:
                 self._conflict("stances", cid, "holder-not-in-gold", "the agreed holder span is not a gold entity", key, versions)
                 continue
-            cited = Counter(s for a, sts in by.items() for s in {(claims[a][c]["content"]["start"], claims[a][c]["content"]["end"])
-                                                                  for c in sts[0].get("evidence") or []})
-            evidence = sorted((self.claim_ids[s] for s, v in cited.items() if v >= self.need and s in self.claim_ids),
-                              key=lambda c: int(c[1:]))
-            self.out.unanimous["stances"] += len(by) == self.n and labels[label] == self.n
+            lost = [f"{s[0]}-{s[1]}" for s in sorted(cited) if s not in self.claim_ids]
+            if lost:
+                self._conflict("stances", cid, "evidence-not-in-gold", f"agreed evidence is not a gold claim (content {', '.join(lost)})",
+                               key, versions)
+                continue
+            evidence = sorted((self.claim_ids[s] for s in cited), key=lambda c: int(c[1:]))
+            self.out.unanimous["stances"] += len(by) == self.n and labels[label] == self.n and all(len(w) == self.n for w in cited.values())
             self.out.stances.append({"id": f"s{len(self.out.stances) + 1}", "holder": holder, "target": target, "label": label,
                                      "evidence": evidence})
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["Project", "find_root"]
+__all__ = ["Project", "find_root", "inside_releases"]
 
 _MARKER = Path("schema") / "labels.schema.json"
 
@@ -98,3 +98,13 @@ class Project:
     @property
     def changelog(self) -> Path:
         return self.root / "CHANGELOG.md"
+
+
+def inside_releases(project: Project, path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` (existing or not; relative to the current directory) is the project's
+    ``releases/`` folder or anything below it, ``..`` and symbolic links resolved. Releases are
+    immutable once built (their files are checksummed), so commands that write files refuse such
+    a path."""
+    releases = project.releases.resolve()
+    target = Path(path).resolve()
+    return target == releases or releases in target.parents
