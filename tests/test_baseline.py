@@ -388,3 +388,12 @@ def test_a_tampered_release_is_named_not_a_traceback(tmp_path, schemas, wojood):
     path.write_bytes(b"not parquet")
     with pytest.raises(InputError, match=r"config 'entities' does not load: "):
         load_release_rows(rel, "entities")
+
+
+def test_cli_baseline_refuses_to_write_into_a_release(project):
+    # reported by an adversarial review: --out releases/X/reports/baseline.json overwrote the shipped report
+    rel = project.releases / "0.9.0"
+    rel.mkdir(parents=True)
+    res = CliRunner().invoke(app, ["baseline", str(rel), "--out", str(rel / "reports" / "baseline.json")])
+    assert res.exit_code == 1 and not (rel / "reports").exists()
+    assert f"error: --out {rel / 'reports' / 'baseline.json'}: inside {project.releases}; releases are immutable" in res.output

@@ -48,8 +48,17 @@ def baseline(
     them on test, next to majority-class baselines (nervaluate entity F1; accuracy and F1 of `yes`)."""
     from .baseline import run_baseline
     from .jsonio import write_json
+    from .paths import Project, inside_releases
 
     try:
+        if out is not None:
+            try:
+                project = Project.find(release)
+            except KhabarError:
+                project = None
+            if project is not None and inside_releases(project, out):
+                raise KhabarError(f"--out {out}: inside {project.releases}; releases are immutable (their files are checksummed)",
+                                  hint="write the report elsewhere, e.g. --out baseline.json; every release already carries reports/baseline.json")
         report = run_baseline(release, progress=not quiet)
         if out is not None:
             write_json(out, report)
