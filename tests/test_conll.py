@@ -269,7 +269,7 @@ def test_malformed_line_refused_with_file_and_line(project, case) -> None:
     ("العصر B-MIS1\nالذهبي I-MIS1\nفي O\n", "line 1: entity class MIS1 has no Wojood type (AQMAR's MIS0-MIS3 are per-article "
      "miscellaneous classes); also on line 2", "pass an explicit mapping to a Wojood type, e.g. --map MIS1=EVENT"),
     ("دمشق B-GPE\n", "line 1: entity class GPE is not an AQMAR class (PER, LOC, ORG, MIS0-MIS3)",
-     "map it explicitly to a Wojood type, e.g. --map GPE=ORG"),
+     "map it explicitly to a Wojood type, e.g. --map GPE=GPE"),
     ("دمشق B-LOC B-LOC\n", "line 1: 2 tags; the aqmar format has 1 tag per token", None),
 ])
 def test_aqmar_refusals(project, body, message, hint) -> None:

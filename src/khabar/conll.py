@@ -214,7 +214,12 @@ def _class_problem(fmt: ConllFormat, cls: str) -> tuple[str, str]:
         return (f"entity class {cls} has no Wojood type (AQMAR's MIS0-MIS3 are per-article miscellaneous classes)",
                 f"pass an explicit mapping to a Wojood type, e.g. --map {cls}=EVENT")
     what = "an AQMAR class (PER, LOC, ORG, MIS0-MIS3)" if fmt.name == "aqmar" else "a Wojood type of schema/labels.schema.json"
-    return f"entity class {cls} is not {what}", f"map it explicitly to a Wojood type, e.g. --map {cls}=ORG"
+    return f"entity class {cls} is not {what}", f"map it explicitly to a Wojood type, e.g. --map {cls}={_LIKELY.get(cls.upper(), 'ORG')}"
+
+
+#: the Wojood type a common CoNLL class most likely means (only for the example in a hint)
+_LIKELY = {"PER": "PERS", "PERSON": "PERS", "GPE": "GPE", "LOC": "LOC", "LOCATION": "LOC", "ORG": "ORG",
+           "ORGANIZATION": "ORG", "DATE": "DATE", "TIME": "TIME", "MONEY": "MONEY", "PERCENT": "PERCENT", "FAC": "FAC"}
 
 
 def read_conll(data: bytes, name: str, fmt: str, classes: dict[str, str]) -> ConllFile:
