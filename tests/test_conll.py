@@ -736,10 +736,10 @@ def test_export_bad_release_folders(project) -> None:
     with pytest.raises(InputError, match=r"README.md: declares no data files of the documents config$"):
         export_conll(project, project.root / "o.txt", release=str(rel), progress=False)
     card.write_text("no front matter", encoding="utf-8")
-    with pytest.raises(InputError, match=r"README.md: declares no data files of the documents config$"):
+    with pytest.raises(InputError, match=r"README.md: cannot read the card's YAML front matter: no YAML front matter between --- lines$"):
         export_conll(project, project.root / "o.txt", release=str(rel), progress=False)
     card.write_bytes(b"---\n\xff\n---\n")
-    with pytest.raises(InputError, match=r"README.md: cannot read the card's YAML front matter \(UnicodeDecodeError\)$"):
+    with pytest.raises(InputError, match=r"README.md: cannot read the card's YAML front matter: not UTF-8 \(byte 4\)$"):
         export_conll(project, project.root / "o.txt", release=str(rel), progress=False)
     card.write_text(text, encoding="utf-8")
     shard = rel / "data" / "documents" / "validation-00000-of-00001.parquet"

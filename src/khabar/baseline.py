@@ -13,13 +13,13 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from .baseline_models import (CLASSIFIER_SETTINGS, CRF_SETTINGS, SCHEMES, TOKEN_FEATURES, decode_bio,
                               evaluate_claim_classifier, evaluate_tagger, majority_label, majority_tag,
                               predict_tags, score_claims, score_tags, sentence_features, token_features,
                               train_claim_classifier, train_tagger)
 from .errors import InputError
+from .releases import card_yaml_of
 
 __all__ = ["run_baseline", "baseline_report", "baseline_markdown", "load_release_rows", "rows_from_files", "TRAIN", "TEST",
            "CRF_SETTINGS", "TOKEN_FEATURES", "CLASSIFIER_SETTINGS", "SCHEMES", "token_features", "sentence_features",
@@ -33,15 +33,13 @@ _LIBRARIES = ("sklearn-crfsuite", "python-crfsuite", "scikit-learn", "nervaluate
 
 
 def _card_configs(release: Path) -> list[str]:
-    card = release / "README.md"
     if not release.is_dir():
         raise InputError(f"{release}: not a folder", hint="name a release folder, e.g. releases/0.3.0")
     try:
-        text = card.read_text(encoding="utf-8")
-        meta = yaml.safe_load(text[4:text.index("\n---\n", 4)]) if text.startswith("---\n") else None
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-        meta = None
-    if not isinstance(meta, dict) or not isinstance(meta.get("configs"), list):
+        meta = card_yaml_of((release / "README.md").read_bytes())
+    except (OSError, InputError):
+        meta = {}
+    if not isinstance(meta.get("configs"), list):
         raise InputError(f"{release}: not a release folder (no README.md dataset card with YAML `configs`)",
                          hint="name a folder made by `khabar build`, e.g. releases/0.3.0")
     return [c.get("config_name") for c in meta["configs"] if isinstance(c, dict)]
@@ -156,48 +154,42 @@ def _claim_part(rows: dict[str, list[dict[str, Any]]], counts: dict[str, int] | 
 
 
 def rows_from_files(release: str | Path, config: str, limits: dict[str, int] | None = None
-                    ) -> tuple[dict[str, list[dict[str, Any]]], Any, dict[str, int]]:
+                    ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
     """Like :func:`load_release_rows`, but read straight from the parquet shards
-    ``data/<config>/<split>-*.parquet`` with pyarrow (the Hugging Face features come from the
-    shards' schema metadata), one row group at a time. Used by the build on its staging folder,
-    before the card exists.
+    ``data/<config>/<split>-*.parquet`` (:func:`khabar.releases.iter_shard_rows`). Used by the
+    build on its staging folder, before the card exists.
 
     Args:
         limits: ``{split: most rows to read}`` (the first ones, in file order).
 
     Returns:
-        ``({split: rows}, features, {split: rows left out by the limits})``; splits with no row
-        read are left out.
+        ``({split: rows}, {split: rows left out by the limits})``; splits with no row read are
+        left out.
 
     Raises:
-        InputError: no shard of ``config``.
+        InputError: no shard of ``config``; a shard that cannot be read or holds a bad label id.
     """
     import pyarrow.parquet as pq
-    from datasets import Features
 
-    from .features import make_decoder
+    from .releases import iter_shard_rows
 
     folder = Path(release) / "data" / config
     shards = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
     if not shards:
         raise InputError(f"{folder}: no parquet shard of config {config!r}")
-    features = Features.from_arrow_schema(pq.read_schema(shards[0]))
-    decode = make_decoder(features)
     out: dict[str, list[dict[str, Any]]] = {}
     left: dict[str, int] = {}
     for shard in shards:
         split = shard.name.split("-", 1)[0]
-        cap = (limits or {}).get(split)
         got = out.setdefault(split, [])
-        pf = pq.ParquetFile(shard)
-        for group in range(pf.metadata.num_row_groups):
-            n = pf.metadata.row_group(group).num_rows
-            room = n if cap is None else max(0, min(n, cap - len(got)))
-            if room:
-                got.extend(decode(r) for r in pf.read_row_group(group, columns=_COLUMNS[config]).slice(0, room).to_pylist())
-            if room < n:
-                left[split] = left.get(split, 0) + n - room
-    return {s: r for s, r in out.items() if r}, features, left
+        cap = (limits or {}).get(split)
+        before = len(got)
+        got.extend(iter_shard_rows(shard, _COLUMNS[config], f"rebuild the release ({shard} is not as the build wrote it)",
+                                   None if cap is None else max(0, cap - before)))
+        skipped = pq.ParquetFile(shard).metadata.num_rows - (len(got) - before)
+        if skipped:
+            left[split] = left.get(split, 0) + skipped
+    return {s: r for s, r in out.items() if r}, left
 
 
 def baseline_report(ent_rows: dict[str, list[dict[str, Any]]], claim_rows: dict[str, list[dict[str, Any]]],

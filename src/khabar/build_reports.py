@@ -37,7 +37,7 @@ def _rows(staging: Path, config: str, has_rows: bool) -> tuple[dict[str, list[di
     """``({split: rows}, {split: rows left out})`` of ``config``, train and test capped."""
     if not has_rows:
         return {}, {}
-    rows, _, left = rows_from_files(staging, config, limits={"train": TRAIN_ROWS, "test": TEST_ROWS, "validation": 0})
+    rows, left = rows_from_files(staging, config, limits={"train": TRAIN_ROWS, "test": TEST_ROWS, "validation": 0})
     rows.pop("validation", None)  # not used: counted from the release instead
     return rows, {s: n for s, n in left.items() if s != "validation"}
 

@@ -158,15 +158,9 @@ def preannotate(
 
 
 def _release_dir(project: Project, ref: str) -> Path:
-    """A release named by version (``0.1.0``) or by path (``releases/0.1.0``)."""
-    path = Path(ref)
-    if path.is_dir():
-        return path
-    candidate = project.releases / ref
-    if candidate.is_dir():
-        return candidate
-    raise KhabarError(f"no release {ref!r} (neither a folder nor a version under {project.releases})",
-                      hint="name a release by version (0.1.0) or folder (releases/0.1.0)")
+    from .releases import release_dir
+
+    return release_dir(project.releases, ref)
 
 
 @app.command()

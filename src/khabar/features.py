@@ -20,7 +20,7 @@ from datasets import ClassLabel, Features, List, Value
 
 from .schema import Schemas
 
-__all__ = ["CONFIGS", "TRAINING_CONFIGS", "features_for", "arrow_schema", "make_encoder", "make_decoder"]
+__all__ = ["bad_labels", "CONFIGS", "TRAINING_CONFIGS", "features_for", "arrow_schema", "make_encoder", "make_decoder"]
 
 #: config name -> schema name of its rows (``schema/release/<config>.schema.json``), in card order
 CONFIGS = {"documents": "release/documents", "entities": "release/entities", "claims": "release/claims",
@@ -136,3 +136,22 @@ def make_decoder(features: Features, on_bad: Callable[[ClassLabel, Any], Any] | 
         return dec
     fn = _walk(dict(features), leaf)
     return fn or (lambda row: row)
+
+
+def bad_labels(feature: Any, value: Any, path: str = "$") -> list[tuple[str, Any, int]]:
+    """Every ClassLabel id in ``value`` (a raw row, or part of one, of ``feature``) that is out of
+    range: ``[(JSON path such as $.entities[3].type, the id, number of names), ...]``; ``[]`` when
+    all fit. Used to name the field behind a failed :func:`make_decoder` call."""
+    if isinstance(feature, Features):
+        feature = dict(feature)
+    if isinstance(feature, ClassLabel):
+        ok = value is None or (isinstance(value, int) and 0 <= value < feature.num_classes)
+        return [] if ok else [(path, value, feature.num_classes)]
+    out: list[tuple[str, Any, int]] = []
+    if isinstance(feature, dict) and isinstance(value, dict):
+        for k, f in feature.items():
+            out += bad_labels(f, value.get(k), f"{path}.{k}")
+    elif isinstance(feature, List) and isinstance(value, list):
+        for i, v in enumerate(value):
+            out += bad_labels(feature.feature, v, f"{path}[{i}]")
+    return out

@@ -10,7 +10,8 @@ from .errors import InputError
 from .jsonio import load_json
 from .versioning import parse_version, VersionError
 
-__all__ = ["list_releases", "latest_release", "read_index", "iter_index", "iter_index_file", "read_build_info"]
+__all__ = ["list_releases", "latest_release", "release_dir", "card_yaml_of", "declared_files", "iter_shard_rows",
+           "read_index", "iter_index", "iter_index_file", "read_build_info"]
 
 
 def list_releases(folder: Path) -> list[tuple[str, Path]]:
@@ -32,6 +33,95 @@ def latest_release(folder: Path, before: str | None = None) -> tuple[str, Path] 
     if before is not None:
         items = [(v, p) for v, p in items if parse_version(v) < parse_version(before)]
     return items[-1] if items else None
+
+
+def release_dir(releases: Path, ref: str) -> Path:
+    """A release named by path (``releases/0.1.0``) or by version (``0.1.0`` under ``releases``).
+
+    Raises:
+        InputError: neither names a folder.
+    """
+    path = Path(ref)
+    if path.is_dir():
+        return path
+    if (releases / ref).is_dir():
+        return releases / ref
+    raise InputError(f"no release {ref!r} (neither a folder nor a version under {releases})",
+                     hint="name a release by version (0.1.0) or folder (releases/0.1.0)")
+
+
+def card_yaml_of(text: bytes) -> dict[str, Any]:
+    """The YAML front matter of a dataset card (``README.md`` bytes) as a mapping.
+
+    Raises:
+        InputError: the reason alone (the caller names the file): ``not UTF-8 (byte N)``, ``no YAML
+            front matter between --- lines``, ``YAML does not parse: …``, ``YAML front matter is not
+            a mapping``.
+    """
+    import yaml
+
+    try:
+        card = text.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"not UTF-8 (byte {err.start})") from None
+    if not card.startswith("---\n") or "\n---\n" not in card[4:]:
+        raise InputError("no YAML front matter between --- lines")
+    try:
+        meta = yaml.safe_load(card[4:card.index("\n---\n", 4)])
+    except yaml.YAMLError as err:
+        raise InputError(f"YAML does not parse: {err}".splitlines()[0]) from None
+    if not isinstance(meta, dict):
+        raise InputError("YAML front matter is not a mapping")
+    return meta
+
+
+def declared_files(meta: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """``{config: {split: path}}`` as a card's YAML ``configs`` declares them (malformed entries
+    left out; the gate reports them)."""
+    out: dict[str, dict[str, str]] = {}
+    for cfg in meta.get("configs") or [] if isinstance(meta.get("configs"), list) else []:
+        if isinstance(cfg, dict) and isinstance(cfg.get("config_name"), str) and isinstance(cfg.get("data_files"), list):
+            out[cfg["config_name"]] = {f["split"]: f["path"] for f in cfg["data_files"]
+                                       if isinstance(f, dict) and isinstance(f.get("split"), str) and isinstance(f.get("path"), str)}
+    return out
+
+
+def iter_shard_rows(path: Path, columns: list[str], hint: str, limit: int | None = None,
+                    id_name: str = "id") -> Iterator[dict[str, Any]]:
+    """The rows of one parquet shard of a release, ``columns`` only, ClassLabel ids decoded to
+    names with the Hugging Face features stored in the shard, one row group at a time (memory
+    does not grow with the shard); at most ``limit`` rows. ``id_name`` is what messages call the
+    row's ``id`` (e.g. ``document``).
+
+    Raises:
+        InputError: the shard cannot be read or lacks a column; (while iterating) a ClassLabel
+            id out of range, naming the file, row, id and field, with ``hint``.
+    """
+    import pyarrow.parquet as pq
+    from datasets import Features
+
+    from .features import bad_labels, make_decoder
+
+    try:
+        pf = pq.ParquetFile(path)
+        feats = Features.from_arrow_schema(pf.schema_arrow)
+        feats = Features({k: feats[k] for k in columns})
+    except Exception as err:  # noqa: BLE001 - any unreadable shard is one message
+        raise InputError(f"{path}: cannot read: {type(err).__name__}: {err}".splitlines()[0], hint=hint) from None
+    decode = make_decoder(feats)
+    n = 0
+    for g in range(pf.metadata.num_row_groups):
+        for row in pf.read_row_group(g, columns=columns).to_pylist():
+            if limit is not None and n >= limit:
+                return
+            try:
+                decoded = decode(row)
+            except ValueError:
+                where, value, names = (bad_labels(feats, row) or [("$", None, 0)])[0]
+                raise InputError(f"{path}: row {n} ({id_name} {row.get('id')}): {where[2:]}: ClassLabel id {value!r} out of range "
+                                 f"0..{names - 1}", hint=hint) from None
+            n += 1
+            yield decoded
 
 
 def iter_index(release: Path) -> Iterator[dict[str, Any]]:

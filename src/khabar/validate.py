@@ -39,8 +39,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
-from datasets import ClassLabel, Features, List
+from datasets import ClassLabel, Features
 from tqdm import tqdm
 
 from .build import DIGEST_KEY, row_digest
@@ -48,7 +47,8 @@ from .card import data_path
 from .checks import check_row
 from .croissant import validate_croissant
 from .errors import InputError
-from .features import CONFIGS, arrow_schema, features_for, make_decoder
+from .features import bad_labels, CONFIGS, arrow_schema, features_for, make_decoder
+from .releases import card_yaml_of
 from .jsonio import load_json, loads_json, sha256_file
 from .neardup import NearDupIndex
 from .rows import SPLITS, split_for
@@ -145,18 +145,9 @@ def _read_card(rel: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     if not path.is_file():
         return None, []
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as err:
-        return None, [Problem("card-yaml-invalid", "README.md", f"not UTF-8 (byte {err.start})")]
-    if not text.startswith("---\n") or "\n---\n" not in text[4:]:
-        return None, [Problem("card-yaml-invalid", "README.md", "no YAML front matter between --- lines")]
-    try:
-        meta = yaml.safe_load(text[4:text.index("\n---\n", 4)])
-    except yaml.YAMLError as err:
-        return None, [Problem("card-yaml-invalid", "README.md", f"YAML does not parse: {err}".splitlines()[0])]
-    if not isinstance(meta, dict):
-        return None, [Problem("card-yaml-invalid", "README.md", "YAML front matter is not a mapping")]
-    return meta, []
+        return card_yaml_of(path.read_bytes()), []
+    except InputError as err:
+        return None, [Problem("card-yaml-invalid", "README.md", str(err))]
 
 
 def _check_card(rel: Path, meta: dict[str, Any], schemas: Schemas) -> tuple[dict[str, dict[str, str]], list[Problem]]:
@@ -237,19 +228,10 @@ def _check_card(rel: Path, meta: dict[str, Any], schemas: Schemas) -> tuple[dict
     return declared, out
 
 
-def _decode(feature: Any, value: Any, path: str, bad: list[tuple[str, str]]) -> Any:
-    if value is None:
-        return None
-    if isinstance(feature, ClassLabel):
-        if isinstance(value, int) and 0 <= value < feature.num_classes:
-            return feature.names[value]
-        bad.append((path, f"ClassLabel id {value} out of range 0..{feature.num_classes - 1}"))
-        return None
-    if isinstance(feature, List):
-        return [_decode(feature.feature, v, f"{path}[{i}]", bad) for i, v in enumerate(value)]
-    if isinstance(feature, dict):
-        return {k: _decode(f, value.get(k), f"{path}.{k}", bad) for k, f in feature.items()}
-    return value
+def label_problems(path: str, features: Features, row: dict[str, Any], doc_id: str | None) -> list[Problem]:
+    """``classlabel-out-of-range`` problems of a raw parquet row (one per bad id, with its field)."""
+    return [Problem("classlabel-out-of-range", path, f"ClassLabel id {value} out of range 0..{n - 1}", doc_id, field)
+            for field, value, n in bad_labels(features, row)]
 
 
 class _OutOfRange(Exception):
@@ -277,11 +259,7 @@ def _check_rows(rel: Path, config: str, split: str, path: str, schemas: Schemas,
             try:
                 decoded = fast_decode(row)
             except _OutOfRange:  # find every bad id, with its path
-                bad: list[tuple[str, str]] = []
-                for k, f in features.items():
-                    _decode(f, row.get(k), f"$.{k}", bad)
-                for field, msg in bad:
-                    out.append(Problem("classlabel-out-of-range", path, msg, doc_id, field))
+                out += label_problems(path, features, row, doc_id)
                 continue
             # rows from parquet hold nulls where the schema says the key may be absent: none here
             probs = schemas.problems(schema_name, decoded)

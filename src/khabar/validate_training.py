@@ -36,7 +36,7 @@ from .rows import SPLITS, split_for
 from .schema import Schemas
 from .store import DiskIndex
 from .training import Spec, derive
-from .validate import _LABEL_FIELDS, Problem, _decode, _OutOfRange, _raise_out_of_range
+from .validate import _LABEL_FIELDS, Problem, label_problems, _OutOfRange, _raise_out_of_range
 
 __all__ = ["check_training_configs", "check_training_row", "ALL_CONFIGS_SINCE"]
 
@@ -211,10 +211,7 @@ def _found(cur: _Cursor, got: dict[str, Any], want: tuple[dict[str, Any], dict[s
     try:
         decoded = want[1] if same else cur.decode(got)  # the same ids as the derived row: its names
     except _OutOfRange:
-        bad: list[tuple[str, str]] = []
-        for k, f in cur.features.items():
-            _decode(f, got.get(k), f"$.{k}", bad)
-        out.extend(Problem("classlabel-out-of-range", cur.path, msg, doc_id, fld) for fld, msg in bad)
+        out.extend(label_problems(cur.path, cur.features, got, doc_id))
         cur.bad = True
         return False
     schema_name = f"release/{cur.config}"  # parquet int columns hold no float literals: the fast validator decides
