@@ -80,6 +80,10 @@ def test_release_with_three_annotators_carries_agreement_figures_and_plots(proje
     assert "Computed by `khabar agreement` over 1 document(s) with two or more annotators (ann1, ann2, ann3;" in card
     assert "![Entity F1 per type](reports/agreement-entity-f1.png)" in card
     assert "| Entities | F1, same span and type (nervaluate strict) | 0.995 |" in card
+    # reported by a fresh user: open conflicts and human annotators were not stated well in the card
+    assert (f"**Adjudication not finished** for 1 document(s) ({SEED_ID}): their gold holds only the items the annotators "
+            "agree on") in card
+    assert "- `ann1`: human, **not reviewed** by another person. test annotator ann1" in card
     gold = load_json(project.annotations / SEED_ID / "gold.json")
     assert gold["origin"]["sources"] == ["ann1", "ann2", "ann3"] and len(gold["entities"]) == 140
 

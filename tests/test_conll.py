@@ -772,3 +772,12 @@ def test_more_import_refusals(project) -> None:
     (project.annotations / "annotators.json").write_text('{"x": {"kind": "robot"}}', encoding="utf-8")
     err = refused(project, body, name="other.txt", annotator="someone")
     assert str(err).split("\n")[1].startswith(f"  {project.annotations}/annotators.json: x: ")
+
+
+def test_cli_import_says_how_many_files_it_did_not_list(project) -> None:
+    # reported by a fresh user: "55 annotation file(s) written" was followed by 5 paths and nothing more
+    res = CliRunner().invoke(app, ["import", "conll", str(WOJOOD), "--format", "wojood", "--per", "paragraph", "--gold",
+                                   "--skip-unfit", "--root", str(project.root), "-q"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert sum(line.startswith("wrote ") for line in lines) == 5 and "… and 50 more" in lines

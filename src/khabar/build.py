@@ -508,8 +508,13 @@ def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: 
             f"(versions: {versions}); `annotation.annotators` names them per document. "
             + ("Every annotated document has a single annotator so far, so there is no adjudication between annotators "
                "and no agreement figure." if len(prov_counts["annotators"]) <= 1 else "")
-            + "".join(f"\n\n- `{a}`: {info['kind']}, {'reviewed' if info['reviewed_by_human'] else '**not reviewed**'} by a human. "
+            + "".join(f"\n\n- `{a}`: {info['kind']}, {_review_words(info)}. "
                       f"{info['description']}" for a, info in sorted((registry or {}).items())))
+    conflicts = open_conflicts(project)
+    if conflicts:  # gold of these documents holds only the agreed items
+        note += (f"\n\n**Adjudication not finished** for {len(conflicts)} document(s) ({', '.join(conflicts[:5])}"
+                 f"{', …' if len(conflicts) > 5 else ''}): their gold holds only the items the annotators agree on; the rest "
+                 "waits in `annotations/<doc_id>/conflicts.json` (`khabar studio push-review`).")
     known = prov_counts["known"]
     full_stats = {"version": version, "documents": stats["documents"], "annotated": annotated,
                   "characters": stats["characters"], "flags": stats["flags"], "entities": stats["entities"],
@@ -548,6 +553,18 @@ def _write_metadata(project: Project, schemas: Schemas, staging: Path, version: 
                                _facts(full_stats), _source_date())
     (staging / "croissant.json").write_text(croissant_dumps(croissant), encoding="utf-8")
     write_checksums(staging)
+
+
+def _review_words(info: dict[str, Any]) -> str:
+    """How the card states ``reviewed_by_human`` of an annotator registry entry."""
+    if info["kind"] == "human":  # a human's work: reviewed means by another person
+        return "reviewed by another person" if info["reviewed_by_human"] else "**not reviewed** by another person"
+    return "reviewed by a human" if info["reviewed_by_human"] else "**not reviewed** by a human"
+
+
+def open_conflicts(project: Project) -> list[str]:
+    """Documents with an ``annotations/<doc_id>/conflicts.json`` (adjudication not finished)."""
+    return sorted(p.parent.name for p in project.annotations.glob("kb-*/conflicts.json"))
 
 
 def write_checksums(release: Path) -> None:

@@ -68,6 +68,8 @@ def import_conll(
         typer.echo(f"seeds added: {len(r.seeds_added)} ({', '.join(r.seeds_added[:3])}{', …' if len(r.seeds_added) > 3 else ''})")
     for path in r.written[:5]:
         typer.echo(f"wrote {path}")
+    if len(r.written) > 5:
+        typer.echo(f"… and {len(r.written) - 5} more")
     if r.annotator_added:
         typer.echo(f"added annotator {r.annotator_added!r} to annotations/annotators.json (kind human, not reviewed by a Khabar annotator)")
     for s in r.skipped:
