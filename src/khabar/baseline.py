@@ -80,7 +80,8 @@ def load_release_rows(release: str | Path, config: str) -> tuple[dict[str, list[
         try:
             dsd = datasets.load_dataset(str(release), config, cache_dir=cache)
         except Exception as err:  # noqa: BLE001 - any failure to load is the release's problem, named
-            raise InputError(f"{release}: config {config!r} does not load: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
+            raise InputError(f"{release}: config {config!r} does not load: {type(err).__name__}"
+                             + (f": {str(err).splitlines()[0]}" if str(err).strip() else ""),
                              hint=f"check the release with `khabar validate {release}`") from None
         features = next(iter(dsd.values())).features
         missing = [c for c in _COLUMNS[config] if c not in features]

@@ -48,11 +48,12 @@ def release_rows(project: Project, release: str | None, split: str | None, progr
     card = folder / "README.md"
     try:
         meta = card_yaml_of(card.read_bytes())
+        files = {s: folder / p for s, p in declared_files(meta, "documents").items()}
     except OSError as err:
         raise InputError(f"{card}: cannot read: {err.strerror}") from None
     except InputError as err:
-        raise InputError(f"{card}: cannot read the card's YAML front matter: {err}") from None
-    files = {s: folder / p for s, p in declared_files(meta).get("documents", {}).items()}
+        raise InputError(f"{card}: cannot read the card's YAML front matter: {err}",
+                         hint=f"check the release with `khabar validate {folder}`") from None
     if not files:
         raise InputError(f"{card}: declares no data files of the documents config")
     if split is not None and split not in files:

@@ -36,16 +36,23 @@ def latest_release(folder: Path, before: str | None = None) -> tuple[str, Path] 
 
 
 def release_dir(releases: Path, ref: str) -> Path:
-    """A release named by path (``releases/0.1.0``) or by version (``0.1.0`` under ``releases``).
+    """A release named by version (``0.1.0`` under ``releases``, first) or by path (``releases/0.1.0``,
+    from the current folder or the project's).
 
     Raises:
         InputError: neither names a folder.
     """
+    try:  # a version names the project's release, even if a folder of that name is in the current directory
+        parse_version(ref)
+        if (releases / ref).is_dir():
+            return releases / ref
+    except VersionError:
+        pass
     path = Path(ref)
     if path.is_dir():
         return path
-    if (releases / ref).is_dir():
-        return releases / ref
+    if not path.is_absolute() and (releases.parent / path).is_dir():  # releases/0.1.0 from another folder
+        return releases.parent / path
     raise InputError(f"no release {ref!r} (neither a folder nor a version under {releases})",
                      hint="name a release by version (0.1.0) or folder (releases/0.1.0)")
 
@@ -68,22 +75,32 @@ def card_yaml_of(text: bytes) -> dict[str, Any]:
         raise InputError("no YAML front matter between --- lines")
     try:
         meta = yaml.safe_load(card[4:card.index("\n---\n", 4)])
-    except yaml.YAMLError as err:
+    except (yaml.YAMLError, ValueError, TypeError) as err:  # PyYAML raises ValueError for a date like 2026-13-45
         raise InputError(f"YAML does not parse: {err}".splitlines()[0]) from None
     if not isinstance(meta, dict):
         raise InputError("YAML front matter is not a mapping")
     return meta
 
 
-def declared_files(meta: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """``{config: {split: path}}`` as a card's YAML ``configs`` declares them (malformed entries
-    left out; the gate reports them)."""
-    out: dict[str, dict[str, str]] = {}
-    for cfg in meta.get("configs") or [] if isinstance(meta.get("configs"), list) else []:
-        if isinstance(cfg, dict) and isinstance(cfg.get("config_name"), str) and isinstance(cfg.get("data_files"), list):
-            out[cfg["config_name"]] = {f["split"]: f["path"] for f in cfg["data_files"]
-                                       if isinstance(f, dict) and isinstance(f.get("split"), str) and isinstance(f.get("path"), str)}
-    return out
+def declared_files(meta: dict[str, Any], config: str) -> dict[str, str]:
+    """``{split: path}`` of ``config`` as a card's YAML ``configs`` declares it (``{}`` when the
+    config is not declared).
+
+    Raises:
+        InputError: the config's ``data_files`` is not a list of split/path pairs, or a path is
+            absolute or climbs out of the release (``..``).
+    """
+    for cfg in meta.get("configs") if isinstance(meta.get("configs"), list) else []:
+        if isinstance(cfg, dict) and cfg.get("config_name") == config:
+            files = cfg.get("data_files")
+            if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("split"), str)
+                                                      and isinstance(f.get("path"), str) for f in files):
+                raise InputError(f"config {config}: data_files must list split/path pairs")
+            bad = [f["path"] for f in files if Path(f["path"]).is_absolute() or ".." in Path(f["path"]).parts]
+            if bad:
+                raise InputError(f"config {config}: data file {bad[0]} lies outside the release")
+            return {f["split"]: f["path"] for f in files}
+    return {}
 
 
 def iter_shard_rows(path: Path, columns: list[str], hint: str, limit: int | None = None,
@@ -110,6 +127,8 @@ def iter_shard_rows(path: Path, columns: list[str], hint: str, limit: int | None
         raise InputError(f"{path}: cannot read: {type(err).__name__}: {err}".splitlines()[0], hint=hint) from None
     decode = make_decoder(feats)
     n = 0
+    if limit == 0:
+        return
     for g in range(pf.metadata.num_row_groups):
         for row in pf.read_row_group(g, columns=columns).to_pylist():
             if limit is not None and n >= limit:
