@@ -17,12 +17,12 @@ its own Python process, so the peak RSS (``ru_maxrss``) is that stage's alone; s
 start-up and imports:
 
 * ``generate``   seeds and annotator files (streams: one article in memory at a time);
-* ``ingest``     ``khabar.ingest.ingest`` (seeds -> corpus; needed by both stages below);
+* ``ingest``     ``khabar.ingest.run.ingest`` (seeds -> corpus; needed by both stages below);
 * ``baseline``   plain ``json.loads`` of the same files the stages read (each corpus document and
   its three annotator files), nothing else: the floor for any stage that must read them;
-* ``agreement``  ``khabar.agreement.corpus_agreement`` with the per-document figures streamed to a
+* ``agreement``  ``khabar.agreement.compare.corpus_agreement`` with the per-document figures streamed to a
   JSON-lines file, as ``khabar agreement --out`` does;
-* ``adjudicate`` ``khabar.adjudicate.adjudicate`` (writes gold.json and conflicts.json).
+* ``adjudicate`` ``khabar.agreement.adjudicate.adjudicate`` (writes gold.json and conflicts.json).
 
 Run it at two sizes: documents/s should stay flat (cost linear in N) and peak RSS should not grow
 with N (documents are streamed; only counts are kept).
@@ -103,7 +103,7 @@ def generate(root: Path, n: int, seed: int) -> int:
 
 def baseline(root: Path) -> int:
     """Plain JSON reads of what the stages read: each corpus document and its annotator files."""
-    from khabar.store import iter_corpus_paths
+    from khabar.core.store import iter_corpus_paths
 
     n = 0
     for path in iter_corpus_paths(root / "corpus"):
@@ -116,11 +116,11 @@ def baseline(root: Path) -> int:
 
 def child(stage: str, root: Path, n: int, seed: int) -> None:
     """Run one stage in this (fresh) process and print its figures as JSON."""
-    from khabar.adjudicate import adjudicate
-    from khabar.agreement import corpus_agreement
-    from khabar.ingest import ingest
-    from khabar.jsonio import dumps_canonical
-    from khabar.paths import Project
+    from khabar.agreement.adjudicate import adjudicate
+    from khabar.agreement.compare import corpus_agreement
+    from khabar.ingest.run import ingest
+    from khabar.core.jsonio import dumps_canonical
+    from khabar.core.project import Project
 
     project, extra = Project(root), {}
     rss0 = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20

@@ -15,11 +15,11 @@ Then each stage runs in its own Python subprocess, so the peak RSS reported (``r
 that process) belongs to that stage alone; seconds exclude interpreter start-up and imports:
 
 * ``generate``  writing the synthetic project (streams: constant memory in N);
-* ``ingest``    ``khabar.ingest.ingest`` (seeds -> corpus);
-* ``build``     ``khabar.build.build(..., validate=False)`` (corpus + gold -> releases/0.1.0);
-* ``validate``  ``khabar.validate.validate_release`` with the ``load_dataset`` round trip;
+* ``ingest``    ``khabar.ingest.run.ingest`` (seeds -> corpus);
+* ``build``     ``khabar.release.build.build(..., validate=False)`` (corpus + gold -> releases/0.1.0);
+* ``validate``  ``khabar.gate.validate.validate_release`` with the ``load_dataset`` round trip;
 * ``baseline``  the minimal write path measured in the same run: plain ``json`` reads of the
-  same corpus documents and gold files, ``khabar.rows.document_row`` + ``make_encoder``, and
+  same corpus documents and gold files, ``khabar.dataset.rows.document_row`` + ``make_encoder``, and
   ``pyarrow.parquet.ParquetWriter`` (zstd, batches of 1000, one file per split) with the
   release's Arrow schema; no checks. The table gives build/baseline ratios of throughput and
   peak RSS ("start MiB" is the RSS after imports, before the timed call).
@@ -199,9 +199,9 @@ def baseline(root: Path) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from khabar.features import arrow_schema, features_for, make_encoder
-    from khabar.rows import SPLITS, document_row, split_for
-    from khabar.schema import Schemas
+    from khabar.dataset.features import arrow_schema, features_for, make_encoder
+    from khabar.dataset.rows import SPLITS, document_row, split_for
+    from khabar.core.schema import Schemas
 
     features = features_for(Schemas(root / "schema"))
     schema, encode = arrow_schema(features), make_encoder(features)
@@ -234,18 +234,18 @@ def baseline(root: Path) -> int:
 
 def child(stage: str, root: Path, n: int, seed: int) -> None:
     """Run one stage in this (fresh) process and print its figures as JSON."""
-    from khabar.paths import Project
+    from khabar.core.project import Project
 
     if stage == "ingest":
-        from khabar.ingest import ingest
+        from khabar.ingest.run import ingest
     elif stage == "build":
-        from khabar.build import build
+        from khabar.release.build import build
     elif stage == "validate":
-        from khabar.validate import validate_release
+        from khabar.gate.validate import validate_release
     elif stage == "baseline":
         import pyarrow.parquet  # noqa: F401  (imports stay out of the timed part)
 
-        import khabar.features  # noqa: F401
+        import khabar.dataset.features  # noqa: F401
     project, problems = Project(root), []
     rss0 = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     t0 = time.perf_counter()

@@ -15,7 +15,7 @@ documents written straight into ``corpus/`` (2-4 KB of UTF-8 each: a headline li
 paragraphs; one in 50 holds an emoji, so UTF-16 and code-point offsets differ) and, for each,
 ``annotations/<doc_id>/preannotator.json`` (~20 entities, some nested, 3 claims with source and
 cue, 2 stances). Every generated document and pre-annotation is checked against ``schema/`` and
-``khabar.checks.check_row`` before anything is timed.
+``khabar.core.checks.check_row`` before anything is timed.
 
 ONE Label Studio server (``khabar.studio.server.StudioServer``: a free loopback port, a random API
 token, its data folder inside the work folder) is started by this process for the whole run and
@@ -159,9 +159,9 @@ def make_document(rng: random.Random, vocab: list[str], targets: tuple[str, ...]
 
 def generate(root: Path, n: int, seed: int) -> tuple[int, list[str]]:
     """Write the project (one document at a time) and check every file written."""
-    from khabar.checks import check_row
-    from khabar.jsonio import dumps_canonical
-    from khabar.schema import Schemas
+    from khabar.core.checks import check_row
+    from khabar.core.jsonio import dumps_canonical
+    from khabar.core.schema import Schemas
 
     shutil.copytree(REPO / "schema", root / "schema")
     (root / "corpus").mkdir()
@@ -193,8 +193,8 @@ def generate(root: Path, n: int, seed: int) -> tuple[int, list[str]]:
 
 def bare_payloads(root: Path, batch: int, with_annotations: bool = False):
     """The task payloads of push, built the bare way: plain json reads, no checks; yields batches."""
-    from khabar.paths import Project
-    from khabar.schema import Schemas
+    from khabar.core.project import Project
+    from khabar.core.schema import Schemas
     from khabar.studio.config import Scheme
     from khabar.studio.results import annotation_to_results
     from khabar.studio.sync import _guidelines_version, task_payload
@@ -230,7 +230,7 @@ def count_tasks(studio, pid: int) -> int:
 
 def child(stage: str, root: Path, n: int, seed: int, batch: int, annotate_mode: str, profile: bool, workers: int = 1) -> None:
     """Run one stage in this (fresh) process and print its figures as JSON (last line of stdout)."""
-    from khabar.paths import Project
+    from khabar.core.project import Project
 
     problems: list[str] = []
     extra: dict = {}
@@ -238,7 +238,7 @@ def child(stage: str, root: Path, n: int, seed: int, batch: int, annotate_mode: 
     if stage != "generate":
         import label_studio_sdk  # noqa: F401  (imports stay out of the timed part)
 
-        from khabar.schema import Schemas
+        from khabar.core.schema import Schemas
         from khabar.studio.client import connect
         from khabar.studio.config import Scheme, labeling_config
         from khabar.studio.results import annotation_to_results
@@ -456,7 +456,7 @@ def main() -> int:
     try:
         for stage in sorted(stages, key=STAGES.index):
             if stage in SERVER_STAGES and server is None:
-                from khabar.paths import Project
+                from khabar.core.project import Project
                 from khabar.studio.server import StudioServer, free_port, install
 
                 install(Project(REPO), echo=lambda m: print(m, file=sys.stderr))

@@ -20,8 +20,8 @@ import pytest  # noqa: E402
 
 datasets.disable_progress_bars()
 
-from khabar.paths import Project
-from khabar.schema import Schemas
+from khabar.core.project import Project
+from khabar.core.schema import Schemas
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = Path(__file__).resolve().parent / "fixtures" / "cases"  # copies of ../shared/cases

@@ -14,11 +14,11 @@ from khabar import __version__
 import pytest
 from typer.testing import CliRunner
 
-from khabar.adjudicate import adjudicate
-from khabar.annotations import load_checked_annotation
+from khabar.agreement.adjudicate import adjudicate
+from khabar.annotate.files import load_checked_annotation
 from khabar.cli import app
-from khabar.errors import InputError
-from khabar.merge import merge_annotations
+from khabar.core.errors import InputError
+from khabar.agreement.merge import merge_annotations
 
 from conftest import ROOT, SEED_ID, snapshot
 from test_agreement import ATTACKS, PRESENCE, add_tiny_document, annotation, seed_doc, tiny_annotation, write_annotators
@@ -265,8 +265,8 @@ def test_more_refusals(project, monkeypatch) -> None:
         adjudicate(project)
     (folder / "a04.json").rename(folder / "a03.json")
     # a bug of the merge is caught before anything is written
-    import khabar.adjudicate as mod
-    from khabar.merge import Merged
+    import khabar.agreement.adjudicate as mod
+    from khabar.agreement.merge import Merged
     monkeypatch.setattr(mod, "merge_annotations", lambda *a: Merged(entities=[{"id": "e1", "start": 4, "end": 13, "text": "x", "type": "ORG"}]))
     before = snapshot(project.annotations)
     with pytest.raises(InputError, match=r"produced an invalid file \(a bug of khabar adjudicate\): entities\[0\]: span-text-mismatch"):
@@ -402,7 +402,7 @@ def test_agreement_out_is_an_existing_file(project, tmp_path) -> None:
 
 def test_adjudicate_os_error_is_one_line(project, monkeypatch) -> None:
     write_annotators(project)
-    import khabar.adjudicate as mod
+    import khabar.agreement.adjudicate as mod
 
     def refuse(**kw):
         raise PermissionError(13, "Permission denied", kw["dir"])
@@ -416,8 +416,8 @@ def test_adjudicate_os_error_is_one_line(project, monkeypatch) -> None:
 
 KILLED = """
 import os, signal, sys
-import khabar.adjudicate as mod
-from khabar.paths import Project
+import khabar.agreement.adjudicate as mod
+from khabar.core.project import Project
 mod._commit = lambda *a: os.kill(os.getpid(), signal.SIGKILL)  # killed between staging and moving into place
 mod.adjudicate(Project(sys.argv[1]))
 """
@@ -482,7 +482,7 @@ MISNAMED = ("not read: the file name is not an annotator id (lower-case letters,
 
 
 def test_file_not_named_after_an_annotator_id_is_reported(project) -> None:
-    from khabar.agreement import agreement_markdown, corpus_agreement
+    from khabar.agreement.compare import agreement_markdown, corpus_agreement
     folder = write_annotators(project, ("a01", "a02", "a03"))
     (folder / "a02.json").rename(folder / "A02.json")
     (folder / ".gold.json.x1.tmp").write_text("", encoding="utf-8")  # a temp file: not listed

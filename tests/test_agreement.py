@@ -18,14 +18,14 @@ import pytest
 from nervaluate import Evaluator
 from typer.testing import CliRunner
 
-from khabar.agreement import agreement_markdown, annotator_files, corpus_agreement
-from khabar.agreement_measures import SCHEMES, _entities, match_spans, nervaluate_counts
-from khabar.nominal import alpha_from_rows, package_alpha
-from khabar.agreement_plots import write_plots
+from khabar.agreement.compare import agreement_markdown, annotator_files, corpus_agreement
+from khabar.agreement.measures import SCHEMES, _entities, match_spans, nervaluate_counts
+from khabar.agreement.nominal import alpha_from_rows, package_alpha
+from khabar.agreement.plots import write_plots
 from khabar.cli import app
-from khabar.errors import InputError
-from khabar.ingest import ingest
-from khabar.jsonio import dumps_canonical
+from khabar.core.errors import InputError
+from khabar.ingest.run import ingest
+from khabar.core.jsonio import dumps_canonical
 
 from conftest import ROOT, SEED_ID
 

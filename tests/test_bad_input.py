@@ -12,13 +12,13 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from khabar.build import build, write_checksums
-from khabar.decode import decode_seed
-from khabar.errors import InputError, VersionError
-from khabar.ingest import ingest
-from khabar.segment import sentences
-from khabar.validate import validate_release
-from khabar.versioning import parse_version
+from khabar.release.build import build, write_checksums
+from khabar.ingest.decode import decode_seed
+from khabar.core.errors import InputError, VersionError
+from khabar.ingest.run import ingest
+from khabar.ingest.segment import sentences
+from khabar.gate.validate import validate_release
+from khabar.dataset.versioning import parse_version
 
 from conftest import ROOT, SEED, SEED_ID, snapshot
 
@@ -249,7 +249,7 @@ def test_misnamed_annotation_folder_refused(project) -> None:
 
 
 def test_invalid_preannotation_named_not_a_traceback(project) -> None:
-    from khabar.preannotate import preannotate_corpus
+    from khabar.annotate.preannotate import preannotate_corpus
 
     _gold_file(project)
     [pre] = preannotate_corpus(project, progress=False)
@@ -261,7 +261,7 @@ def test_invalid_preannotation_named_not_a_traceback(project) -> None:
 
 
 def test_preannotate_long_repetitive_sentence_stays_linear() -> None:
-    from khabar.preannotate import preannotate
+    from khabar.annotate.preannotate import preannotate
 
     n = 300
     text = "خبر عاجل\n" + "قال الرئيس الفرنسي إن العراق " * n

@@ -11,14 +11,14 @@ import pytest
 from datasets import Dataset
 from typer.testing import CliRunner
 
-from khabar.baseline import (baseline_markdown, decode_bio, evaluate_claim_classifier, evaluate_tagger,
+from khabar.baseline.run import (baseline_markdown, decode_bio, evaluate_claim_classifier, evaluate_tagger,
                              load_release_rows, majority_label, majority_tag, predict_tags, run_baseline,
                              score_claims, score_tags, token_features, train_claim_classifier, train_tagger)
-from khabar.bio import spans_from_tags
-from khabar.build import build
+from khabar.text.bio import spans_from_tags
+from khabar.release.build import build
 from khabar.cli import app
-from khabar.errors import InputError
-from khabar.features import features_for, make_encoder
+from khabar.core.errors import InputError
+from khabar.dataset.features import features_for, make_encoder
 
 from conftest import ROOT, SEED_ID
 
@@ -219,12 +219,12 @@ def test_claim_errors(call, message):
 
 # ---------------------------------------------------------------- release folders
 # The build does not write the entities/claims configs yet: these releases are made here with the
-# configs' Features from khabar.features (label names -> ClassLabel ids) and read back with load_dataset.
+# configs' Features from khabar.dataset.features (label names -> ClassLabel ids) and read back with load_dataset.
 
 def fake_release(folder: Path, schemas, entities: dict[str, list[dict]] | None,
                  claims: dict[str, list[dict]] | None) -> Path:
     """A release folder holding only the given configs/splits, with the configs' real Features
-    (khabar.features) and the card's YAML ``configs``; missing columns get filler values."""
+    (khabar.dataset.features) and the card's YAML ``configs``; missing columns get filler values."""
     lines = ["---", "configs:"]
     for config, splits in (("entities", entities), ("claims", claims)):
         if splits is None:

@@ -11,10 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from khabar.build import build
-from khabar.errors import InputError, ReleaseExistsError, StaleAnnotationError, VersionError
-from khabar.ingest import ingest
-from khabar.release import run_release
+from khabar.release.build import build
+from khabar.core.errors import InputError, ReleaseExistsError, StaleAnnotationError, VersionError
+from khabar.ingest.run import ingest
+from khabar.release.job import run_release
 
 from conftest import ROOT, SEED, SEED_ID, load_case, snapshot
 
@@ -50,10 +50,10 @@ def _gold(project, **changes):
 
 def test_build_reproduces_the_latest_committed_release_byte_for_byte(project) -> None:
     """The newest release in releases/ rebuilds to the same bytes from the committed sources."""
-    from khabar.releases import latest_release
+    from khabar.dataset.lookup import latest_release
 
     version, committed = latest_release(ROOT / "releases")
-    for older, path in __import__("khabar.releases", fromlist=["list_releases"]).list_releases(ROOT / "releases"):
+    for older, path in __import__("khabar.dataset.lookup", fromlist=["list_releases"]).list_releases(ROOT / "releases"):
         if older != version:
             shutil.copytree(path, project.releases / older)
     shutil.rmtree(project.annotations)
@@ -164,7 +164,7 @@ def test_case12_empty_list_shard_loads_beside_others(tmp_path) -> None:
         "claims": datasets.List({"id": datasets.Value("string"), "start": datasets.Value("int64"), "end": datasets.Value("int64"),
                                  "claimant": datasets.Value("string"), "stance": datasets.Value("int64")}),
     })
-    from khabar.features import arrow_schema
+    from khabar.dataset.features import arrow_schema
     schema = arrow_schema(feats)
     for rel, shard in case["input"]["files"].items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -217,7 +217,7 @@ def test_provenance_correction_is_a_patch(project) -> None:
 
 def test_committed_gold_release() -> None:
     """Release 0.2.0 carries the seed's gold annotation; every span equals the text at its offsets."""
-    from khabar.validate import validate_release
+    from khabar.gate.validate import validate_release
 
     release = ROOT / "releases" / "0.2.0"
     assert validate_release(release, load=False) == []

@@ -8,13 +8,13 @@ import shutil
 from pathlib import Path
 
 from conftest import ROOT, SEED_ID
-from khabar.adjudicate import adjudicate
-from khabar.agreement import corpus_agreement
-from khabar.baseline import run_baseline
-from khabar.build import build
-from khabar.conll_import import import_conll
-from khabar.jsonio import dumps_canonical, load_json, write_json
-from khabar.paths import Project
+from khabar.agreement.adjudicate import adjudicate
+from khabar.agreement.compare import corpus_agreement
+from khabar.baseline.run import run_baseline
+from khabar.release.build import build
+from khabar.formats.conll.importer import import_conll
+from khabar.core.jsonio import dumps_canonical, load_json, write_json
+from khabar.core.project import Project
 
 WOJOOD = Path(__file__).parent / "fixtures" / "realdata" / "arabic_ner_conll" / "wojood_sample_val.txt"
 
@@ -107,8 +107,8 @@ def test_baseline_on_the_wojood_sample_imported_as_conll_and_built(empty_project
 
 
 def test_gate_requires_the_agreement_and_baseline_reports(project) -> None:
-    from khabar.build import write_checksums
-    from khabar.validate import validate_release
+    from khabar.release.build import write_checksums
+    from khabar.gate.validate import validate_release
 
     shutil.copytree(ROOT / "annotations" / SEED_ID, project.annotations / SEED_ID)
     rel = build(project, "0.3.0", progress=False).path

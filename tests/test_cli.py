@@ -39,7 +39,7 @@ def test_ingest_error_is_one_line_with_hint(project) -> None:
 
 
 def test_build_existing_version_exit_1(project) -> None:
-    from khabar.build import build
+    from khabar.release.build import build
     build(project, "0.1.0", progress=False)
     res = subprocess.run([sys.executable, "-m", "khabar.cli", "build", "--version", "0.1.0", "--root", str(project.root), "-q"],
                          capture_output=True, text=True)

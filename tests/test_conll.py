@@ -11,15 +11,15 @@ import pytest
 from typer.testing import CliRunner
 
 import khabar
-from khabar.annotations import load_checked_annotation
+from khabar.annotate.files import load_checked_annotation
 from khabar.cli import app
-from khabar.conll import export_classes, import_classes, parse_map
-from khabar.conll_export import document_lines, export_conll
-from khabar.conll_import import import_conll
-from khabar.errors import InputError, StaleAnnotationError
-from khabar.ingest import ingest
-from khabar.paths import inside_releases
-from khabar.schema import Schemas
+from khabar.formats.conll.reader import export_classes, import_classes, parse_map
+from khabar.formats.conll.exporter import document_lines, export_conll
+from khabar.formats.conll.importer import import_conll
+from khabar.core.errors import InputError, StaleAnnotationError
+from khabar.ingest.run import ingest
+from khabar.core.project import inside_releases
+from khabar.core.schema import Schemas
 
 from conftest import ROOT, SEED_ID, make_project, snapshot
 
@@ -482,7 +482,7 @@ def test_failed_ingest_leaves_everything(project) -> None:
 
 
 def test_failure_after_ingest_is_undone(project, monkeypatch) -> None:
-    import khabar.conll_seeds as ci
+    import khabar.formats.conll.seeds as ci
 
     real = ci.atomic_write_bytes
 

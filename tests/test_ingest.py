@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from khabar.errors import InputError
-from khabar.ingest import ingest
-from khabar.rawmap import RawMap
+from khabar.core.errors import InputError
+from khabar.ingest.run import ingest
+from khabar.ingest.rawmap import RawMap
 
 from conftest import ROOT, SEED, SEED_ID, snapshot
 
@@ -66,7 +66,7 @@ def test_raw_map_through_edits(empty_project) -> None:
                                                   "invisible-control", "newline"]
     m = RawMap(doc, raw)
     import unicodedata
-    from khabar.normalize import REMOVED_CONTROLS
+    from khabar.ingest.normalize import REMOVED_CONTROLS
     for s in doc["sentences"]:
         b0, b1 = m.span_to_raw(s["start"], s["end"])
         back = raw[b0:b1].decode("utf-8")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from khabar.preannotate import find_claims, find_entities, preannotate, preannotate_corpus
-from khabar.quality import evaluate_pairs
-from khabar.segment import sentences
+from khabar.annotate.preannotate import find_claims, find_entities, preannotate, preannotate_corpus
+from khabar.annotate.evaluate import evaluate_pairs
+from khabar.ingest.segment import sentences
 
 REAL = Path(__file__).parent / "fixtures" / "realdata"
 

@@ -1,4 +1,4 @@
-"""Reading releases (khabar.releases): the card's YAML, its data files, a release by version or
+"""Reading releases (khabar.dataset.lookup): the card's YAML, its data files, a release by version or
 path, and decoded shard rows; each case below broke a command once (adversarial review)."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from conftest import ROOT
-from khabar.errors import InputError
-from khabar.releases import card_yaml_of, declared_files, iter_shard_rows, release_dir
-from khabar.validate import validate_release
+from khabar.core.errors import InputError
+from khabar.dataset.lookup import card_yaml_of, declared_files, iter_shard_rows, release_dir
+from khabar.gate.validate import validate_release
 
 
 def test_an_impossible_date_in_the_card_is_a_yaml_problem_not_a_traceback(tmp_path) -> None:

@@ -11,12 +11,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from khabar.document import make_document
-from khabar.features import arrow_schema, features_for, make_encoder
-from khabar.normalize import check_edits, normalize
-from khabar.rows import document_row
-from khabar.seeds import new_entry
-from khabar.training import Spec, derive
+from khabar.ingest.document import make_document
+from khabar.dataset.features import arrow_schema, features_for, make_encoder
+from khabar.ingest.normalize import check_edits, normalize
+from khabar.dataset.rows import document_row
+from khabar.ingest.seeds import new_entry
+from khabar.dataset.training import Spec, derive
 
 ARABIC_WORDS = ["أعلنت", "وزارة", "الصحة", "اليوم", "عن", "حملة", "تطعيم", "في", "العراق", "وسوريا", "قال", "البنتاغون", "إن"]
 PIECES = st.sampled_from(ARABIC_WORDS + [" ", " ", "\r\n", "\n", "\r", ".", "،", "؟", "😀", "📢", "\u200f", "\u200e", "\u202b", "\u202c",

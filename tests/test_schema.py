@@ -9,10 +9,10 @@ import json
 import pytest
 from datasets import ClassLabel, List, Value
 
-from khabar.errors import InputError
-from khabar.features import features_for, make_decoder, make_encoder
-from khabar.jsonio import loads_json
-from khabar.tables import BEGIN, END, generated_section
+from khabar.core.errors import InputError
+from khabar.dataset.features import features_for, make_decoder, make_encoder
+from khabar.core.jsonio import loads_json
+from khabar.dataset.tables import BEGIN, END, generated_section
 
 from conftest import ROOT, SEED_ID
 
@@ -44,7 +44,7 @@ def test_training_config_features_agree_with_schema(schemas, config) -> None:
 
 
 def test_training_config_labels_come_from_the_vocabularies(schemas) -> None:
-    from khabar.bio import bio_names
+    from khabar.text.bio import bio_names
 
     ent, clm, stn = (features_for(schemas, c) for c in ("entities", "claims", "stances"))
     assert ent["ner_tags"].feature.names == ent["nested_ner_tags"].feature.names == schemas.vocab("BioTag") \

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, STUDIO_PASSWORD, STUDIO_USER
-from khabar.jsonio import write_json
-from khabar.schema import Schemas
+from khabar.core.jsonio import write_json
+from khabar.core.schema import Schemas
 from khabar.studio.config import Scheme
 from khabar.studio.results import annotation_to_results
 from khabar.studio.sync import pull, push

@@ -12,14 +12,14 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import ROOT, SEED_ID, draw_entities, load_case
-from khabar.errors import InputError
-from khabar.schema import Schemas
+from khabar.core.errors import InputError
+from khabar.core.schema import Schemas
 from khabar.studio.client import PageNotFound, paginate
 from khabar.studio.config import MAX_VIA, Scheme, labeling_config, same_config
 from khabar.studio.offsets import Utf16Index, resolve_span
 from khabar.studio.results import (ConversionError, annotation_to_results, parse_results, refuse_json_min,
                                    results_to_annotation)
-from khabar.errors import StudioError
+from khabar.core.errors import StudioError
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "realdata"
 

@@ -8,11 +8,11 @@ import json
 import pytest
 
 from conftest import ROOT, SEED_ID, snapshot
-from khabar.adjudicate import adjudicate
-from khabar.errors import InputError
-from khabar.annotations import load_checked_annotation
-from khabar.jsonio import load_json, write_json
-from khabar.schema import Schemas
+from khabar.agreement.adjudicate import adjudicate
+from khabar.core.errors import InputError
+from khabar.annotate.files import load_checked_annotation
+from khabar.core.jsonio import load_json, write_json
+from khabar.core.schema import Schemas
 from khabar.studio.results import ConversionError
 from khabar.studio.review import pull_review, push_review
 

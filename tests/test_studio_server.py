@@ -12,13 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import ROOT, SEED_ID, draw_entities, load_case, snapshot
-from khabar.errors import InputError
-from khabar.normalize import normalize
-from khabar.schema import Schemas
+from khabar.core.errors import InputError
+from khabar.ingest.normalize import normalize
+from khabar.core.schema import Schemas
 from khabar.studio.client import connect
 from khabar.studio.config import Scheme, labeling_config, same_config
 from khabar.studio.results import ConversionError, annotation_to_results
-from khabar.errors import StudioError
+from khabar.core.errors import StudioError
 from khabar.studio.sync import import_export, pull, push
 
 pytestmark = pytest.mark.studio

@@ -7,11 +7,11 @@ import io
 
 import pytest
 
-from khabar.decode import decode_seed
-from khabar.document import make_document
-from khabar.errors import InputError
-from khabar.ingest import ingest
-from khabar.seeds import new_entry, sha256_hex
+from khabar.ingest.decode import decode_seed
+from khabar.ingest.document import make_document
+from khabar.core.errors import InputError
+from khabar.ingest.run import ingest
+from khabar.ingest.seeds import new_entry, sha256_hex
 
 from conftest import load_case
 

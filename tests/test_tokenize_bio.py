@@ -1,4 +1,4 @@
-"""The token rule (khabar.tokenize) and nested BIO layers (khabar.bio), on hand-made and Wojood text."""
+"""The token rule (khabar.text.tokens) and nested BIO layers (khabar.text.bio), on hand-made and Wojood text."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from khabar.bio import TagError, bio_layers, bio_names, entity_depths, spans_from_tags
-from khabar.tokenize import tokenize
+from khabar.text.bio import TagError, bio_layers, bio_names, entity_depths, spans_from_tags
+from khabar.text.tokens import tokenize
 
 WOJOOD = Path("/work/shared/realdata/arabic_ner_conll/wojood_sample_val.txt")
 FIXTURE = Path(__file__).parent / "fixtures" / "realdata" / "arabic_ner_conll" / "wojood_sample_val.txt"

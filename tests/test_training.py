@@ -1,4 +1,4 @@
-"""The training configs (:mod:`khabar.training`): exact rows on the real seed document and on
+"""The training configs (:mod:`khabar.dataset.training`): exact rows on the real seed document and on
 small hand-made documents, and a build whose release has no stances at all."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import datasets
 import pytest
 import yaml
 
-from khabar.build import build
-from khabar.errors import InputError
-from khabar.features import TRAINING_CONFIGS, features_for, make_decoder
-from khabar.rows import document_row
-from khabar.schema import Schemas
-from khabar.training import Spec, claim_rows, derive, entity_rows, stance_rows
+from khabar.release.build import build
+from khabar.core.errors import InputError
+from khabar.dataset.features import TRAINING_CONFIGS, features_for, make_decoder
+from khabar.dataset.rows import document_row
+from khabar.core.schema import Schemas
+from khabar.dataset.training import Spec, claim_rows, derive, entity_rows, stance_rows
 
 from conftest import ROOT, SEED_ID
 
@@ -80,7 +80,7 @@ def test_bio_tags_out_of_step_with_the_types_are_refused(tmp_path) -> None:
     with pytest.raises(InputError) as err:
         Spec.from_schemas(Schemas(tmp_path / "schema"))
     assert str(err.value) == (f"{path}: $defs.BioTag is not O, B-/I- of each EntityType in order (1: 'I-PERS' != 'B-PERS')")
-    assert err.value.hint == "write BioTag as khabar.bio.bio_names(EntityType) gives it"
+    assert err.value.hint == "write BioTag as khabar.text.bio.bio_names(EntityType) gives it"
 
 
 # --------------------------------------------------------------------------- the real seed document
@@ -158,7 +158,7 @@ def test_seed_stance_row(seed_rows) -> None:
 
 def test_derivation_of_a_decoded_parquet_row_is_the_same(seed, seed_rows, schemas) -> None:
     """The gate derives from rows read back from parquet (ids decoded to names): same rows."""
-    from khabar.features import make_encoder
+    from khabar.dataset.features import make_encoder
 
     feats = features_for(schemas, "documents")
     back = make_decoder(feats)(make_encoder(feats)(json.loads(json.dumps(seed))))
@@ -304,7 +304,7 @@ def test_card_sections_hook_places_extra_sections_after_the_training_configs(sch
     """``render_card(..., sections=...)``: where the agreement and baseline reports go."""
     from huggingface_hub import DatasetCardData
 
-    from khabar.card import render_card
+    from khabar.dataset.card import render_card
 
     stats = json.loads((ROOT / "releases" / "0.2.0" / "reports" / "stats.json").read_text(encoding="utf-8"))
     stats["configs"] = {c: {"splits": {}, "rows": 0} for c in TRAINING_CONFIGS}

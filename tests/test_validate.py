@@ -1,9 +1,9 @@
-"""The release gate (:mod:`khabar.validate`): one good release, then one broken copy per check.
+"""The release gate (:mod:`khabar.gate.validate`): one good release, then one broken copy per check.
 
 A good release is built once per module from a copy of the project plus a small gold
 annotation. Each test copies that release, breaks it in exactly one way, rewrites
 ``SHA256SUMS`` (except where the checksum itself is under test) so that only the intended check
-fires, runs :func:`khabar.validate.validate_release` and asserts the check id *and* the
+fires, runs :func:`khabar.gate.validate.validate_release` and asserts the check id *and* the
 location (file, record, field) of the expected problem.
 """
 
@@ -24,14 +24,14 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-import khabar.build
-import khabar.paths
-import khabar.schema
-import khabar.validate
-from khabar.card import data_path
-from khabar.features import CONFIGS, TRAINING_CONFIGS, arrow_schema, features_for, make_decoder, make_encoder
-from khabar.rows import split_for
-from khabar.training import Spec, derive
+import khabar.release.build
+import khabar.core.project
+import khabar.core.schema
+import khabar.gate.validate
+from khabar.dataset.card import data_path
+from khabar.dataset.features import CONFIGS, TRAINING_CONFIGS, arrow_schema, features_for, make_decoder, make_encoder
+from khabar.dataset.rows import split_for
+from khabar.dataset.training import Spec, derive
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_ID = "kb-1415eb2e8d27dc16"
@@ -89,7 +89,7 @@ def gate_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(ROOT / "DATASHEET.md", root / "DATASHEET.md")
     doc = json.loads((root / "corpus" / f"{DOC_ID}.json").read_text(encoding="utf-8"))
     gold = _gold_annotation(doc)
-    schemas = khabar.schema.Schemas(root / "schema")
+    schemas = khabar.core.schema.Schemas(root / "schema")
     assert schemas.problems("annotation", gold) == []
     (root / "annotations" / DOC_ID).mkdir(parents=True)
     shutil.copy(ROOT / "annotations" / "annotators.json", root / "annotations" / "annotators.json")
@@ -98,14 +98,14 @@ def gate_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def gate_schemas(gate_project: Path) -> khabar.schema.Schemas:
-    return khabar.schema.Schemas(gate_project / "schema")
+def gate_schemas(gate_project: Path) -> khabar.core.schema.Schemas:
+    return khabar.core.schema.Schemas(gate_project / "schema")
 
 
 @pytest.fixture(scope="module")
 def gate_release(gate_project: Path) -> Path:
     """The good release, built (and gated by the build itself) once per module."""
-    report = khabar.build.build(khabar.paths.Project(gate_project), VERSION, progress=False)
+    report = khabar.release.build.build(khabar.core.project.Project(gate_project), VERSION, progress=False)
     assert report.counts == {"validation": 1}
     assert report.stats["entities"] == 8 and report.stats["claims"] == 2 and report.stats["stances"] == 1
     return report.path
@@ -120,12 +120,12 @@ def gate_row(gate_release: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def gate_broken(gate_release: Path, gate_schemas: khabar.schema.Schemas, tmp_path: Path):
+def gate_broken(gate_release: Path, gate_schemas: khabar.core.schema.Schemas, tmp_path: Path):
     """``broken(breaker, resum=True, load=False) -> (folder, problems)``: a fresh copy of the good
     release, broken by ``breaker(folder)``, re-summed unless told not to, then validated."""
     def broken(breaker: Callable[[Path], None], resum: bool = True, load: bool = False):
         folder = _copy_break_resum(gate_release, tmp_path / "broken", breaker, resum)
-        return folder, khabar.validate.validate_release(folder, schemas=gate_schemas, load=load)
+        return folder, khabar.gate.validate.validate_release(folder, schemas=gate_schemas, load=load)
     return broken
 
 
@@ -169,25 +169,25 @@ def _copy_break_resum(good: Path, dest: Path, breaker: Callable[[Path], None], r
         if (dest / "reports" / "index.jsonl").is_file():
             _reindex(dest)
         _rehash_croissant(dest)
-        khabar.build.write_checksums(dest)
+        khabar.release.build.write_checksums(dest)
     return dest
 
 
-def _find(problems: list[khabar.validate.Problem], check: str) -> list[khabar.validate.Problem]:
+def _find(problems: list[khabar.gate.validate.Problem], check: str) -> list[khabar.gate.validate.Problem]:
     """The problems of check id ``check`` (fails, listing everything found, when there is none)."""
     found = [p for p in problems if p.check == check]
     assert found, f"no {check} among: " + "; ".join(p.line() for p in problems)
     return found
 
 
-def _assert_problem(problems: list[khabar.validate.Problem], check: str, file: str,
+def _assert_problem(problems: list[khabar.gate.validate.Problem], check: str, file: str,
                     record: str | None = None, field: str | None = None) -> None:
     """``check`` was reported at exactly (file, record, field)."""
     got = [(p.file, p.record, p.field) for p in _find(problems, check)]
     assert (file, record, field) in got, f"{check} reported at {got}, expected {(file, record, field)}"
 
 
-def _checks(problems: list[khabar.validate.Problem]) -> set[str]:
+def _checks(problems: list[khabar.gate.validate.Problem]) -> set[str]:
     return {p.check for p in problems}
 
 
@@ -252,7 +252,7 @@ def _set_count(folder: Path, n: int, config: str = "documents", split: str = "va
 def _add_documents(folder: Path, split: str, rows: list[dict[str, Any]]) -> None:
     """Add ``rows`` (documents rows as stored) to ``split`` together with the training rows derived
     from them, and declare every shard with its count in the card, as a careful forger would."""
-    schemas = khabar.schema.Schemas(ROOT / "schema")
+    schemas = khabar.core.schema.Schemas(ROOT / "schema")
     feats = {c: features_for(schemas, c) for c in CONFIGS}
     new: dict[str, list[dict[str, Any]]] = {c: [] for c in CONFIGS}
     for row in rows:
@@ -301,9 +301,9 @@ def _sha(text: str) -> str:
 
 # --------------------------------------------------------------------------- the good release passes
 
-def test_good_release_passes_every_check(gate_release: Path, gate_schemas: khabar.schema.Schemas) -> None:
-    assert khabar.validate.validate_release(gate_release, schemas=gate_schemas, load=True) == []
-    assert khabar.validate.validate_release(gate_release, schemas=gate_schemas, load=False) == []
+def test_good_release_passes_every_check(gate_release: Path, gate_schemas: khabar.core.schema.Schemas) -> None:
+    assert khabar.gate.validate.validate_release(gate_release, schemas=gate_schemas, load=True) == []
+    assert khabar.gate.validate.validate_release(gate_release, schemas=gate_schemas, load=False) == []
 
 
 def test_helpers_alone_break_nothing(gate_broken) -> None:
@@ -533,8 +533,8 @@ def test_croissant_hash_checked_even_when_sums_are_rewritten(gate_release, gate_
     folder = tmp_path / "forged"
     shutil.copytree(gate_release, folder)
     _edit_first_row(lambda r: r.__setitem__("title", r["title"] + "!"))(folder)
-    khabar.build.write_checksums(folder)
-    problems = khabar.validate.validate_release(folder, schemas=gate_schemas, load=False)
+    khabar.release.build.write_checksums(folder)
+    problems = khabar.gate.validate.validate_release(folder, schemas=gate_schemas, load=False)
     assert [(p.check, p.file) for p in problems] == [("croissant-invalid", "croissant.json")]
     assert "sha256 of data/documents/validation-00000-of-00001.parquet differs from the file" in problems[0].message
 
@@ -565,8 +565,8 @@ def test_required_file_missing(gate_broken, name: str) -> None:
     assert _checks(problems) == {"file-missing"}
 
 
-def test_missing_release_folder(gate_schemas: khabar.schema.Schemas, tmp_path: Path) -> None:
-    problems = khabar.validate.validate_release(tmp_path / "nope", schemas=gate_schemas)
+def test_missing_release_folder(gate_schemas: khabar.core.schema.Schemas, tmp_path: Path) -> None:
+    problems = khabar.gate.validate.validate_release(tmp_path / "nope", schemas=gate_schemas)
     assert _checks(problems) == {"file-missing"}
 
 
@@ -684,13 +684,13 @@ def test_load_skipped_when_the_files_are_unsound(gate_broken) -> None:
 
 def test_rows_report_without_configs_is_reported_not_raised(gate_broken) -> None:
     def breaker(folder: Path) -> None:
-        (folder / "reports" / "rows.json").write_text(json.dumps({"digest": khabar.build.DIGEST_KEY}), encoding="utf-8")
+        (folder / "reports" / "rows.json").write_text(json.dumps({"digest": khabar.release.build.DIGEST_KEY}), encoding="utf-8")
     _, problems = gate_broken(breaker, load=True)
     _assert_problem(problems, "report-invalid", "reports/rows.json")
     assert _checks(problems) == {"report-invalid"}
 
 
-# --------------------------------------------------------------------------- training configs (khabar.validate_training)
+# --------------------------------------------------------------------------- training configs (khabar.gate.training)
 
 ENT = data_path("entities", "validation")
 CLM = data_path("claims", "validation")
@@ -898,13 +898,13 @@ def test_cli_passes_the_good_release(gate_release: Path, gate_project: Path) -> 
     assert "passed every check" in r.stdout
 
 
-def test_cli_lists_every_problem_and_exits_1(gate_release: Path, gate_project: Path, gate_schemas: khabar.schema.Schemas,
+def test_cli_lists_every_problem_and_exits_1(gate_release: Path, gate_project: Path, gate_schemas: khabar.core.schema.Schemas,
                                              tmp_path: Path) -> None:
     def breaker(folder: Path) -> None:
         _edit_rows(folder, lambda rows: rows[0]["claims"][0].__setitem__("source", "nope"))
         (folder / "croissant.json").unlink()
     broken = _copy_break_resum(gate_release, tmp_path / "broken", breaker)
-    expected = khabar.validate.validate_release(broken, schemas=gate_schemas, load=True)
+    expected = khabar.gate.validate.validate_release(broken, schemas=gate_schemas, load=True)
     assert _checks(expected) == {"id-dangling", "file-missing"}
     r = _cli(broken, gate_project)
     assert r.returncode == 1, r.stdout + r.stderr
@@ -919,7 +919,7 @@ def test_cli_lists_every_problem_and_exits_1(gate_release: Path, gate_project: P
 
 
 def test_texts_without_words_are_not_near_duplicates() -> None:
-    from khabar.neardup import NearDupIndex
+    from khabar.text.neardup import NearDupIndex
 
     with NearDupIndex() as idx:
         _check_near(idx)

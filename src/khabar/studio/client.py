@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
 from urllib.parse import urlparse
 
-from ..errors import StudioError
+from khabar.core.errors import StudioError
 
 __all__ = ["Studio", "connect", "paginate", "PageNotFound", "DEFAULT_URL"]
 

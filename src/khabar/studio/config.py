@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
-from ..schema import Schemas
+from khabar.core.schema import Schemas
 
 __all__ = ["Scheme", "labeling_config", "same_config", "MAX_VIA"]
 

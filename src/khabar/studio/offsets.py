@@ -14,7 +14,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from ..checks import _short
+from khabar.core.checks import _short
 
 __all__ = ["Utf16Index", "resolve_span", "SpanReading"]
 

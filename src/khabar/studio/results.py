@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InputError
+from khabar.core.errors import InputError
 from .config import MAX_VIA, Scheme
 from .offsets import Utf16Index, resolve_span
 

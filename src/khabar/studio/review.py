@@ -25,12 +25,12 @@ from typing import Any, Iterable
 
 from tqdm import tqdm
 
-from ..annotations import load_checked_annotation
-from ..checks import check_row
-from ..errors import InputError, StaleAnnotationError, StudioError
-from ..jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts
-from ..paths import Project
-from ..schema import Schemas
+from khabar.annotate.files import load_checked_annotation
+from khabar.core.checks import check_row
+from khabar.core.errors import InputError, StaleAnnotationError, StudioError
+from khabar.core.jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts
+from khabar.core.project import Project
+from khabar.core.schema import Schemas
 from .client import Studio
 from .config import Scheme
 from .results import ConversionError, annotation_to_results, results_to_annotation

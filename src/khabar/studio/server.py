@@ -25,8 +25,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import StudioError
-from ..paths import Project
+from khabar.core.errors import StudioError
+from khabar.core.project import Project
 
 __all__ = ["LABEL_STUDIO_VERSION", "StudioServer", "install", "label_studio_bin", "free_port", "server_env", "StudioError"]
 

@@ -25,17 +25,17 @@ from typing import Any, Iterable
 
 from tqdm import tqdm
 
-from ..annotations import load_checked_annotation
-from ..checks import check_row
-from ..document import text_sha256 as _sha
-from ..errors import InputError, StaleAnnotationError
-from ..jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts
-from ..paths import Project
-from ..schema import Schemas
+from khabar.annotate.files import load_checked_annotation
+from khabar.core.checks import check_row
+from khabar.ingest.document import text_sha256 as _sha
+from khabar.core.errors import InputError, StaleAnnotationError
+from khabar.core.jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts
+from khabar.core.project import Project
+from khabar.core.schema import Schemas
 from .client import Studio
 from .config import Scheme, labeling_config, same_config
 from .results import ConversionError, annotation_to_results, refuse_json_min, results_to_annotation
-from ..errors import StudioError
+from khabar.core.errors import StudioError
 
 __all__ = ["push", "pull", "import_export", "PushReport", "PullReport", "task_payload", "DEFAULT_TITLE", "load_annotator_map"]
 

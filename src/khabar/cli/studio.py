@@ -1,0 +1,253 @@
+"""``khabar studio …``: the Label Studio commands (thin over :mod:`khabar.studio`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from khabar.core.errors import KhabarError
+from khabar.cli.common import QuietOpt, RootOpt, fail as _fail, project_at as _project
+
+studio_app = typer.Typer(
+    help="Annotate in Label Studio: serve a local server, push the corpus as tasks, pull annotations back.\n\n"
+         "Workflow: `khabar studio serve` (in one terminal) -> `khabar studio push` -> annotate in the browser -> "
+         "`khabar studio pull` -> `khabar release`.\n\n"
+         "Clients read LABEL_STUDIO_URL (default http://127.0.0.1:8080) and LABEL_STUDIO_API_KEY; "
+         "`serve` also reads LABEL_STUDIO_USERNAME (an e-mail) and LABEL_STUDIO_PASSWORD for the admin user.",
+    no_args_is_help=True, rich_markup_mode=None)
+
+TitleOpt = typer.Option("Khabar", "--project", help="Title of the Label Studio project (looked up by title).")
+
+
+def _url() -> str:
+    from .studio.client import DEFAULT_URL, _display
+
+    return _display(os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
+
+
+def _need(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise KhabarError(f"{name} is not set", hint="export LABEL_STUDIO_USERNAME=admin@example.org LABEL_STUDIO_PASSWORD=… "
+                                                      "LABEL_STUDIO_API_KEY=<40 random hex digits>")
+    return value
+
+
+@studio_app.command()
+def install(root: Optional[Path] = RootOpt) -> None:
+    """Install label-studio into the project's .venv-studio (its own virtualenv; done once)."""
+    from .studio.server import install as run
+
+    try:
+        exe = run(_project(root), echo=typer.echo)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"label-studio ready: {exe}")
+
+
+@studio_app.command()
+def serve(
+    port: int = typer.Option(8080, "--port", help="TCP port on 127.0.0.1."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Server data folder (default: <project>/.labelstudio, git-ignored)."),
+    root: Optional[Path] = RootOpt,
+) -> None:
+    """Run a local Label Studio on 127.0.0.1 until Ctrl-C (installs it on first use).
+
+    The admin user and API token come from LABEL_STUDIO_USERNAME, LABEL_STUDIO_PASSWORD and
+    LABEL_STUDIO_API_KEY (the token is fixed when the data folder is first created). Works offline:
+    update checks, analytics and error reporting are switched off. First start takes about a minute.
+    """
+    from .studio.server import StudioServer, install as do_install
+
+    try:
+        project = _project(root)
+        user, password, token = _need("LABEL_STUDIO_USERNAME"), _need("LABEL_STUDIO_PASSWORD"), _need("LABEL_STUDIO_API_KEY")
+        do_install(project, echo=typer.echo)
+        server = StudioServer(project, port, user, password, token, data_dir=data_dir).start()
+        typer.echo(f"starting Label Studio on {server.url} (log: {server.log_path}) …")
+        try:
+            server.wait_ready()
+            typer.echo(f"Label Studio is ready: {server.url}  (log in as {user}; clients: export LABEL_STUDIO_URL={server.url})")
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
+            assert server.process is not None
+            code = server.process.wait()
+            raise KhabarError(f"Label Studio exited with code {code}; see {server.log_path}")
+        except KeyboardInterrupt:
+            typer.echo("stopping Label Studio …")
+        finally:
+            server.stop()
+    except KhabarError as err:
+        _fail(err)
+
+
+@studio_app.command()
+def config(root: Optional[Path] = RootOpt) -> None:
+    """Print the labeling config generated from schema/ (Label Studio XML)."""
+    from khabar.core.schema import Schemas
+    from .studio.config import labeling_config
+
+    try:
+        typer.echo(labeling_config(Schemas(_project(root).schema)), nl=False)
+    except KhabarError as err:
+        _fail(err)
+
+
+@studio_app.command()
+def push(
+    title: str = TitleOpt,
+    update_config: bool = typer.Option(False, "--update-config", help="Replace the project's labeling config when it differs from schema/."),
+    annotations: list[str] = typer.Option([], "--annotations", metavar="NAME",
+                                           help="Also import annotations/<doc_id>/NAME.json as annotations (e.g. gold). Repeatable."),
+    no_predictions: bool = typer.Option(False, "--no-predictions", help="Do not add pre-annotations as predictions."),
+    add_revisions: bool = typer.Option(False, "--add-revisions",
+                                       help="For a document whose text changed under annotations, add a task for the new text."),
+    batch: int = typer.Option(500, "--batch", min=1, max=5000, help="Tasks per import request (Label Studio imports 500–1,000 at a time fastest)."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Create or update the Label Studio project and import each corpus document as a task.
+
+    Idempotent: tasks are identified by doc id and text SHA-256, so a second push creates nothing.
+    Pre-annotations (annotations/<doc_id>/preannotator.json) go in as predictions.
+    """
+    from .studio.client import connect
+    from .studio.sync import push as run
+
+    try:
+        r = run(_project(root), connect(), title=title, update_config=update_config, predictions=not no_predictions,
+                annotations=annotations, add_revisions=add_revisions, batch=batch, progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"project {r.project_id} ({title!r}, {_url()}/projects/{r.project_id}): {r.created} task(s) created, "
+               f"{r.updated} updated, {r.unchanged} unchanged; "
+               f"{r.predictions} prediction(s), {r.annotations} annotation(s) added"
+               + (f"; {r.revisions} new revision task(s)" if r.revisions else "")
+               + ("; labeling config replaced" if r.config_updated else ""))
+    for doc in r.duplicates:
+        typer.echo(f"warning: {doc} has several tasks for the same text", err=True)
+    for doc in r.edited:
+        typer.echo(f"edited: {doc}: its text was edited in Label Studio and it has annotations; left as it was", err=True)
+    if r.edited:
+        typer.echo("hint: restore data.text of those tasks in Label Studio (texts are edited in seeds/, then ingest and push)", err=True)
+    if r.changed or r.edited:
+        for doc in r.changed:
+            typer.echo(f"changed: {doc}: its text changed but its task has annotations; left as it was", err=True)
+        if r.changed:
+            typer.echo("hint: pass --add-revisions to add a task for the new text (the old one keeps its annotations)", err=True)
+        raise typer.Exit(1)
+
+
+@studio_app.command(name="import")
+def import_(
+    export: Path = typer.Argument(..., metavar="EXPORT.json", help="A Label Studio export in the JSON (full) format."),
+    title: str = TitleOpt,
+    as_me: bool = typer.Option(False, "--as-me", help="Import every annotation as yours (when its annotators are not users of this server)."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Re-import a Label Studio JSON export into the project, without duplicate tasks or annotations.
+
+    Tasks are matched by doc id and text SHA-256; an annotation already on the task is not added
+    again. JSON-MIN and CSV exports are refused: they drop relations and region ids.
+    """
+    from khabar.core.jsonio import load_json
+    from .studio.client import connect
+    from .studio.sync import import_export
+
+    try:
+        try:
+            data = load_json(export)
+        except KhabarError as err:
+            raise KhabarError(f"{export}: not a Label Studio JSON export ({err})",
+                              hint="export the project as JSON (the full format); CSV, TSV, JSON-MIN and CoNLL exports drop "
+                                   "relations and region ids") from None
+        r = import_export(_project(root), connect(), data, source=str(export), title=title, as_me=as_me, progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"project {r.project_id} ({title!r}): {r.created} task(s) created, {r.unchanged} already there; "
+               f"{r.annotations} annotation(s) added"
+               + (f"; {r.predictions_dropped} prediction(s) not carried over (exports list them by id only)" if r.predictions_dropped else ""))
+
+
+@studio_app.command()
+def pull(
+    title: str = TitleOpt,
+    annotator_map: Optional[Path] = typer.Option(None, "--annotator-map", metavar="FILE",
+                                                 help="JSON object from Label Studio e-mail (or user id) to pseudonymous annotator id "
+                                                      "(default: .labelstudio/annotator-map.json if present; else ls-<user id>)."),
+    drafts: bool = typer.Option(False, "--drafts", help="Also write unsubmitted drafts as <annotator>.draft.json."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Read every task and annotation and write annotations/<doc_id>/<annotator>.json.
+
+    Every span is checked against the document text; offsets stored as UTF-16 code units are
+    converted where exactly one reading matches. Skipped (cancelled) annotations are not taken.
+    All or nothing: on any problem nothing is written and every problem is listed.
+    """
+    from .studio.client import connect
+    from .studio.sync import pull as run
+
+    try:
+        project = _project(root)
+        amap = annotator_map or (project.root / ".labelstudio" / "annotator-map.json")
+        r = run(project, connect(), title=title, annotator_map=amap, drafts=drafts, progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"project {r.project_id} ({title!r}): {r.tasks} task(s) read; {len(r.written)} annotation file(s) written, "
+               f"{r.unchanged} unchanged since the last pull, {r.cancelled} skipped annotation(s) not taken"
+               + (f", {r.drafts} draft(s)" if drafts else ""))
+    for w in r.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    for o in r.orphans:
+        typer.echo(f"warning: {o}", err=True)
+
+
+ReviewTitleOpt = typer.Option("Khabar review", "--project", help="Title of the Label Studio review project (looked up by title).")
+
+
+@studio_app.command(name="push-review")
+def push_review(
+    doc_ids: list[str] = typer.Argument(None, metavar="[DOC_ID]...", help="Documents to review (default: every one with a conflicts.json)."),
+    title: str = ReviewTitleOpt,
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Push adjudication conflicts to Label Studio as review tasks.
+
+    After `khabar adjudicate`, each document with annotations/<doc_id>/conflicts.json becomes one
+    task of the review project; its predictions are each annotator's version ("annotator <id>")
+    and the agreed items ("agreed"). Open the version closest to right, fix it, submit; then run
+    `khabar studio pull-review`. Idempotent: a second push creates nothing.
+    """
+    from .studio.client import connect
+    from .studio.review import push_review as run
+
+    try:
+        r = run(_project(root), connect(), title=title, doc_ids=doc_ids or None, progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"review project {r.project_id} ({title!r}, {_url()}/projects/{r.project_id}): {r.created} review task(s) created, "
+               f"{r.refreshed} refreshed with new conflicts, {r.unchanged} unchanged")
+    for t in r.reviewed:
+        typer.echo(f"warning: {t}: reviewed on earlier conflicts; a new review task was added (pull-review refuses the old review)", err=True)
+
+
+@studio_app.command(name="pull-review")
+def pull_review(title: str = ReviewTitleOpt, root: Optional[Path] = RootOpt, quiet: bool = QuietOpt) -> None:
+    """Write annotations/<doc_id>/gold.json from each submitted review, and remove its conflicts.json.
+
+    gold.json records the annotators whose files were adjudicated (origin.sources) and the review
+    task and annotation. All or nothing: on any problem nothing is written and every problem is listed.
+    """
+    from .studio.client import connect
+    from .studio.review import pull_review as run
+
+    try:
+        r = run(_project(root), connect(), title=title, progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"review project {r.project_id} ({title!r}): {r.tasks} task(s) read; {len(r.written)} gold file(s) written, "
+               f"{r.unchanged} unchanged, {r.pending} not reviewed yet")
+    for w in r.written:
+        typer.echo(f"  {w}")

@@ -1,0 +1,110 @@
+"""Where the project's folders are.
+
+The project root is, in order: ``$KHABAR_ROOT``; the nearest folder at or above the
+current directory that holds ``schema/labels.schema.json``; the checkout this package
+was installed from (editable installs).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from khabar.core.errors import InputError
+
+__all__ = ["Project", "find_root", "inside_releases"]
+
+_MARKER = Path("schema") / "labels.schema.json"
+
+
+def find_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """Return the project root (see module docstring).
+
+    Raises:
+        InputError: no folder with ``schema/labels.schema.json`` was found.
+    """
+    env = os.environ.get("KHABAR_ROOT")
+    if env:
+        root = Path(env).resolve()
+        if not (root / _MARKER).is_file():
+            raise InputError(f"KHABAR_ROOT={env}: no {_MARKER} there")
+        return root
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / _MARKER).is_file():
+            return folder
+    pkg_root = Path(__file__).resolve().parents[3]
+    if (pkg_root / _MARKER).is_file():
+        return pkg_root
+    raise InputError(f"no Khabar project found at or above {here} (looked for {_MARKER})",
+                     hint="run inside the khabar checkout or set KHABAR_ROOT")
+
+
+@dataclass(frozen=True)
+class Project:
+    """The folders of one Khabar project (all under ``root``)."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    @classmethod
+    def find(cls, start: str | os.PathLike[str] | None = None) -> "Project":
+        """The project at or above ``start`` (see :func:`find_root`)."""
+        return cls(find_root(start))
+
+    @classmethod
+    def at(cls, root: str | os.PathLike[str]) -> "Project":
+        """The project whose root is exactly ``root`` (an explicit ``--root``: no search, no fallback).
+
+        Raises:
+            InputError: ``root`` has no ``schema/labels.schema.json``.
+        """
+        path = Path(root)
+        if not (path / _MARKER).is_file():
+            raise InputError(f"{path}: not a Khabar project (no {_MARKER})", hint="give --root the folder that holds schema/ and seeds/")
+        return cls(path.resolve())
+
+    @property
+    def seeds(self) -> Path:
+        return self.root / "seeds"
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "seeds" / "manifest.jsonl"
+
+    @property
+    def corpus(self) -> Path:
+        return self.root / "corpus"
+
+    @property
+    def schema(self) -> Path:
+        return self.root / "schema"
+
+    @property
+    def annotations(self) -> Path:
+        return self.root / "annotations"
+
+    @property
+    def releases(self) -> Path:
+        return self.root / "releases"
+
+    @property
+    def datasheet(self) -> Path:
+        return self.root / "DATASHEET.md"
+
+    @property
+    def changelog(self) -> Path:
+        return self.root / "CHANGELOG.md"
+
+
+def inside_releases(project: Project, path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` (existing or not; relative to the current directory) is the project's
+    ``releases/`` folder or anything below it, ``..`` and symbolic links resolved. Releases are
+    immutable once built (their files are checksummed), so commands that write files refuse such
+    a path."""
+    releases = project.releases.resolve()
+    target = Path(path).resolve()
+    return target == releases or releases in target.parents

@@ -1,0 +1,192 @@
+"""The JSON Schemas in ``schema/``: loading, validation, and the label vocabularies.
+
+Two validators see every schema, both Draft 2020-12 with format checking:
+
+* ``jsonschema`` (the reference): full error reports with JSON paths;
+* ``jsonschema-rs`` (compiled): the fast path for the common, valid case.
+
+:meth:`Schemas.problems` asks the fast one first and the reference one only for records it
+rejects, so valid corpora validate at compiled speed and invalid ones get full reports.
+A test proves both accept and reject the same records.
+
+Schema names are file stems below ``schema/``: ``document``, ``annotation``,
+``seeds-manifest``, ``labels``, ``common``, ``release/documents``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import jsonschema_rs
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from khabar.core.jsonio import load_json
+
+__all__ = ["Schemas", "SchemaProblem"]
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    """One schema violation: ``path`` is a JSON path inside the record (``$.claims[0].cue``)."""
+
+    path: str
+    message: str
+    validator: str
+
+
+def _json_path(parts: Any) -> str:
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+class Schemas:
+    """All schemas of a project's ``schema/`` folder.
+
+    Args:
+        folder: the ``schema/`` folder.
+
+    Raises:
+        InputError: a schema file is missing or not strict JSON.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.by_name: dict[str, dict[str, Any]] = {}
+        for path in sorted(self.folder.rglob("*.schema.json")):
+            name = path.relative_to(self.folder).as_posix()[: -len(".schema.json")]
+            self.by_name[name] = load_json(path)
+        self._ref = {}
+        self._fast = {}
+
+    # -- registry -----------------------------------------------------------------------
+    @cached_property
+    def registry(self) -> Registry:
+        resources = [(s["$id"], Resource.from_contents(s, default_specification=DRAFT202012))
+                     for s in self.by_name.values()]
+        return Registry().with_resources(resources)
+
+    @cached_property
+    def _rs_registry(self) -> "jsonschema_rs.Registry":
+        return jsonschema_rs.Registry([(s["$id"], s) for s in self.by_name.values()])
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        return self.by_name[name]
+
+    def reference_validator(self, name: str) -> jsonschema.Draft202012Validator:
+        """The ``jsonschema`` validator of schema ``name`` (with its format checker)."""
+        if name not in self._ref:
+            self._ref[name] = jsonschema.Draft202012Validator(
+                self.by_name[name], registry=self.registry,
+                format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        return self._ref[name]
+
+    def fast_validator(self, name: str) -> Any:
+        """The ``jsonschema-rs`` validator of schema ``name`` (formats validated)."""
+        if name not in self._fast:
+            self._fast[name] = jsonschema_rs.validator_for(
+                self.by_name[name], registry=self._rs_registry, validate_formats=True)
+        return self._fast[name]
+
+    # -- validation ---------------------------------------------------------------------
+    @cached_property
+    def integer_fields(self) -> frozenset[str]:
+        """Property names that are integers wherever they occur in any schema (offsets, ids,
+        revisions…). JSON Schema counts ``1.0`` as an integer; Khabar does not (see :meth:`problems`)."""
+        ints: set[str] = set()
+        other: set[str] = set()
+
+        def kinds(node: Any, resolver: Any, depth: int = 0) -> set[str]:
+            if not isinstance(node, dict) or depth > 20:
+                return set()
+            if "$ref" in node:
+                r = resolver.lookup(node["$ref"])
+                return kinds(r.contents, r.resolver, depth + 1)
+            out = set()
+            for key in ("oneOf", "anyOf"):
+                for sub in node.get(key, []):
+                    out |= kinds(sub, resolver, depth + 1)
+            t = node.get("type")
+            out |= set(t) if isinstance(t, list) else ({t} if t else set())
+            return out - {"null"}
+
+        def walk(node: Any, resolver: Any, depth: int = 0) -> None:
+            if isinstance(node, dict) and depth < 40:
+                for prop, sub in (node.get("properties") or {}).items():
+                    (ints if kinds(sub, resolver) == {"integer"} else other).add(prop)
+                for value in node.values():
+                    if isinstance(value, (dict, list)):
+                        walk(value, resolver, depth + 1)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value, resolver, depth + 1)
+
+        for schema in self.by_name.values():
+            walk(schema, self.registry.resolver(schema["$id"]))
+        return frozenset(ints - other)
+
+    def _float_integers(self, instance: Any, path: str = "$") -> list[SchemaProblem]:
+        out = []
+        if isinstance(instance, dict):
+            for k, v in instance.items():
+                if k in self.integer_fields and isinstance(v, float):
+                    out.append(SchemaProblem(f"{path}.{k}", f"{v!r} is not an integer literal", "type"))
+                elif isinstance(v, (dict, list)):
+                    out += self._float_integers(v, f"{path}.{k}")
+        elif isinstance(instance, list):
+            for i, v in enumerate(instance):
+                if isinstance(v, (dict, list)):
+                    out += self._float_integers(v, f"{path}[{i}]")
+        return out
+
+    def problems(self, name: str, instance: Any) -> list[SchemaProblem]:
+        """All violations of ``instance`` against schema ``name``; ``[]`` when valid.
+
+        The compiled validator decides validity; the reference validator explains. On top of
+        JSON Schema, an integer field written as a float literal (``"start": 4.0``) is refused.
+        """
+        if self.fast_validator(name).is_valid(instance):
+            return self._float_integers(instance)
+        found = self.reference_problems(name, instance)
+        if not found:  # the two disagree: report it rather than let a record through
+            found = [SchemaProblem("$", "rejected by jsonschema-rs but accepted by jsonschema", "fast-path")]
+        return found
+
+    def reference_problems(self, name: str, instance: Any) -> list[SchemaProblem]:
+        """Violations found by the reference ``jsonschema`` validator alone."""
+        out = []
+        for err in sorted(self.reference_validator(name).iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+            leaf = _leaf(err)
+            out.append(SchemaProblem(_json_path(leaf.absolute_path), leaf.message, str(leaf.validator)))
+        return out
+
+    # -- vocabularies -------------------------------------------------------------------
+    def vocab(self, name: str) -> list[str]:
+        """The label names of vocabulary ``name`` (a ``$defs`` entry of labels.schema.json), in id order."""
+        return list(self.by_name["labels"]["$defs"][name]["enum"])
+
+    def vocab_info(self, name: str) -> dict[str, dict[str, Any]]:
+        """``x-labels`` of vocabulary ``name``: label -> {en, ar, description, crosswalks...}."""
+        return dict(self.by_name["labels"]["$defs"][name].get("x-labels", {}))
+
+    def vocab_description(self, name: str) -> str:
+        return self.by_name["labels"]["$defs"][name].get("description", "")
+
+    def resolve(self, ref: str, base: str) -> dict[str, Any]:
+        """Resolve ``$ref`` ``ref`` relative to the schema whose ``$id`` is ``base``."""
+        return self.registry.resolver(base).lookup(ref).contents
+
+
+def _leaf(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """Descend oneOf/anyOf errors to the most specific one (jsonschema's best_match)."""
+    if err.context:
+        # prefer a branch whose type matched: "not of type 'null'" explains nothing
+        typed = [e for e in err.context if e.validator != "type"] or list(err.context)
+        return _leaf(jsonschema.exceptions.best_match(typed))
+    return err

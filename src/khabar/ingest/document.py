@@ -1,0 +1,95 @@
+"""Seed bytes -> corpus document (a pure function; no files are touched here)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from khabar.ingest import segment
+from khabar.ingest.decode import decode_seed
+from khabar.core.errors import InputError
+from khabar.ingest.flags import find_flags
+from khabar.ingest.langcheck import MIN_CONFIDENCE, detect_language
+from khabar.ingest.normalize import normalize
+
+__all__ = ["make_document", "text_sha256"]
+
+
+def text_sha256(text: str) -> str:
+    """SHA-256 hex digest of a text's UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def make_document(raw: bytes, seed_name: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Build the corpus document of one seed.
+
+    Args:
+        raw: the seed file's bytes, as received.
+        seed_name: its file name (recorded in provenance; used in messages).
+        entry: its seeds-manifest entry (id, revision, declared encoding, provenance facts).
+
+    Returns:
+        A dict valid against ``schema/document.schema.json``; offsets are code points,
+        half-open, into its ``text``; ``edits`` map the text back to raw byte offsets.
+
+    Raises:
+        InputError: the bytes cannot be decoded (see :func:`khabar.ingest.decode.decode_seed`), the
+            text is blank, or it is not Arabic (names the detected language and confidence).
+    """
+    dec = decode_seed(raw, seed_name, entry.get("declared_encoding"))
+    text, edits = normalize(dec.text)
+    if not text.strip():
+        raise InputError(f"{seed_name}: empty after cleaning (only invisible characters)")
+    lang = detect_language(text)
+    if lang["lang"] != "ar" or lang["confidence"] < MIN_CONFIDENCE or lang["arabic_script_ratio"] < 0.5:
+        raise InputError(
+            f"{seed_name}: not Arabic: detected {lang['lang'] or 'no language'} (confidence {lang['confidence']}, "
+            f"Arabic-script letters {lang['arabic_script_ratio']:.0%})",
+            hint="Khabar is an Arabic corpus; remove the file from seeds/")
+    if entry.get("language") not in (None, "ar"):
+        raise InputError(f"{seed_name}: the manifest says language {entry['language']!r} but the text is Arabic")
+    paras = segment.paragraphs(text)
+    sents = segment.sentences(text, paras)
+    t0, t1 = paras[0]
+    enc = dec.encoding.replace("-sig", "")
+    out_edits = []
+    raw_pos, dec_pos = dec.bom_bytes, 0
+    for e in edits:
+        raw_pos += len(dec.text[dec_pos:e.src_start].encode(enc))
+        raw_start = raw_pos
+        raw_pos += len(dec.text[e.src_start:e.src_end].encode(enc))
+        dec_pos = e.src_end
+        out_edits.append({"rule": e.rule, "raw_start": raw_start, "raw_end": raw_pos, "start": e.dst_start,
+                          "end": e.dst_end, "removed": dec.text[e.src_start:e.src_end], "inserted": text[e.dst_start:e.dst_end]})
+    return {
+        "schema_version": "1.0",
+        "id": entry["doc_id"],
+        "revision": entry["revision"],
+        "text": text,
+        "text_sha256": text_sha256(text),
+        "title": text[t0:t1],
+        "title_span": {"start": t0, "end": t1},
+        "lang": "ar",
+        "lang_check": {"detector": lang["detector"], "confidence": lang["confidence"],
+                       "arabic_script_ratio": lang["arabic_script_ratio"]},
+        "paragraphs": [{"start": a, "end": b} for a, b in paras],
+        "sentences": [{"start": a, "end": b} for a, b in sents],
+        "flags": find_flags(text, paras, entry.get("translation_evidence", [])),
+        "edits": out_edits,
+        "provenance": {
+            "seed_file": seed_name,
+            "raw_sha256": hashlib.sha256(raw).hexdigest(),
+            "raw_bytes": len(raw),
+            "encoding": dec.encoding,
+            "encoding_source": dec.encoding_source,
+            "bom_bytes": dec.bom_bytes,
+            "publisher": entry.get("publisher"),
+            "url": entry.get("url"),
+            "published_date": entry.get("published_date"),
+            "translated_from": entry.get("translated_from"),
+            "machine_translated": entry.get("machine_translated"),
+            "license": entry.get("license"),
+            "license_status": entry.get("license_status", "unknown"),
+            "cited_sources": [c["name"] for c in entry.get("cited_sources", [])],
+        },
+    }

@@ -1,0 +1,296 @@
+"""``khabar ingest``: ``seeds/`` -> ``corpus/<doc_id>.json`` and ``seeds/manifest.jsonl``.
+
+All or nothing: every seed is read, decoded, cleaned, checked and validated first, with every
+problem collected; only when there is none are the documents moved into ``corpus/`` (each by an
+atomic rename, unchanged files left untouched) and the manifest written last (atomically). A
+failed or interrupted run leaves ``corpus/`` and the manifest byte for byte as they were.
+
+Memory does not grow with the number of seeds: the manifest, the duplicate checks and the list
+of staged documents live in a temporary SQLite file, and seeds are read as the folder lists them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from khabar.ingest.document import make_document
+from khabar.core.errors import InputError
+from khabar.core.jsonio import dumps_canonical, load_json, no_interrupts
+from khabar.core.project import Project
+from khabar.core.schema import Schemas
+from khabar.ingest.seeds import doc_id_for, dumps_entry, iter_manifest, iter_seed_files, new_entry, seed_name, sha256_hex
+
+__all__ = ["ingest", "IngestReport"]
+
+SAMPLE = 20
+MAX_ERRORS_SHOWN = 200
+MIN_WORDS = 3
+_WORDS = re.compile(r"\w+")
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: ``counts`` of created/updated/unchanged documents, with the first
+    :data:`SAMPLE` ids of each kind (in the order seeds were read) in the lists."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0})
+    revised: list[str] = field(default_factory=list)              # ids whose seed edit was accepted
+    stale_annotations: list[str] = field(default_factory=list)    # annotation files now stale
+    warnings: list[str] = field(default_factory=list)
+
+    def note(self, kind: str, doc_id: str) -> None:
+        self.counts[kind] += 1
+        ids = getattr(self, kind)
+        if len(ids) < SAMPLE:
+            ids.append(doc_id)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class _State:
+    """The run's working set, in a temporary SQLite file."""
+
+    def __init__(self, folder: Path):
+        self.db = sqlite3.connect(folder / "ingest.sqlite")
+        self.db.executescript("""
+            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
+            CREATE TABLE manifest (name TEXT PRIMARY KEY, entry TEXT, seen INTEGER DEFAULT 0) WITHOUT ROWID;
+            CREATE TABLE raw (sha TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID;
+            CREATE TABLE ids (id TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID;
+            CREATE TABLE txt (sha TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID;
+            CREATE TABLE staged (id TEXT PRIMARY KEY, kind TEXT) WITHOUT ROWID;
+        """)
+
+    def one(self, sql: str, *args: Any) -> Any:
+        row = self.db.execute(sql, args).fetchone()
+        return None if row is None else row[0]
+
+
+def ingest(project: Project, encodings: dict[str, str] | None = None, accept_edits: set[str] | frozenset[str] = frozenset(),
+           progress: bool = True, schemas: Schemas | None = None) -> IngestReport:
+    """Ingest every seed of ``project.seeds`` into ``project.corpus``.
+
+    Args:
+        project: the project folders.
+        encodings: ``{seed file: encoding}`` declared by the user (see
+            :data:`khabar.ingest.decode.DECLARABLE`); kept in the manifest. A seed may be named by
+            file name or by path inside ``seeds/``.
+        accept_edits: seeds whose bytes changed since they were ingested and whose change the
+            user accepts: the document keeps its id, its revision goes up by one, and
+            annotations made on the old text become stale.
+        progress: show a progress bar.
+
+    Returns:
+        An :class:`IngestReport`.
+
+    Raises:
+        InputError: one line per problem (file and reason) for every bad seed: empty, binary,
+            undecodable, not Arabic, a duplicate of another seed, edited after ingest without
+            ``accept_edits``, listed in the manifest but missing; a bad manifest line. Nothing
+            is written then.
+    """
+    schemas = schemas or Schemas(project.schema)
+    encodings = {seed_name(project.seeds, k): v for k, v in (encodings or {}).items()}
+    accept_edits = {seed_name(project.seeds, k) for k in accept_edits}
+    total = sum(1 for _ in iter_seed_files(project.seeds))
+    if not total:
+        raise InputError(f"{project.seeds}: no seed files (*.txt)", hint="put raw articles into seeds/")
+    for name in [*encodings, *accept_edits]:
+        if not (project.seeds / name).is_file():
+            raise InputError(f"{name}: no such seed file in {project.seeds}")
+    if project.corpus.exists() and not project.corpus.is_dir():
+        raise InputError(f"{project.corpus}: not a folder")
+    project.corpus.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.corpus))
+    try:
+        return _run(project, schemas, encodings, accept_edits, staging, total, progress)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_edits: set[str], staging: Path,
+         total: int, progress: bool) -> IngestReport:
+    st = _State(staging)
+    errors: list[str] = []
+    report = IngestReport()
+    for entry in iter_manifest(project.manifest, schemas, errors):
+        name = entry["seed_file"]
+        if st.one("SELECT name FROM manifest WHERE name=?", name):
+            errors.append(f"{project.manifest}: {name} is listed twice")
+            continue
+        first_sha = (entry["previous_raw_sha256"] or [entry["raw_sha256"]])[0]
+        if entry["doc_id"] != doc_id_for(first_sha):
+            errors.append(f"{project.manifest}: {name}: doc_id {entry['doc_id']} is not the id its first raw bytes gave "
+                          f"({doc_id_for(first_sha)}); document ids are assigned by ingest and never edited")
+            continue
+        if entry["revision"] != len(entry["previous_raw_sha256"]) + 1:
+            errors.append(f"{project.manifest}: {name}: revision {entry['revision']} but {len(entry['previous_raw_sha256'])} "
+                          "earlier version(s) are recorded")
+            continue
+        other = st.one("SELECT name FROM ids WHERE id=?", entry["doc_id"])
+        if other is not None:
+            errors.append(f"{project.manifest}: doc_id {entry['doc_id']} is used by two seeds: {other} and {name}")
+            continue
+        st.db.execute("INSERT INTO manifest (name, entry) VALUES (?, ?)", (name, json.dumps(entry, ensure_ascii=False)))
+        st.db.execute("INSERT OR IGNORE INTO raw VALUES (?, ?)", (entry["raw_sha256"], name))
+        st.db.execute("INSERT INTO ids VALUES (?, ?)", (entry["doc_id"], name))
+    def known_first():  # seeds already in the manifest first: a new copy is the duplicate, not the original
+        for known in (True, False):
+            for d in iter_seed_files(project.seeds):
+                if (st.one("SELECT 1 FROM manifest WHERE name=?", d.name) is not None) is known:
+                    yield d
+
+    for dirent in tqdm(known_first(), total=total, desc="ingest", unit="doc", disable=not progress):
+        name, path = dirent.name, Path(dirent.path)
+        if dirent.is_symlink() or not dirent.is_file(follow_symlinks=False):
+            errors.append(f"{path}: not a regular file (seeds are the files as received, not links or folders)")
+            continue
+        if any(ord(c) < 32 or c == "\x7f" for c in name):
+            errors.append(f"{path!r}: control characters in the file name")
+            continue
+        try:
+            raw = path.read_bytes()
+        except OSError as err:
+            errors.append(f"{path}: cannot read: {err.strerror}")
+            continue
+        raw_sha = sha256_hex(raw)
+        stored = st.one("SELECT entry FROM manifest WHERE name=?", name)
+        if stored is None:
+            twin = st.one("SELECT name FROM raw WHERE sha=?", raw_sha)
+            if twin is not None:
+                errors.append(f"{path}: the same article twice: byte-identical to {twin}")
+                continue
+            entry = new_entry(raw_sha, encodings.get(name), seed_file=name)
+            taken = st.one("SELECT name FROM ids WHERE id=?", entry["doc_id"])
+            if taken is not None:
+                errors.append(f"{path}: document id {entry['doc_id']} is already taken by {taken}")
+                continue
+            st.db.execute("INSERT INTO raw VALUES (?, ?)", (raw_sha, name))
+            st.db.execute("INSERT INTO ids VALUES (?, ?)", (entry["doc_id"], name))
+        else:
+            entry = json.loads(stored)
+            if name in encodings:
+                entry["declared_encoding"] = encodings[name]
+            if raw_sha != entry["raw_sha256"]:
+                if name not in accept_edits:
+                    errors.append(f"{path}: seed edited after ingest (was sha256 {entry['raw_sha256'][:12]}…, now "
+                                  f"{raw_sha[:12]}…) of document {entry['doc_id']}; accept it with "
+                                  f"`khabar ingest --accept-edit {name}`")
+                    continue
+                entry["previous_raw_sha256"] = entry["previous_raw_sha256"] + [entry["raw_sha256"]]
+                entry["raw_sha256"] = raw_sha
+                entry["revision"] += 1
+                report.revised.append(entry["doc_id"])
+        try:
+            doc = make_document(raw, name, entry)
+            words = len(_WORDS.findall(doc["text"]))
+            if words < MIN_WORDS:
+                raise InputError(f"{name}: too short for a news article ({words} word{'s' if words != 1 else ''}; at least {MIN_WORDS})")
+        except InputError as err:
+            errors.append(str(err) + (f" (hint: {err.hint})" if err.hint else ""))
+            continue
+        problems = schemas.problems("document", doc)
+        if problems:
+            errors.extend(f"{path}: document {doc['id']}: {p.path}: {p.message}" for p in problems)
+            continue
+        twin = st.one("SELECT name FROM txt WHERE sha=?", doc["text_sha256"])
+        if twin is not None:
+            errors.append(f"{path}: the same article twice: its text of record equals that of {twin}")
+            continue
+        st.db.execute("INSERT INTO txt VALUES (?, ?)", (doc["text_sha256"], name))
+        st.db.execute("INSERT OR REPLACE INTO manifest (name, entry, seen) VALUES (?, ?, 1)",
+                      (name, json.dumps(entry, ensure_ascii=False)))
+        data = dumps_canonical(doc).encode("utf-8")
+        target = project.corpus / f"{doc['id']}.json"
+        old = target.read_bytes() if target.exists() else None
+        kind = "created" if old is None else ("unchanged" if old == data else "updated")
+        if kind != "unchanged":
+            (staging / f"{doc['id']}.json").write_bytes(data)
+        st.db.execute("INSERT INTO staged VALUES (?, ?)", (doc["id"], kind))
+        if kind == "updated":
+            report.stale_annotations.extend(_stale(project, doc["id"], doc["text_sha256"]))
+    for (name,) in st.db.execute("SELECT name FROM manifest WHERE seen=0 ORDER BY name"):
+        if not (project.seeds / name).exists():
+            entry = json.loads(st.one("SELECT entry FROM manifest WHERE name=?", name))
+            errors.append(f"{project.seeds / name}: listed in the manifest as {entry['doc_id']} but the file is missing")
+    errors = [line for e in errors for line in e.splitlines()]
+    if errors:
+        shown = sorted(errors)[:MAX_ERRORS_SHOWN]
+        more = f"\n  … and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
+        raise InputError(f"ingest refused ({len(errors)} problem{'s' if len(errors) != 1 else ''}); corpus/ unchanged:\n  "
+                         + "\n  ".join(shown) + more)
+    # commit: documents first, each by an atomic rename, then the manifest; interrupts wait
+    with no_interrupts():
+        for doc_id, kind in st.db.execute("SELECT id, kind FROM staged ORDER BY id"):
+            report.note(kind, doc_id)
+            if kind != "unchanged":
+                os.replace(staging / f"{doc_id}.json", project.corpus / f"{doc_id}.json")
+        _write_manifest(project.manifest, st)
+    with os.scandir(project.seeds) as it:
+        ignored = sorted(e.name for e in it if not e.name.startswith(".") and not e.name.endswith(".txt")
+                         and e.name != project.manifest.name)
+    for name in ignored[:SAMPLE]:
+        report.warnings.append(f"{project.seeds / name}: ignored (seeds are *.txt files)")
+    strays = [p for p in os.scandir(project.corpus) if p.name.endswith(".json") and not p.name.startswith(".")
+              and st.one("SELECT kind FROM staged WHERE id=?", p.name[:-5]) is None]
+    for p in sorted(strays, key=lambda e: e.name)[:SAMPLE]:
+        report.warnings.append(f"{p.path}: no seed in the manifest has this id (orphan document)")
+    st.db.close()
+    return report
+
+
+def _write_manifest(path: Path, st: _State) -> None:
+    """Write the manifest (sorted by name) unless its bytes would not change."""
+    tmp = path.with_name(f".{path.name}.new")
+    digest = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as fh:
+            for (entry,) in st.db.execute("SELECT entry FROM manifest ORDER BY name"):
+                line = dumps_entry(json.loads(entry)).encode("utf-8")
+                digest.update(line)
+                fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if not path.exists() or _file_sha(path) != digest.hexdigest():
+            os.replace(tmp, path)  # atomic: the old manifest or the new one, never half of it
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _file_sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _stale(project: Project, doc_id: str, sha: str) -> list[str]:
+    folder = project.annotations / doc_id
+    out = []
+    if folder.is_dir():
+        for p in sorted(folder.glob("*.json")):
+            try:
+                data: Any = load_json(p)
+            except InputError:
+                continue
+            if isinstance(data, dict) and data.get("text_sha256") not in (None, sha):
+                out.append(str(p))
+    return out

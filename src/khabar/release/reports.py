@@ -1,0 +1,77 @@
+"""The reports a build adds to a staged release beyond its data: inter-annotator agreement
+(:mod:`khabar.agreement.compare`) and the baselines (:mod:`khabar.baseline.run`), each as JSON under
+``reports/`` and as a section of the dataset card.
+
+* ``reports/agreement.json`` — :func:`khabar.agreement.compare.corpus_agreement` over the project's
+  annotator files; with at least one document compared, also the PNG plots
+  ``reports/agreement-entity-f1.png`` and ``reports/agreement-entity-confusion.png``.
+* ``reports/baseline.json`` — the CRF tagger and claim-sentence classifier trained on the
+  release's ``train`` rows and scored on its ``test`` rows, plus the reference run on the Wojood
+  sample (:mod:`khabar.baseline.reference`). At most :data:`TRAIN_ROWS` train and
+  :data:`TEST_ROWS` test rows are used (the first in document-id order), so the cost of a build
+  does not grow without bound with the corpus; the report says when rows were left out.
+
+Everything here is deterministic (same inputs, same bytes), so a release rebuilds byte for byte.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from khabar.agreement.compare import agreement_markdown, corpus_agreement
+from khabar.agreement.plots import CONFUSION_PLOT, F1_PLOT, write_plots
+from khabar.baseline.run import baseline_markdown, baseline_report, rows_from_files
+from khabar.baseline.reference import reference_baseline
+from khabar.core.jsonio import dumps_canonical
+from khabar.core.project import Project
+from khabar.core.schema import Schemas
+
+__all__ = ["write_reports", "TRAIN_ROWS", "TEST_ROWS"]
+
+TRAIN_ROWS = 2_000
+TEST_ROWS = 1_000
+
+
+def _rows(staging: Path, config: str, has_rows: bool) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
+    """``({split: rows}, {split: rows left out})`` of ``config``, train and test capped."""
+    if not has_rows:
+        return {}, {}
+    rows, left = rows_from_files(staging, config, limits={"train": TRAIN_ROWS, "test": TEST_ROWS, "validation": 0})
+    rows.pop("validation", None)  # not used: counted from the release instead
+    return rows, {s: n for s, n in left.items() if s != "validation"}
+
+
+def write_reports(project: Project, schemas: Schemas, staging: Path, version: str, rows: dict[str, dict[str, int]],
+                  progress: bool = False) -> tuple[list[str], dict[str, Any]]:
+    """Write the agreement and baseline reports into ``staging/reports``.
+
+    Args:
+        rows: ``{config: {split: number of rows}}`` of the staged release.
+
+    Returns:
+        ``(card sections, facts)``: the Markdown sections for the card, in order, and a few
+        figures for the card's other texts (``agreement_compared``, ``agreement_note``).
+    """
+    reports = staging / "reports"
+    agreement = corpus_agreement(project, progress=progress)
+    (reports / "agreement.json").write_text(dumps_canonical(agreement), encoding="utf-8")
+    section = agreement_markdown(agreement)
+    compared = agreement["documents"]["compared"]
+    if compared:
+        write_plots(agreement, reports)
+        section = section.rstrip("\n") + (f"\n\n![Entity F1 per type](reports/{F1_PLOT})\n\n"
+                                          f"![Entity-type confusion](reports/{CONFUSION_PLOT})\n")
+    ent_rows, ent_left = _rows(staging, "entities", bool(rows.get("entities")))
+    claim_rows, claim_left = _rows(staging, "claims", bool(rows.get("claims")))
+    report = baseline_report(ent_rows, claim_rows, schemas.vocab("EntityType"), version, progress,
+                             reference_baseline(schemas, progress), counts={c: rows.get(c, {}) for c in ("entities", "claims")})
+    report["rows_left_out"] = {"entities": ent_left, "claims": claim_left, "limits": {"train": TRAIN_ROWS, "test": TEST_ROWS}}
+    (reports / "baseline.json").write_text(dumps_canonical(report), encoding="utf-8")
+    base = baseline_markdown(report)
+    left = {c: n for c, n in (("entities", ent_left), ("claims", claim_left)) if any(n.values())}
+    if left:
+        base = base.rstrip("\n") + "\n\n" + " ".join(
+            f"`{c}`: trained on the first {TRAIN_ROWS:,} train rows and scored on the first {TEST_ROWS:,} test rows in "
+            f"document-id order ({', '.join(f'{n:,} {s} rows left out' for s, n in sorted(v.items()) if n)})." for c, v in left.items()) + "\n"
+    return [section, base], {"agreement_compared": compared, "agreement_note": agreement.get("note")}
