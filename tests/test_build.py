@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from khabar.release.build import build
-from khabar.core.errors import InputError, ReleaseExistsError, StaleAnnotationError, VersionError
+from khabar.core.errors import InputError, ReleaseExistsError, VersionError
 from khabar.ingest.run import ingest
 from khabar.release.job import run_release
 

@@ -28,16 +28,15 @@ from khabar.agreement.nominal import agreement_from_rows, alpha_from_rows, packa
 from khabar.annotate.files import load_checked_annotation
 from khabar.core.errors import InputError, StaleAnnotationError
 from khabar.core.jsonio import load_json
-from khabar.core.project import Project
+from khabar.core.project import NOT_ANNOTATORS, Project
 from khabar.core.schema import Schemas
-from khabar.core.store import corpus_ids, doc_id_str
+from khabar.core.ids import doc_id_str, is_doc_id
+from khabar.core.store import corpus_ids
 
 __all__ = ["corpus_agreement", "agreement_markdown", "annotator_files", "misnamed_files", "MISNAMED", "select_documents", "summary_rows", "load_annotations", "document_figures", "NOT_ANNOTATORS",
            "METHOD"]
 
-NOT_ANNOTATORS = frozenset({"gold", "preannotator", "conflicts", "annotators"})  # files next to annotator files that are not theirs
 _FILE = re.compile(r"^([a-z0-9][a-z0-9_.-]{0,63})\.json$")  # AnnotatorId of schema/common.schema.json
-_DOC_ID = re.compile(r"^kb-[0-9a-f]{16}$")
 MISNAMED = ("not read: the file name is not an annotator id (lower-case letters, digits, '_', '.', '-', starting with a letter or digit, "
             "at most 64 characters: AnnotatorId of schema/common.schema.json); rename it to <annotator id>.json")
 
@@ -201,7 +200,7 @@ def select_documents(project: Project, doc_ids: Iterable[str] | None) -> tuple[I
         return (doc_id_str(v) for v in ids), len(ids), len(ids)
     chosen = sorted(set(doc_ids))
     for d in chosen:
-        if not _DOC_ID.match(d) or not (project.corpus / f"{d}.json").is_file():
+        if not is_doc_id(d) or not (project.corpus / f"{d}.json").is_file():
             raise InputError(f"{d}: no such document in {project.corpus}", hint="document ids are the file names in corpus/ (kb-<16 hex digits>)")
     return chosen, len(chosen), len(ids)
 

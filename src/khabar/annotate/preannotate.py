@@ -249,13 +249,14 @@ def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress:
 
     from khabar.core.checks import check_row
     from khabar.core.errors import InputError
+    from khabar.core.ids import is_doc_id
     from khabar.core.jsonio import load_json, write_json
     from khabar.core.schema import Schemas
     from khabar.core.store import iter_corpus_paths
 
     schemas = Schemas(project.schema)
     for d in doc_ids or []:
-        if not re.fullmatch(r"kb-[0-9a-f]{16}", d):
+        if not is_doc_id(d):
             raise InputError(f"--doc {d!r}: not a document id (kb-<16 hex digits>)")
     paths = [project.corpus / f"{d}.json" for d in doc_ids] if doc_ids else list(iter_corpus_paths(project.corpus))
     for p in paths:

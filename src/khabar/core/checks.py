@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Iterator
 
-__all__ = ["check_row", "iter_spans", "CHECK_IDS"]
+__all__ = ["check_row", "iter_spans", "short_repr", "CHECK_IDS"]
 
 CHECK_IDS = ("offset-type", "span-out-of-bounds", "span-empty", "span-text-mismatch", "id-duplicate",
              "id-dangling", "entity-duplicate", "chain-invalid", "text-sha256-mismatch")
@@ -46,7 +46,7 @@ def iter_spans(row: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], bool]
             yield f"$.claims[{i}].cue", c["cue"], True
 
 
-def _short(value: Any, limit: int = 80) -> str:
+def short_repr(value: Any, limit: int = 80) -> str:
     """``repr`` cut to ``limit`` characters, with the code points of short strings (NFC vs NFD look alike)."""
     r = repr(value)
     if len(r) > limit:
@@ -76,7 +76,7 @@ def check_spans(text: str, row: dict[str, Any]) -> list[Problem]:
             out.append(("span-empty", path, f"[{s}, {e}) is empty"))
             continue
         if has_text and text[s:e] != span.get("text"):
-            out.append(("span-text-mismatch", path, f"text {_short(span.get('text'))} but text[{s}:{e}] is {_short(text[s:e])}"))
+            out.append(("span-text-mismatch", path, f"text {short_repr(span.get('text'))} but text[{s}:{e}] is {short_repr(text[s:e])}"))
     return out
 
 

@@ -13,9 +13,23 @@ from pathlib import Path
 
 from khabar.core.errors import InputError
 
-__all__ = ["Project", "find_root", "inside_releases"]
+__all__ = ["Project", "find_root", "inside_releases", "GOLD", "CONFLICTS", "PREANNOTATOR", "ANNOTATORS",
+           "DRAFT_SUFFIX", "NOT_ANNOTATORS", "GUIDELINES", "STUDIO_DATA", "STUDIO_VENV", "ANNOTATOR_MAP"]
 
 _MARKER = Path("schema") / "labels.schema.json"
+
+#: file names inside ``annotations/<doc_id>/`` (and the registry beside the documents' folders)
+GOLD = "gold.json"                #: the document's gold annotation (adjudicated or accepted)
+CONFLICTS = "conflicts.json"      #: open adjudication conflicts (``schema/conflicts.schema.json``)
+PREANNOTATOR = "preannotator.json"  #: the pre-annotator's proposals
+ANNOTATORS = "annotators.json"    #: ``annotations/annotators.json``: the annotator registry
+DRAFT_SUFFIX = ".draft"           #: ``<annotator>.draft.json``: an unsubmitted Label Studio draft
+#: file stems next to annotator files that are not an annotator's (reserved annotator names)
+NOT_ANNOTATORS = frozenset({"gold", "preannotator", "conflicts", "annotators"})
+GUIDELINES = "GUIDELINES.md"      #: ``annotations/GUIDELINES.md``
+STUDIO_DATA = ".labelstudio"      #: the Label Studio server's data folder (git-ignored)
+STUDIO_VENV = ".venv-studio"      #: the Label Studio server's own virtualenv (git-ignored)
+ANNOTATOR_MAP = "annotator-map.json"  #: ``.labelstudio/annotator-map.json``: e-mail -> annotator id
 
 
 def find_root(start: str | os.PathLike[str] | None = None) -> Path:
@@ -90,6 +104,59 @@ class Project:
     @property
     def releases(self) -> Path:
         return self.root / "releases"
+
+    @property
+    def annotators_registry(self) -> Path:
+        """``annotations/annotators.json``: who each pseudonymous annotator is."""
+        return self.annotations / ANNOTATORS
+
+    @property
+    def guidelines(self) -> Path:
+        """``annotations/GUIDELINES.md``: the annotation guidelines."""
+        return self.annotations / GUIDELINES
+
+    @property
+    def studio_data(self) -> Path:
+        """``.labelstudio/``: the local Label Studio server's data (git-ignored)."""
+        return self.root / STUDIO_DATA
+
+    @property
+    def studio_venv(self) -> Path:
+        """``.venv-studio/``: the Label Studio server's virtualenv (git-ignored)."""
+        return self.root / STUDIO_VENV
+
+    @property
+    def annotator_map(self) -> Path:
+        """``.labelstudio/annotator-map.json``: Label Studio e-mail -> pseudonymous annotator id."""
+        return self.studio_data / ANNOTATOR_MAP
+
+    def doc_folder(self, doc_id: str) -> Path:
+        """``annotations/<doc_id>/``: every annotation file of one document."""
+        return self.annotations / doc_id
+
+    def gold(self, doc_id: str) -> Path:
+        """``annotations/<doc_id>/gold.json``."""
+        return self.annotations / doc_id / GOLD
+
+    def conflicts(self, doc_id: str) -> Path:
+        """``annotations/<doc_id>/conflicts.json``."""
+        return self.annotations / doc_id / CONFLICTS
+
+    def preannotator_file(self, doc_id: str) -> Path:
+        """``annotations/<doc_id>/preannotator.json``."""
+        return self.annotations / doc_id / PREANNOTATOR
+
+    def annotator_file(self, doc_id: str, annotator: str, *, draft: bool = False) -> Path:
+        """``annotations/<doc_id>/<annotator>.json`` (``<annotator>.draft.json`` with ``draft``)."""
+        return self.annotations / doc_id / f"{annotator}{DRAFT_SUFFIX if draft else ''}.json"
+
+    def corpus_file(self, doc_id: str) -> Path:
+        """``corpus/<doc_id>.json``."""
+        return self.corpus / f"{doc_id}.json"
+
+    def release(self, version: str) -> Path:
+        """``releases/<version>/``."""
+        return self.releases / version
 
     @property
     def datasheet(self) -> Path:

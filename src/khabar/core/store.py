@@ -17,13 +17,11 @@ from typing import Iterator
 
 import numpy as np
 
+from khabar.core.ids import DOC_ID_PATTERN, doc_id_str
+
 __all__ = ["corpus_ids", "iter_corpus_paths", "doc_id_str", "DiskIndex", "TempSqlite"]
 
-_NAME = re.compile(r"^kb-([0-9a-f]{16})\.json$")
-
-
-def doc_id_str(value: int) -> str:
-    return f"kb-{int(value):016x}"
+_NAME = re.compile(DOC_ID_PATTERN.replace("^kb-", "^kb-(").replace("$", r")\.json$"))
 
 
 def corpus_ids(corpus: Path, strays: list[str] | None = None) -> np.ndarray:

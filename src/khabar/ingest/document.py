@@ -8,16 +8,12 @@ from typing import Any
 from khabar.ingest import segment
 from khabar.ingest.decode import decode_seed
 from khabar.core.errors import InputError
+from khabar.core.ids import text_sha256
 from khabar.ingest.flags import find_flags
 from khabar.ingest.langcheck import MIN_CONFIDENCE, detect_language
 from khabar.ingest.normalize import normalize
 
 __all__ = ["make_document", "text_sha256"]
-
-
-def text_sha256(text: str) -> str:
-    """SHA-256 hex digest of a text's UTF-8 bytes."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def make_document(raw: bytes, seed_name: str, entry: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,6 @@ import collections
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -44,7 +43,8 @@ from khabar.dataset.lookup import iter_index, iter_index_file, latest_release, r
 from khabar.dataset.rows import SPLITS, document_row, split_for
 from khabar.core.schema import Schemas
 from khabar.dataset.tables import splice_generated
-from khabar.core.store import corpus_ids, doc_id_str
+from khabar.core.ids import doc_id_str, is_doc_id
+from khabar.core.store import corpus_ids
 from khabar.release.reports import write_reports
 from khabar.dataset.training import Spec, derive
 from khabar.dataset.versioning import Diff, check_version, diff_streams, features_bump, parse_version
@@ -147,7 +147,7 @@ def iter_checked(project: Project, schemas: Schemas, errors: list[str], progress
     if project.annotations.is_dir():
         with os.scandir(project.annotations) as it:
             for entry in it:
-                if entry.is_dir() and not entry.name.startswith(".") and not re.fullmatch(r"kb-[0-9a-f]{16}", entry.name):
+                if entry.is_dir() and not entry.name.startswith(".") and not is_doc_id(entry.name):
                     if any(p.suffix == ".json" for p in Path(entry.path).rglob("*")):
                         errors.append(f"{entry.path}: not a document folder (annotations/<doc_id>/ with doc_id kb-<16 lower-case hex digits>)")
                     continue

@@ -14,7 +14,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from khabar.core.checks import _short
+from khabar.core.checks import short_repr
 
 __all__ = ["Utf16Index", "resolve_span", "SpanReading"]
 
@@ -91,7 +91,7 @@ def resolve_span(index: Utf16Index, start: object, end: object, expected: str | 
             return SpanReading(start, end, "code-point")
         if end > len(text):
             return SpanReading(None, None, None, f"[{start}, {end}) is outside the text [0, {len(text)})")
-        return SpanReading(None, None, None, f"text {_short(expected)} but text[{start}:{end}] is {_short(text[start:end])}")
+        return SpanReading(None, None, None, f"text {short_repr(expected)} but text[{start}:{end}] is {short_repr(text[start:end])}")
     s16, e16 = index.from_utf16(start), index.from_utf16(end)
     u16_ok = s16 is not None and e16 is not None and s16 < e16 and expected is not None and text[s16:e16] == expected
     if expected is None:

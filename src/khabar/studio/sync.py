@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from khabar.annotate.files import load_checked_annotation
 from khabar.core.checks import check_row
-from khabar.ingest.document import text_sha256 as _sha
+from khabar.core.ids import is_doc_id, text_sha256 as _sha
 from khabar.core.errors import InputError, StaleAnnotationError
 from khabar.core.jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts
 from khabar.core.project import Project
@@ -43,7 +43,6 @@ DEFAULT_TITLE = "Khabar"
 PREANNOTATOR = "preannotator"
 _ANNOTATOR_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _RESERVED = {"gold", PREANNOTATOR}
-_DOC_ID = re.compile(r"^kb-[0-9a-f]{16}$")
 
 
 @dataclass
@@ -84,7 +83,7 @@ def _task_data_problem(data: Any) -> str | None:
     ``text`` and ``text_sha256`` present, the id a DocId, the text matching its SHA-256."""
     if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("doc_id", "text", "text_sha256")):
         return "data lacks doc_id, text or text_sha256 (not a task pushed by khabar)"
-    if not _DOC_ID.fullmatch(data["doc_id"]):
+    if not is_doc_id(data["doc_id"]):
         return f"data.doc_id {data['doc_id'][:80]!r} is not a Khabar document id (kb- and 16 hex digits)"
     if _sha(data["text"]) != data["text_sha256"]:
         return f"the text of {data['doc_id']} does not match data.text_sha256 (edited in Label Studio?)"

@@ -27,7 +27,7 @@ refused); fields are separated by spaces or tabs. Line numbers in messages are 1
 
 Annotator ids (:func:`annotator_problem`): the ``AnnotatorId`` pattern of
 ``schema/common.schema.json``, and not a name whose ``annotations/<doc_id>/<name>.json`` is
-another kind of file: :data:`khabar.agreement.compare.NOT_ANNOTATORS` (``gold``, ``preannotator``,
+another kind of file: :data:`khabar.core.project.NOT_ANNOTATORS` (``gold``, ``preannotator``,
 ``conflicts``), ``annotators`` (the registry's name) and ``*.draft`` (Label Studio drafts).
 """
 
@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from khabar.agreement.compare import NOT_ANNOTATORS
+from khabar.core.project import NOT_ANNOTATORS
 from khabar.text.bio import TagError, parse_tags, spans_from_tags
 from khabar.core.errors import InputError
 from khabar.core.schema import Schemas
