@@ -13,15 +13,16 @@ from typing import Any
 from khabar.core.checks import check_row
 from khabar.core.errors import InputError, StaleAnnotationError
 from khabar.core.jsonio import load_json
+from khabar.core.project import GOLD
 from khabar.core.schema import Schemas
 
 __all__ = ["load_checked_annotation", "gold_path"]
 
-_LABEL_FIELDS = (".type", ".label", ".target", ".checkworthy", ".speech")
 
 
 def gold_path(annotations: Path, doc_id: str) -> Path:
-    return annotations / doc_id / "gold.json"
+    """``annotations/<doc_id>/gold.json`` under the ``annotations`` folder given."""
+    return annotations / doc_id / GOLD
 
 
 def _item_id(ann: dict[str, Any], path: str) -> str:
@@ -51,7 +52,7 @@ def load_checked_annotation(path: Path, doc: dict[str, Any], schemas: Schemas) -
     ann = load_json(path)
     problems = []
     for p in schemas.problems("annotation", ann):
-        check = "label-unknown" if p.validator == "enum" and p.path.endswith(_LABEL_FIELDS) else "schema-invalid"
+        check = "label-unknown" if p.validator == "enum" and p.path.endswith(schemas.label_fields("annotation")) else "schema-invalid"
         problems.append(f"{path}: {p.path[2:] or '$'}{_item_id(ann, p.path)}: {check}: {p.message}")
     if problems:
         raise InputError("\n".join(problems))

@@ -20,6 +20,7 @@ from khabar.baseline.models import (CLASSIFIER_SETTINGS, CRF_SETTINGS, SCHEMES, 
                               train_claim_classifier, train_tagger)
 from khabar.core.errors import InputError
 from khabar.dataset.lookup import card_yaml_of
+from khabar.dataset.rows import SPLITS
 
 __all__ = ["run_baseline", "baseline_report", "baseline_markdown", "load_release_rows", "rows_from_files", "TRAIN", "TEST",
            "CRF_SETTINGS", "TOKEN_FEATURES", "CLASSIFIER_SETTINGS", "SCHEMES", "token_features", "sentence_features",
@@ -108,7 +109,7 @@ def load_release_rows(release: str | Path, config: str) -> tuple[dict[str, list[
 
 
 def _counts(rows: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
-    return {s: len(rows.get(s, [])) for s in ("train", "validation", "test")} | {s: len(r) for s, r in rows.items()}
+    return {s: len(rows.get(s, [])) for s in SPLITS} | {s: len(r) for s, r in rows.items()}
 
 
 def _reason(problems: list[str], counts: dict[str, int], unit: str) -> str:

@@ -94,6 +94,61 @@ class Schemas:
                 self.by_name[name], registry=self._rs_registry, validate_formats=True)
         return self._fast[name]
 
+    # -- what the schema owns -----------------------------------------------------------
+    LABELS_ID = "urn:khabar:schema:labels"
+
+    def label_refs(self, name: str) -> dict[str, str]:
+        """Every property of schema ``name`` (following ``$ref`` into other schemas) whose values
+        come from a vocabulary of ``labels.schema.json``: property name -> vocabulary name, in
+        the order first met (e.g. ``{"type": "EntityType", "checkworthy": "Checkworthy", …}``)."""
+        found: dict[str, str] = {}
+        seen: set[str] = set()
+
+        def walk(node: Any, resolver: Any, prop: str | None, depth: int = 0) -> None:
+            if isinstance(node, list):
+                for sub in node:
+                    walk(sub, resolver, prop, depth + 1)
+                return
+            if not isinstance(node, dict) or depth > 60:
+                return
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                if ref.startswith(self.LABELS_ID + "#/$defs/"):
+                    if prop is not None:
+                        found.setdefault(prop, ref.rsplit("/", 1)[1])
+                else:
+                    r = resolver.lookup(ref)
+                    key = f"{prop}@{id(r.contents)}"
+                    if key not in seen:
+                        seen.add(key)
+                        walk(r.contents, r.resolver, prop, depth + 1)
+            for key in ("items", "oneOf", "anyOf", "allOf"):
+                if key in node:
+                    walk(node[key], resolver, prop, depth + 1)
+            for child, sub in (node.get("properties") or {}).items():
+                walk(sub, resolver, child, depth + 1)
+
+        root = self.by_name[name]
+        walk(root, self.registry.resolver(root["$id"]), None)
+        return found
+
+    def label_fields(self, *names: str) -> tuple[str, ...]:
+        """JSON-path suffixes (``".type"``, ``".label"`` …) of the label properties of the schemas
+        ``names`` (see :meth:`label_refs`): a schema ``enum`` error at such a path is an unknown
+        label (check id ``label-unknown``), any other is ``schema-invalid``."""
+        return tuple(dict.fromkeys("." + prop for n in names for prop in self.label_refs(n)))
+
+    def vocabularies(self, name: str) -> tuple[str, ...]:
+        """The vocabularies of ``labels.schema.json`` that schema ``name`` uses, in the order of
+        ``labels.schema.json`` (the card's label tables follow it)."""
+        used = set(self.label_refs(name).values())
+        return tuple(v for v in self.by_name["labels"]["$defs"] if v in used)
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The split names, in order (``labels.schema.json#/$defs/Split``)."""
+        return tuple(self.vocab("Split"))
+
     # -- validation ---------------------------------------------------------------------
     @cached_property
     def integer_fields(self) -> frozenset[str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 __all__ = ["split_for", "document_row", "SPLITS", "SPLIT_BUCKETS"]
 
-SPLITS = ("train", "validation", "test")
+SPLITS = ("train", "validation", "test")  #: labels.schema.json#/$defs/Split (a test holds them equal)
 #: a document's split: the first 8 hex digits of SHA-256("khabar-split:" + id), mod 100,
 #: < 80 train, < 90 validation, else test. Fixed for ever: a document never changes split.
 SPLIT_BUCKETS = (80, 90, 100)

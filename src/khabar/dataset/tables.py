@@ -11,7 +11,6 @@ __all__ = ["fields_table", "labels_tables", "config_labels", "generated_section"
 
 BEGIN = "<!-- BEGIN GENERATED: this release, fields and labels (khabar build regenerates this section) -->"
 END = "<!-- END GENERATED -->"
-VOCABS = ("EntityType", "StanceLabel", "StanceTarget", "Checkworthy", "Speech", "FlagKind")
 
 
 def _type_name(feature: Any) -> str:
@@ -47,7 +46,7 @@ def fields_table(schemas: Schemas, config: str = "documents") -> str:
 def labels_tables(schemas: Schemas) -> str:
     """One table per vocabulary: ClassLabel id, name, English and Arabic label, crosswalks."""
     parts = []
-    for vocab in VOCABS:
+    for vocab in schemas.vocabularies("release/documents"):
         info = schemas.vocab_info(vocab)
         cross = sorted({k for v in info.values() for k in v if k in ("ontonotes5", "ace2005")})
         head = ["id", "label", "English", "Arabic"] + cross + ["description"]
