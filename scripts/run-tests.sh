@@ -11,4 +11,6 @@ if [ ! -x /usr/bin/chromium ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
+echo "import layers (pyproject.toml [tool.importlinter]) ..."
+.venv/bin/lint-imports --config pyproject.toml
 exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,171 @@
+"""``khabar ingest``, ``build``, ``validate``, ``diff`` and ``release``: the corpus and its releases.
+
+Each command parses its arguments, calls one library function and prints its report; the library
+is imported inside the command, so argument errors answer before ``datasets`` is loaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from khabar.cli.common import QuietOpt, RootOpt, fail as _fail, project_at as _project
+from khabar.core.errors import KhabarError
+from khabar.core.project import Project
+
+__all__ = ["ingest", "build", "validate", "diff", "release"]
+
+
+def ingest(
+    encoding: list[str] = typer.Option([], "--encoding", metavar="FILE=ENC",
+                                       help="Declare a seed's encoding (utf-8, utf-16-le, utf-16-be, cp1256) when detection is not sure. Repeatable."),
+    accept_edit: list[str] = typer.Option([], "--accept-edit", metavar="FILE",
+                                          help="Accept a seed edited after ingest: keeps its id, bumps its revision, marks its annotations stale. Repeatable."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Ingest seeds/ into corpus/: decode, clean (NFC, \\n, no bidi controls), segment, flag artifacts.
+
+    All or nothing: on any bad seed nothing is written and every problem is listed.
+    """
+    from khabar.ingest.run import ingest as run
+
+    try:
+        declared = {}
+        for item in encoding:
+            name, sep, enc = item.partition("=")
+            if not sep:
+                raise KhabarError(f"--encoding {item!r}: expected FILE=ENCODING", hint="e.g. --encoding article.txt=cp1256")
+            declared[name] = enc
+        report = run(_project(root), encodings=declared, accept_edits=set(accept_edit), progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    c = report.counts
+    typer.echo(f"ingested {report.total} document(s): {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged"
+               + (f"; revision raised for {len(report.revised)}" if report.revised else ""))
+    for path in report.stale_annotations:
+        typer.echo(f"stale: {path} was made on the old text; re-annotate before the next build")
+    for w in report.warnings:
+        typer.echo(f"warning: {w}")
+
+
+def build(
+    version: str = typer.Option(..., "--version", metavar="X.Y.Z", help="Release version MAJOR.MINOR.PATCH; must fit the change (SemVer for data)."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Build releases/<version>/ from corpus/ and the gold annotations, then gate it.
+
+    Refuses an existing version, a bump smaller than the change requires, stale annotations, and
+    any release that fails `khabar validate`.
+    """
+    from khabar.dataset.versioning import parse_version
+
+    try:
+        parse_version(version)  # a malformed version is refused before the library is loaded
+        project = _project(root)
+        from khabar.release.build import build as run
+
+        r = run(project, version, progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"built {r.path} ({', '.join(f'{s}: {n}' for s, n in r.counts.items())}); "
+               f"{r.diff.bump()} bump from {r.previous or 'nothing'}; passed the gate")
+
+
+def validate(
+    release: Path = typer.Argument(..., help="A release folder, e.g. releases/0.1.0."),
+    no_load: bool = typer.Option(False, "--no-load", help="Skip the load_dataset round trip (level 4)."),
+    root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
+) -> None:
+    """Run the gate on a release: files and checksums, card, schema, spans, ids, splits, load_dataset.
+
+    Prints one line per problem (`error CHECK-ID FILE doc=ID FIELD: message`) and exits 1 on any.
+    """
+    from khabar.core.schema import Schemas
+    from khabar.gate.validate import validate_release
+
+    try:
+        project = _project(root)
+        problems = validate_release(release, schemas=Schemas(project.schema), progress=not quiet, load=not no_load)
+    except KhabarError as err:
+        _fail(err)
+    for p in problems:
+        typer.echo(p.line())
+    if problems:
+        typer.echo(f"{release}: {len(problems)} problem(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{release}: passed every check")
+
+
+def _release_dir(project: Project, ref: str) -> Path:
+    from khabar.dataset.lookup import release_dir
+
+    return release_dir(project.releases, ref)
+
+
+def diff(
+    old: Optional[str] = typer.Argument(None, help="Old release, by version or folder (default: the latest)."),
+    new: Optional[str] = typer.Argument(None, help="New release, by version or folder (default: what `build` would make now from corpus/)."),
+    root: Optional[Path] = RootOpt,
+) -> None:
+    """Show what changed between two releases, or between the latest release and the corpus now,
+    and the version bump (SemVer for data) that the change requires."""
+    import tempfile
+
+    from khabar.release.build import diff_against_latest, plan
+    from khabar.dataset.lookup import iter_index, iter_index_file, latest_release
+    from khabar.core.schema import Schemas
+    from khabar.dataset.versioning import VersionError, diff_streams, next_version, parse_version
+
+    try:
+        project = _project(root)
+        schemas = Schemas(project.schema)
+        if new is None:
+            with tempfile.TemporaryDirectory(prefix="khabar-diff-") as tmp:
+                index = Path(tmp) / "index.jsonl"
+                for e in plan(project, index, schemas):
+                    typer.echo(f"problem: {e}")
+                if old is None:
+                    prev, d = diff_against_latest(project, index, schemas)
+                else:
+                    old_dir = _release_dir(project, old)
+                    prev, d = old_dir.name, diff_streams(iter_index(old_dir), iter_index_file(index))
+            typer.echo(f"comparing {prev or 'no release'} -> corpus/ now")
+        else:
+            new_dir = _release_dir(project, new)
+            old_dir = _release_dir(project, old) if old else (latest_release(project.releases, before=new_dir.name) or (None, None))[1]
+            if old_dir is not None and parse_version(old_dir.name) >= parse_version(new_dir.name):
+                raise VersionError(f"{old_dir.name} is not older than {new_dir.name}", hint="give the older release first")
+            prev = old_dir.name if old_dir else None
+            d = diff_streams(iter_index(old_dir) if old_dir else [], iter_index(new_dir))
+            typer.echo(f"comparing {prev or 'no release'} -> {new_dir.name}")
+    except KhabarError as err:
+        _fail(err)
+    for line in d.lines():
+        typer.echo(line)
+    bump = d.bump()
+    typer.echo(f"bump: {bump}" + (f" (next version {next_version(prev, bump)})" if bump != "none" and new is None else ""))
+
+
+def release(root: Optional[Path] = RootOpt, quiet: bool = QuietOpt) -> None:
+    """The main job: ingest the seeds, build the next release if anything changed, validate it and
+    load it back with datasets.load_dataset; prints a summary."""
+    from khabar.release.job import run_release
+
+    try:
+        r = run_release(_project(root), progress=not quiet)
+    except KhabarError as err:
+        _fail(err)
+    s = r.summary
+    typer.echo(f"corpus: {r.ingest.total} document(s) ({r.ingest.counts['created']} new, {r.ingest.counts['updated']} updated)")
+    if r.built:
+        typer.echo(f"release: built {r.path} ({r.bump} bump), passed the gate")
+    else:
+        typer.echo(f"release: {r.path} is up to date with the corpus and passed the gate")
+    typer.echo(f"load_dataset({str(r.path)!r}): " + ", ".join(f"{k}={v} rows" for k, v in s["splits"].items()))
+    f = s["first"]
+    typer.echo(f"  first row: {f['id']} ({f['split']}), {f['chars']} characters, {f['entities']} entities, "
+               f"{f['claims']} claims, {f['stances']} stances")
+    typer.echo(f"  title: {f['title']}")
+    typer.echo(f"  texts identical to corpus/: {s['texts_identical']} of {sum(s['splits'].values())}")
