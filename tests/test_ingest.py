@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 
@@ -9,7 +10,10 @@ import pytest
 
 from khabar.core.errors import InputError
 from khabar.ingest.run import ingest
-from khabar.ingest.rawmap import RawMap
+from khabar.ingest import document
+from khabar.ingest.document import make_document
+from khabar.ingest.rawmap import RawMap, check_raw_map
+from khabar.ingest.seeds import new_entry, sha256_hex
 
 from conftest import ROOT, SEED, SEED_ID, snapshot
 
@@ -74,6 +78,58 @@ def test_raw_map_through_edits(empty_project) -> None:
         assert cleaned == doc["text"][s["start"]:s["end"]]
     assert [doc["text"][s["start"]:s["end"]] for s in doc["sentences"]] == [
         "عاجل", "قال الوزير إن الأمر جاهز.", "وأضاف أن الخطة تبدأ غدا."]
+
+
+# a BOM (3 bytes), CRLF line ends, an RLM (U+200F, 3 bytes) that cleaning removes, and a flagged "ص>";
+# Arabic letters are 2 bytes each in UTF-8
+_MAPPED = b"\xef\xbb\xbf" + "خبر عاجل\r\nقال \u200fالوزير إن الأمر جاهز ص> تماما.\r\n".encode("utf-8")
+
+
+def _mapped_doc() -> dict:
+    return make_document(_MAPPED, "mapped.txt", new_entry(sha256_hex(_MAPPED), None, seed_file="mapped.txt"))
+
+
+def test_raw_map_exact_byte_offsets() -> None:
+    doc = _mapped_doc()
+    assert doc["text"] == "خبر عاجل\nقال الوزير إن الأمر جاهز ص> تماما.\n"
+    assert [(e["rule"], e["raw_start"], e["raw_end"], e["start"], e["end"]) for e in doc["edits"]] == [
+        ("newline", 18, 20, 8, 9), ("invisible-control", 27, 30, 13, 13), ("newline", 83, 85, 43, 44)]
+    m = RawMap(doc, _MAPPED)
+    assert m.span_to_raw(0, 8) == (3, 18)       # the title: after the BOM, before the CR
+    assert m.span_to_raw(9, 12) == (20, 26)     # "قال": after the CRLF
+    assert m.span_to_raw(13, 19) == (30, 42)    # "الوزير": starts after the removed RLM
+    assert m.span_to_raw(9, 13) == (20, 30)     # "قال ": an end at a removed control takes it in
+    assert m.span_to_raw(8, 9) == (18, 20)      # the "\n" is the raw CRLF
+    flag = doc["flags"][0]
+    assert (flag["kind"], flag["start"], flag["end"]) == ("markup-remnant", 34, 36)
+    assert m.span_to_raw(34, 36) == (68, 71) and _MAPPED[68:71].decode("utf-8") == "ص>"
+    assert m.problem([("title", 0, 8), ("flag", 34, 36), ("sentence", 9, 43), ("all", 0, 44)]) is None
+
+
+def test_a_broken_raw_map_is_refused_naming_the_seed(empty_project, monkeypatch) -> None:
+    doc = _mapped_doc()
+    check_raw_map(doc, _MAPPED, "mapped.txt")  # the real mapping passes
+    shifted = copy.deepcopy(doc)
+    shifted["edits"][1]["raw_start"] += 1        # the RLM's bytes, one off
+    no_bom = copy.deepcopy(doc)
+    no_bom["provenance"]["bom_bytes"] = 0       # the BOM forgotten: every offset 3 bytes off
+    for bad, where in ((shifted, "edit 1 (invisible-control"), (no_bom, "edit 0 (newline")):
+        with pytest.raises(InputError, match="mapped.txt: the cleaning edits do not map") as err:
+            check_raw_map(bad, _MAPPED, "mapped.txt")
+        assert where in str(err.value)
+    # a span the map sends to the wrong bytes (edits themselves fine) is caught too
+    monkeypatch.setattr(RawMap, "to_raw", lambda self, pos, is_end=False: 3 + 2 * pos)
+    with pytest.raises(InputError, match=r"title \[0, 8\)"):
+        check_raw_map(doc, _MAPPED, "mapped.txt")
+    monkeypatch.undo()
+    # ingest makes every document through the check: a cleaning step that records wrong byte
+    # offsets refuses the seed, names it, and writes nothing
+    real = document._raw_edits
+    monkeypatch.setattr(document, "_raw_edits", lambda *a: [{**e, "raw_end": e["raw_end"] + 1} for e in real(*a)])
+    (empty_project.seeds / "mapped.txt").write_bytes(_MAPPED)
+    with pytest.raises(InputError, match="mapped.txt: the cleaning edits do not map the text of record back"):
+        ingest(empty_project, progress=False)
+    assert not list(empty_project.corpus.glob("*.json")) and not empty_project.manifest.exists()
 
 
 def test_reingest_is_byte_identical(project) -> None:

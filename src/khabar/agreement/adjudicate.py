@@ -41,6 +41,13 @@ idempotent: the bytes are the same, and an unchanged document is not touched. A 
 exclusive lock (``fcntl.flock`` on ``annotations/.adjudicate.lock``, removed at the end); a
 second run at the same time is refused, and staging folders left by a killed run are removed
 by the next one.
+
+File names come from :class:`khabar.core.project.Project` (``gold``, ``conflicts``, ``corpus_file``);
+a staged document folder holds the same :data:`khabar.core.project.GOLD` and ``CONFLICTS`` names.
+
+Public API: :func:`adjudicate` (:class:`AdjudicationReport`), :func:`adjudicate_document`
+(:class:`DocumentOutcome`), and the names it writes: :data:`TOOL` (``origin.tool``), :data:`LOCK`,
+:data:`STAGING`.
 """
 
 from __future__ import annotations
@@ -63,15 +70,13 @@ from khabar.core.checks import check_row
 from khabar.core.errors import InputError, StaleAnnotationError
 from khabar.core.jsonio import atomic_write_bytes, dumps_canonical, load_json, no_interrupts
 from khabar.agreement.merge import merge_annotations
-from khabar.core.project import Project
+from khabar.core.project import CONFLICTS, GOLD, Project
 from khabar.core.runlock import exclusive_run
 from khabar.core.schema import Schemas
 
-__all__ = ["adjudicate", "adjudicate_document", "AdjudicationReport", "DocumentOutcome", "TOOL", "GOLD", "CONFLICTS", "LOCK", "STAGING"]
+__all__ = ["adjudicate", "adjudicate_document", "AdjudicationReport", "DocumentOutcome", "TOOL", "LOCK", "STAGING"]
 
 TOOL = "khabar adjudicate"
-GOLD = "gold.json"
-CONFLICTS = "conflicts.json"
 LOCK = ".adjudicate.lock"
 STAGING = ".adjudicate-"  # prefix of the staging folders in annotations/
 LAYERS = ("entities", "claims", "stances")
@@ -193,8 +198,8 @@ def adjudicate_document(doc: dict[str, Any], anns: dict[str, dict[str, Any]], sc
 
 def _stage(project: Project, doc_id: str, files: dict[str, Path], schemas: Schemas, staging: Path, force: bool) -> DocumentOutcome:
     """Merge one document (two or more annotator ``files``) into ``staging/<doc_id>/`` when its files would change."""
-    folder = project.annotations / doc_id
-    doc = load_json(project.corpus / f"{doc_id}.json")
+    folder = project.doc_folder(doc_id)
+    doc = load_json(project.corpus_file(doc_id))
     anns = {}
     for name, path in files.items():
         try:
@@ -204,7 +209,7 @@ def _stage(project: Project, doc_id: str, files: dict[str, Path], schemas: Schem
         if anns[name]["annotator"] != name:
             raise InputError(f"{path}: annotator {anns[name]['annotator']!r}, but the file is named {name}.json",
                              hint="name each annotator file after its annotator id")
-    gold_path, conflicts_path = folder / GOLD, folder / CONFLICTS
+    gold_path, conflicts_path = project.gold(doc_id), project.conflicts(doc_id)
     if gold_path.exists() and not force:
         _check_gold(gold_path)
         if conflicts_path.exists():
@@ -223,13 +228,12 @@ def _stage(project: Project, doc_id: str, files: dict[str, Path], schemas: Schem
 def _commit(project: Project, staging: Path, doc_id: str) -> None:
     """Move a staged document into place: gold.json first (conflicts.json names its SHA-256), then
     conflicts.json written or removed; interrupts are held back between the two."""
-    folder = project.annotations / doc_id
     with no_interrupts():
-        os.replace(staging / doc_id / GOLD, folder / GOLD)
+        os.replace(staging / doc_id / GOLD, project.gold(doc_id))
         if (staging / doc_id / CONFLICTS).exists():
-            os.replace(staging / doc_id / CONFLICTS, folder / CONFLICTS)
+            os.replace(staging / doc_id / CONFLICTS, project.conflicts(doc_id))
         else:
-            (folder / CONFLICTS).unlink(missing_ok=True)
+            project.conflicts(doc_id).unlink(missing_ok=True)
     (staging / doc_id).rmdir()  # keeps the staging folder small: its final removal need not list every document
 
 
@@ -286,7 +290,7 @@ def _run(project: Project, ids: Iterable[str], total: int, named: bool, schemas:
     """Stage every document; outcomes go to ``staging/outcomes.jsonl`` (memory stays flat), refusals to ``problems``."""
     with open(staging / "outcomes.jsonl", "w", encoding="utf-8") as fh:
         for doc_id in tqdm(ids, total=total, desc="adjudicate", unit="doc", disable=not progress):
-            folder = project.annotations / doc_id
+            folder = project.doc_folder(doc_id)
             files = annotator_files(folder)
             misnamed = misnamed_files(folder)
             report.warnings += [f"{p}: {MISNAMED}" for p in misnamed]

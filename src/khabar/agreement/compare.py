@@ -12,6 +12,11 @@ Documents with one usable annotator are counted and named, never averaged in; a 
 cannot be computed is ``null`` with a ``reason`` (``alpha_reason`` for alpha), never NaN. Memory
 does not grow with the number of documents: per-document figures go to ``on_document`` as they
 are made, and only counts are kept.
+
+Public API: :func:`corpus_agreement` (with :data:`METHOD`), :func:`document_figures`,
+:func:`summary_rows`, :func:`agreement_markdown`; the file selection shared with adjudication:
+:func:`select_documents`, :func:`annotator_files`, :func:`misnamed_files` (:data:`MISNAMED`),
+:func:`load_annotations`.
 """
 
 from __future__ import annotations
@@ -28,12 +33,12 @@ from khabar.agreement.nominal import agreement_from_rows, alpha_from_rows, packa
 from khabar.annotate.files import load_checked_annotation
 from khabar.core.errors import InputError, StaleAnnotationError
 from khabar.core.jsonio import load_json
-from khabar.core.project import NOT_ANNOTATORS, Project
+from khabar.core.project import DRAFT_SUFFIX, NOT_ANNOTATORS, Project
 from khabar.core.schema import Schemas
 from khabar.core.ids import doc_id_str, is_doc_id
 from khabar.core.store import corpus_ids
 
-__all__ = ["corpus_agreement", "agreement_markdown", "annotator_files", "misnamed_files", "MISNAMED", "select_documents", "summary_rows", "load_annotations", "document_figures", "NOT_ANNOTATORS",
+__all__ = ["corpus_agreement", "agreement_markdown", "annotator_files", "misnamed_files", "MISNAMED", "select_documents", "summary_rows", "load_annotations", "document_figures",
            "METHOD"]
 
 _FILE = re.compile(r"^([a-z0-9][a-z0-9_.-]{0,63})\.json$")  # AnnotatorId of schema/common.schema.json
@@ -67,7 +72,7 @@ def annotator_files(folder: Path) -> dict[str, Path]:
         with os.scandir(folder) as it:
             for entry in it:
                 m = _FILE.match(entry.name)
-                if m and entry.is_file() and m.group(1) not in NOT_ANNOTATORS and not m.group(1).endswith(".draft"):
+                if m and entry.is_file() and m.group(1) not in NOT_ANNOTATORS and not m.group(1).endswith(DRAFT_SUFFIX):
                     out[m.group(1)] = Path(entry.path)
     return dict(sorted(out.items()))
 
@@ -200,7 +205,7 @@ def select_documents(project: Project, doc_ids: Iterable[str] | None) -> tuple[I
         return (doc_id_str(v) for v in ids), len(ids), len(ids)
     chosen = sorted(set(doc_ids))
     for d in chosen:
-        if not is_doc_id(d) or not (project.corpus / f"{d}.json").is_file():
+        if not is_doc_id(d) or not project.corpus_file(d).is_file():
             raise InputError(f"{d}: no such document in {project.corpus}", hint="document ids are the file names in corpus/ (kb-<16 hex digits>)")
     return chosen, len(chosen), len(ids)
 
@@ -233,15 +238,15 @@ def corpus_agreement(project: Project, doc_ids: Iterable[str] | None = None, *, 
                             "misnamed_files": []}
     names: set[str] = set()
     for doc_id in tqdm(ids, total=total, desc="agreement", unit="doc", disable=not progress):
-        files = annotator_files(project.annotations / doc_id)
+        files = annotator_files(project.doc_folder(doc_id))
         docs["misnamed_files"] += [{"doc_id": doc_id, "file": p.relative_to(project.root).as_posix(), "reason": MISNAMED}
-                                   for p in misnamed_files(project.annotations / doc_id)]
+                                   for p in misnamed_files(project.doc_folder(doc_id))]
         if not files:
-            if (project.annotations / doc_id / "gold.json").is_file():  # gold made without annotator files
+            if project.gold(doc_id).is_file():  # gold made without annotator files
                 docs["gold_only"].append(doc_id)
             continue
         docs["annotated"] += 1
-        doc = load_json(project.corpus / f"{doc_id}.json")
+        doc = load_json(project.corpus_file(doc_id))
         anns, stale = load_annotations(files, doc, schemas, project.root)
         docs["stale_files"].extend(stale)
         if len(anns) < 2:

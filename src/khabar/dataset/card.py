@@ -1,5 +1,14 @@
 """The dataset card (``README.md``) of a release, its YAML made with ``huggingface_hub`` and
-``datasets`` metadata classes so that ``load_dataset`` reads it as the Hub would."""
+``datasets`` metadata classes so that ``load_dataset`` reads it as the Hub would.
+
+The body is assembled from sections: an overview (load example, contents, splits), annotation,
+pre-annotator quality, training configs, extra sections (agreement, baseline), provenance, the
+generated field and label tables, files, changes. Its bytes are part of a release: changing a
+word here changes the next release's checksums.
+
+Public API: :func:`card_yaml`, :func:`render_card`, :func:`training_section`, :func:`data_path`,
+:func:`size_category`, :func:`card_license`.
+"""
 
 from __future__ import annotations
 
@@ -190,19 +199,11 @@ def training_section(schemas: Schemas, version: str, stats: dict[str, Any]) -> s
     return "\n\n".join(parts) + "\n"
 
 
-def render_card(schemas: Schemas, version: str, data: DatasetCardData, stats: dict[str, Any], changelog: str,
-                sections: Sequence[str] = ()) -> str:
-    """The whole card: YAML header and a body for readers (load example, fields, labels, stats).
-
-    Args:
-        stats: the build's ``reports/stats.json`` (with ``configs``).
-        sections: extra Markdown sections (each starting with ``## ``), placed after the training
-            configs, in order.
-    """
-    docs = stats["documents"]
-    extra = "".join(section.rstrip("\n") + "\n\n" for section in sections)
+def _overview(version: str, stats: dict[str, Any]) -> str:
+    """The card body up to its ``## Annotation`` section: what Khabar is, how to load it, and the
+    release's contents and splits (from ``stats``), ending in a blank line."""
     split_lines = "\n".join(f"| {s} | {n} |" for s, n in stats["splits"].items())
-    body = f"""
+    return f"""
 # Khabar {version}: annotated Arabic news
 
 Khabar (خبر, "a report") is a corpus of Arabic news articles annotated with named entities
@@ -230,7 +231,7 @@ Training-ready rows are in the configs `entities` (token classification), `claim
 
 | | |
 |---|---|
-| documents | {docs} |
+| documents | {stats['documents']} |
 | documents with gold annotation | {stats['annotated']} |
 | entities / claims / stances | {stats['entities']} / {stats['claims']} / {stats['stances']} |
 | flagged artifacts | {stats['flags']} |
@@ -243,7 +244,31 @@ Training-ready rows are in the configs `entities` (token classification), `claim
 Splits are a function of the document id (SHA-256 of `khabar-split:<id>`, mod 100: below 80
 train, below 90 validation, else test), so a document never moves between releases.
 A split with no documents yet is left out (`load_dataset` refuses empty splits).
+"""
 
+
+#: the card's ``## Files`` section (the same for every release)
+_FILES = """## Files
+
+- `data/<config>/<split>-00000-of-00001.parquet`: the rows (zstd), one explicit Arrow schema per config;
+- `croissant.json`: Croissant 1.0 metadata with its responsible-AI fields;
+- `DATASHEET.md`: the datasheet (Gebru et al.); `GUIDELINES.md`: the annotation guidelines (when the release has annotations);
+- `reports/stats.json` (with `configs`: the rows of each training config and what was merged or left out), `reports/preannotator.json` (when the release has gold and pre-annotations), `reports/index.jsonl` (one line per document: id, split, hashes), `reports/rows.json` (row digests that `khabar validate` checks after `load_dataset`), `reports/agreement.json` (inter-annotator agreement, `khabar agreement`; with PNG plots when documents were compared), `reports/baseline.json` (`khabar baseline` figures and settings, with the reference run);
+- `SHA256SUMS`: a checksum for every other file.
+"""
+
+
+def render_card(schemas: Schemas, version: str, data: DatasetCardData, stats: dict[str, Any], changelog: str,
+                sections: Sequence[str] = ()) -> str:
+    """The whole card: YAML header and a body for readers (load example, fields, labels, stats).
+
+    Args:
+        stats: the build's ``reports/stats.json`` (with ``configs``).
+        sections: extra Markdown sections (each starting with ``## ``), placed after the training
+            configs, in order.
+    """
+    extra = "".join(section.rstrip("\n") + "\n\n" for section in sections)
+    body = f"""{_overview(version, stats)}
 ## Annotation
 
 {stats['annotation_note']}
@@ -258,14 +283,7 @@ evidence, known biases and uses to avoid.
 
 {generated_section(schemas, stats)}
 
-## Files
-
-- `data/<config>/<split>-00000-of-00001.parquet`: the rows (zstd), one explicit Arrow schema per config;
-- `croissant.json`: Croissant 1.0 metadata with its responsible-AI fields;
-- `DATASHEET.md`: the datasheet (Gebru et al.); `GUIDELINES.md`: the annotation guidelines (when the release has annotations);
-- `reports/stats.json` (with `configs`: the rows of each training config and what was merged or left out), `reports/preannotator.json` (when the release has gold and pre-annotations), `reports/index.jsonl` (one line per document: id, split, hashes), `reports/rows.json` (row digests that `khabar validate` checks after `load_dataset`), `reports/agreement.json` (inter-annotator agreement, `khabar agreement`; with PNG plots when documents were compared), `reports/baseline.json` (`khabar baseline` figures and settings, with the reference run);
-- `SHA256SUMS`: a checksum for every other file.
-
+{_FILES}
 ## Changes
 
 {changelog}

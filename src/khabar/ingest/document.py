@@ -1,4 +1,7 @@
-"""Seed bytes -> corpus document (a pure function; no files are touched here)."""
+"""Seed bytes -> corpus document (a pure function; no files are touched here).
+
+Public API: :func:`make_document` (and :func:`text_sha256`, re-exported from :mod:`khabar.core.ids`).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,13 @@ import hashlib
 from typing import Any
 
 from khabar.ingest import segment
-from khabar.ingest.decode import decode_seed
+from khabar.ingest.decode import Decoded, decode_seed
 from khabar.core.errors import InputError
 from khabar.core.ids import text_sha256
 from khabar.ingest.flags import find_flags
 from khabar.ingest.langcheck import MIN_CONFIDENCE, detect_language
-from khabar.ingest.normalize import normalize
+from khabar.ingest.normalize import Edit, normalize
+from khabar.ingest.rawmap import check_raw_map
 
 __all__ = ["make_document", "text_sha256"]
 
@@ -30,7 +34,9 @@ def make_document(raw: bytes, seed_name: str, entry: dict[str, Any]) -> dict[str
 
     Raises:
         InputError: the bytes cannot be decoded (see :func:`khabar.ingest.decode.decode_seed`), the
-            text is blank, or it is not Arabic (names the detected language and confidence).
+            text is blank, or it is not Arabic (names the detected language and confidence); the
+            edits do not map the title and flags back to the raw bytes
+            (:func:`khabar.ingest.rawmap.check_raw_map`: a bug, never expected).
     """
     dec = decode_seed(raw, seed_name, entry.get("declared_encoding"))
     text, edits = normalize(dec.text)
@@ -47,17 +53,7 @@ def make_document(raw: bytes, seed_name: str, entry: dict[str, Any]) -> dict[str
     paras = segment.paragraphs(text)
     sents = segment.sentences(text, paras)
     t0, t1 = paras[0]
-    enc = dec.encoding.replace("-sig", "")
-    out_edits = []
-    raw_pos, dec_pos = dec.bom_bytes, 0
-    for e in edits:
-        raw_pos += len(dec.text[dec_pos:e.src_start].encode(enc))
-        raw_start = raw_pos
-        raw_pos += len(dec.text[e.src_start:e.src_end].encode(enc))
-        dec_pos = e.src_end
-        out_edits.append({"rule": e.rule, "raw_start": raw_start, "raw_end": raw_pos, "start": e.dst_start,
-                          "end": e.dst_end, "removed": dec.text[e.src_start:e.src_end], "inserted": text[e.dst_start:e.dst_end]})
-    return {
+    doc = {
         "schema_version": "1.0",
         "id": entry["doc_id"],
         "revision": entry["revision"],
@@ -71,7 +67,7 @@ def make_document(raw: bytes, seed_name: str, entry: dict[str, Any]) -> dict[str
         "paragraphs": [{"start": a, "end": b} for a, b in paras],
         "sentences": [{"start": a, "end": b} for a, b in sents],
         "flags": find_flags(text, paras, entry.get("translation_evidence", [])),
-        "edits": out_edits,
+        "edits": _raw_edits(dec, text, edits),
         "provenance": {
             "seed_file": seed_name,
             "raw_sha256": hashlib.sha256(raw).hexdigest(),
@@ -89,3 +85,22 @@ def make_document(raw: bytes, seed_name: str, entry: dict[str, Any]) -> dict[str
             "cited_sources": [c["name"] for c in entry.get("cited_sources", [])],
         },
     }
+    check_raw_map(doc, raw, seed_name)
+    return doc
+
+
+def _raw_edits(dec: Decoded, text: str, edits: list[Edit]) -> list[dict[str, Any]]:
+    """The document's ``edits``: each cleaning edit (decoded seed -> ``text``) with the byte range
+    ``[raw_start, raw_end)`` of the raw seed it replaced (the BOM counted), the code-point range
+    ``[start, end)`` of ``text`` it gave, and the ``removed`` and ``inserted`` strings."""
+    enc = dec.encoding.replace("-sig", "")
+    out = []
+    raw_pos, dec_pos = dec.bom_bytes, 0
+    for e in edits:
+        raw_pos += len(dec.text[dec_pos:e.src_start].encode(enc))
+        raw_start = raw_pos
+        raw_pos += len(dec.text[e.src_start:e.src_end].encode(enc))
+        dec_pos = e.src_end
+        out.append({"rule": e.rule, "raw_start": raw_start, "raw_end": raw_pos, "start": e.dst_start,
+                    "end": e.dst_end, "removed": dec.text[e.src_start:e.src_end], "inserted": text[e.dst_start:e.dst_end]})
+    return out

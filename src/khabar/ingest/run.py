@@ -7,6 +7,13 @@ failed or interrupted run leaves ``corpus/`` and the manifest byte for byte as t
 
 Memory does not grow with the number of seeds: the manifest, the duplicate checks and the list
 of staged documents live in a temporary SQLite file, and seeds are read as the folder lists them.
+
+A run goes in phases, one helper each: load the manifest (:func:`_load_manifest`); per seed,
+read it, decide its manifest entry, make and check its document, stage it; name seeds the
+manifest lists but the folder lacks; refuse with every problem, or commit; warn.
+
+Public API: :func:`ingest` and :class:`IngestReport`; :data:`MIN_WORDS` (the shortest article
+accepted) is read by :mod:`khabar.formats.conll.seeds`.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from tqdm import tqdm
 
@@ -126,9 +133,34 @@ def ingest(project: Project, encodings: dict[str, str] | None = None, accept_edi
 
 def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_edits: set[str], staging: Path,
          total: int, progress: bool) -> IngestReport:
+    """The run in its phases: read the manifest; stage every seed's document; name missing seeds;
+    refuse on any problem; commit; then warn about ignored files and orphan documents."""
     st = _State(staging)
     errors: list[str] = []
     report = IngestReport()
+    _load_manifest(project, schemas, st, errors)
+    for dirent in tqdm(_known_first(project, st), total=total, desc="ingest", unit="doc", disable=not progress):
+        raw = _read_seed(dirent, errors)
+        if raw is None:
+            continue
+        entry = _seed_entry(st, dirent.name, Path(dirent.path), raw, encodings, accept_edits, report, errors)
+        if entry is None:
+            continue
+        doc = _checked_document(st, schemas, dirent.name, Path(dirent.path), raw, entry, errors)
+        if doc is not None:
+            _stage(project, st, staging, doc, entry, dirent.name, report)
+    _missing_seeds(project, st, errors)
+    _refuse_on(errors)
+    _commit(project, st, staging, report)
+    _warn(project, st, report)
+    st.db.close()
+    return report
+
+
+def _load_manifest(project: Project, schemas: Schemas, st: _State, errors: list[str]) -> None:
+    """Collect: every manifest entry into ``st`` (tables ``manifest``, ``raw``, ``ids``); a line
+    listed twice, a doc id its first raw bytes did not give, a revision that disagrees with the
+    recorded history, or a doc id used twice is appended to ``errors`` and not loaded."""
     for entry in iter_manifest(project.manifest, schemas, errors):
         name = entry["seed_file"]
         if st.one("SELECT name FROM manifest WHERE name=?", name):
@@ -150,98 +182,146 @@ def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_e
         st.db.execute("INSERT INTO manifest (name, entry) VALUES (?, ?)", (name, json.dumps(entry, ensure_ascii=False)))
         st.db.execute("INSERT OR IGNORE INTO raw VALUES (?, ?)", (entry["raw_sha256"], name))
         st.db.execute("INSERT INTO ids VALUES (?, ?)", (entry["doc_id"], name))
-    def known_first():  # seeds already in the manifest first: a new copy is the duplicate, not the original
-        for known in (True, False):
-            for d in iter_seed_files(project.seeds):
-                if (st.one("SELECT 1 FROM manifest WHERE name=?", d.name) is not None) is known:
-                    yield d
 
-    for dirent in tqdm(known_first(), total=total, desc="ingest", unit="doc", disable=not progress):
-        name, path = dirent.name, Path(dirent.path)
-        if dirent.is_symlink() or not dirent.is_file(follow_symlinks=False):
-            errors.append(f"{path}: not a regular file (seeds are the files as received, not links or folders)")
-            continue
-        if any(ord(c) < 32 or c == "\x7f" for c in name):
-            errors.append(f"{path!r}: control characters in the file name")
-            continue
-        try:
-            raw = path.read_bytes()
-        except OSError as err:
-            errors.append(f"{path}: cannot read: {err.strerror}")
-            continue
-        raw_sha = sha256_hex(raw)
-        stored = st.one("SELECT entry FROM manifest WHERE name=?", name)
-        if stored is None:
-            twin = st.one("SELECT name FROM raw WHERE sha=?", raw_sha)
-            if twin is not None:
-                errors.append(f"{path}: the same article twice: byte-identical to {twin}")
-                continue
-            entry = new_entry(raw_sha, encodings.get(name), seed_file=name)
-            taken = st.one("SELECT name FROM ids WHERE id=?", entry["doc_id"])
-            if taken is not None:
-                errors.append(f"{path}: document id {entry['doc_id']} is already taken by {taken}")
-                continue
-            st.db.execute("INSERT INTO raw VALUES (?, ?)", (raw_sha, name))
-            st.db.execute("INSERT INTO ids VALUES (?, ?)", (entry["doc_id"], name))
-        else:
-            entry = json.loads(stored)
-            if name in encodings:
-                entry["declared_encoding"] = encodings[name]
-            if raw_sha != entry["raw_sha256"]:
-                if name not in accept_edits:
-                    errors.append(f"{path}: seed edited after ingest (was sha256 {entry['raw_sha256'][:12]}…, now "
-                                  f"{raw_sha[:12]}…) of document {entry['doc_id']}; accept it with "
-                                  f"`khabar ingest --accept-edit {name}`")
-                    continue
-                entry["previous_raw_sha256"] = entry["previous_raw_sha256"] + [entry["raw_sha256"]]
-                entry["raw_sha256"] = raw_sha
-                entry["revision"] += 1
-                report.revised.append(entry["doc_id"])
-        try:
-            doc = make_document(raw, name, entry)
-            words = len(_WORDS.findall(doc["text"]))
-            if words < MIN_WORDS:
-                raise InputError(f"{name}: too short for a news article ({words} word{'s' if words != 1 else ''}; at least {MIN_WORDS})")
-        except InputError as err:
-            errors.append(str(err) + (f" (hint: {err.hint})" if err.hint else ""))
-            continue
-        problems = schemas.problems("document", doc)
-        if problems:
-            errors.extend(f"{path}: document {doc['id']}: {p.path}: {p.message}" for p in problems)
-            continue
-        twin = st.one("SELECT name FROM txt WHERE sha=?", doc["text_sha256"])
+
+def _known_first(project: Project, st: _State) -> Iterator[os.DirEntry[str]]:
+    """The seed files, those already in the manifest first: a new copy is the duplicate, not the original."""
+    for known in (True, False):
+        for d in iter_seed_files(project.seeds):
+            if (st.one("SELECT 1 FROM manifest WHERE name=?", d.name) is not None) is known:
+                yield d
+
+
+def _read_seed(dirent: os.DirEntry[str], errors: list[str]) -> bytes | None:
+    """The seed's bytes, or None (the reason appended to ``errors``) for a link or folder, a file
+    name with control characters, or a file that cannot be read."""
+    path = Path(dirent.path)
+    if dirent.is_symlink() or not dirent.is_file(follow_symlinks=False):
+        errors.append(f"{path}: not a regular file (seeds are the files as received, not links or folders)")
+        return None
+    if any(ord(c) < 32 or c == "\x7f" for c in dirent.name):
+        errors.append(f"{path!r}: control characters in the file name")
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        errors.append(f"{path}: cannot read: {err.strerror}")
+        return None
+
+
+def _seed_entry(st: _State, name: str, path: Path, raw: bytes, encodings: dict[str, str], accept_edits: set[str],
+                report: IngestReport, errors: list[str]) -> dict[str, Any] | None:
+    """Decide the seed's manifest entry: a new one (id from the raw SHA-256) for a seed not in the
+    manifest, the stored one otherwise (declared encoding updated; an accepted edit bumps the
+    revision and is noted in ``report.revised``). None, with the reason in ``errors``, for a
+    byte-identical copy of another seed, an id already taken, or an edit not accepted."""
+    raw_sha = sha256_hex(raw)
+    stored = st.one("SELECT entry FROM manifest WHERE name=?", name)
+    if stored is None:
+        twin = st.one("SELECT name FROM raw WHERE sha=?", raw_sha)
         if twin is not None:
-            errors.append(f"{path}: the same article twice: its text of record equals that of {twin}")
-            continue
-        st.db.execute("INSERT INTO txt VALUES (?, ?)", (doc["text_sha256"], name))
-        st.db.execute("INSERT OR REPLACE INTO manifest (name, entry, seen) VALUES (?, ?, 1)",
-                      (name, json.dumps(entry, ensure_ascii=False)))
-        data = dumps_canonical(doc).encode("utf-8")
-        target = project.corpus / f"{doc['id']}.json"
-        old = target.read_bytes() if target.exists() else None
-        kind = "created" if old is None else ("unchanged" if old == data else "updated")
-        if kind != "unchanged":
-            (staging / f"{doc['id']}.json").write_bytes(data)
-        st.db.execute("INSERT INTO staged VALUES (?, ?)", (doc["id"], kind))
-        if kind == "updated":
-            report.stale_annotations.extend(_stale(project, doc["id"], doc["text_sha256"]))
+            errors.append(f"{path}: the same article twice: byte-identical to {twin}")
+            return None
+        entry = new_entry(raw_sha, encodings.get(name), seed_file=name)
+        taken = st.one("SELECT name FROM ids WHERE id=?", entry["doc_id"])
+        if taken is not None:
+            errors.append(f"{path}: document id {entry['doc_id']} is already taken by {taken}")
+            return None
+        st.db.execute("INSERT INTO raw VALUES (?, ?)", (raw_sha, name))
+        st.db.execute("INSERT INTO ids VALUES (?, ?)", (entry["doc_id"], name))
+        return entry
+    entry = json.loads(stored)
+    if name in encodings:
+        entry["declared_encoding"] = encodings[name]
+    if raw_sha != entry["raw_sha256"]:
+        if name not in accept_edits:
+            errors.append(f"{path}: seed edited after ingest (was sha256 {entry['raw_sha256'][:12]}…, now "
+                          f"{raw_sha[:12]}…) of document {entry['doc_id']}; accept it with "
+                          f"`khabar ingest --accept-edit {name}`")
+            return None
+        entry["previous_raw_sha256"] = entry["previous_raw_sha256"] + [entry["raw_sha256"]]
+        entry["raw_sha256"] = raw_sha
+        entry["revision"] += 1
+        report.revised.append(entry["doc_id"])
+    return entry
+
+
+def _checked_document(st: _State, schemas: Schemas, name: str, path: Path, raw: bytes, entry: dict[str, Any],
+                      errors: list[str]) -> dict[str, Any] | None:
+    """The seed's document (:func:`khabar.ingest.document.make_document`), or None with the
+    reasons in ``errors``: undecodable, not Arabic, too short (fewer than :data:`MIN_WORDS`
+    words), invalid against the document schema, or the same text of record as another seed."""
+    try:
+        doc = make_document(raw, name, entry)
+        words = len(_WORDS.findall(doc["text"]))
+        if words < MIN_WORDS:
+            raise InputError(f"{name}: too short for a news article ({words} word{'s' if words != 1 else ''}; at least {MIN_WORDS})")
+    except InputError as err:
+        errors.append(str(err) + (f" (hint: {err.hint})" if err.hint else ""))
+        return None
+    problems = schemas.problems("document", doc)
+    if problems:
+        errors.extend(f"{path}: document {doc['id']}: {p.path}: {p.message}" for p in problems)
+        return None
+    twin = st.one("SELECT name FROM txt WHERE sha=?", doc["text_sha256"])
+    if twin is not None:
+        errors.append(f"{path}: the same article twice: its text of record equals that of {twin}")
+        return None
+    return doc
+
+
+def _stage(project: Project, st: _State, staging: Path, doc: dict[str, Any], entry: dict[str, Any], name: str,
+           report: IngestReport) -> None:
+    """Write a checked document to ``staging`` unless ``corpus/`` has its bytes already, record
+    it as created, updated or unchanged, and note the annotation files an update makes stale."""
+    st.db.execute("INSERT INTO txt VALUES (?, ?)", (doc["text_sha256"], name))
+    st.db.execute("INSERT OR REPLACE INTO manifest (name, entry, seen) VALUES (?, ?, 1)",
+                  (name, json.dumps(entry, ensure_ascii=False)))
+    data = dumps_canonical(doc).encode("utf-8")
+    target = project.corpus_file(doc["id"])
+    old = target.read_bytes() if target.exists() else None
+    kind = "created" if old is None else ("unchanged" if old == data else "updated")
+    if kind != "unchanged":
+        (staging / target.name).write_bytes(data)
+    st.db.execute("INSERT INTO staged VALUES (?, ?)", (doc["id"], kind))
+    if kind == "updated":
+        report.stale_annotations.extend(_stale(project, doc["id"], doc["text_sha256"]))
+
+
+def _missing_seeds(project: Project, st: _State, errors: list[str]) -> None:
+    """Append to ``errors`` every manifest entry whose seed file was not seen and does not exist."""
     for (name,) in st.db.execute("SELECT name FROM manifest WHERE seen=0 ORDER BY name"):
         if not (project.seeds / name).exists():
             entry = json.loads(st.one("SELECT entry FROM manifest WHERE name=?", name))
             errors.append(f"{project.seeds / name}: listed in the manifest as {entry['doc_id']} but the file is missing")
+
+
+def _refuse_on(errors: list[str]) -> None:
+    """Raise one :class:`InputError` listing ``errors`` (one line each, sorted, the first
+    :data:`MAX_ERRORS_SHOWN`, then a count); nothing when there is none."""
     errors = [line for e in errors for line in e.splitlines()]
     if errors:
         shown = sorted(errors)[:MAX_ERRORS_SHOWN]
         more = f"\n  … and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
         raise InputError(f"ingest refused ({len(errors)} problem{'s' if len(errors) != 1 else ''}); corpus/ unchanged:\n  "
                          + "\n  ".join(shown) + more)
-    # commit: documents first, each by an atomic rename, then the manifest; interrupts wait
+
+
+def _commit(project: Project, st: _State, staging: Path, report: IngestReport) -> None:
+    """Move the staged documents into ``corpus/`` (each by an atomic rename, in id order), then
+    write the manifest; interrupts wait until both are done. Counts go to ``report``."""
     with no_interrupts():
         for doc_id, kind in st.db.execute("SELECT id, kind FROM staged ORDER BY id"):
             report.note(kind, doc_id)
             if kind != "unchanged":
-                os.replace(staging / f"{doc_id}.json", project.corpus / f"{doc_id}.json")
+                target = project.corpus_file(doc_id)
+                os.replace(staging / target.name, target)
         _write_manifest(project.manifest, st)
+
+
+def _warn(project: Project, st: _State, report: IngestReport) -> None:
+    """Warnings (the first :data:`SAMPLE` of each kind): files of ``seeds/`` that are not seeds,
+    and corpus documents no seed of the manifest gives (orphans)."""
     with os.scandir(project.seeds) as it:
         ignored = sorted(e.name for e in it if not e.name.startswith(".") and not e.name.endswith(".txt")
                          and e.name != project.manifest.name)
@@ -251,8 +331,6 @@ def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_e
               and st.one("SELECT kind FROM staged WHERE id=?", p.name[:-5]) is None]
     for p in sorted(strays, key=lambda e: e.name)[:SAMPLE]:
         report.warnings.append(f"{p.path}: no seed in the manifest has this id (orphan document)")
-    st.db.close()
-    return report
 
 
 def _write_manifest(path: Path, st: _State) -> None:
@@ -275,6 +353,7 @@ def _write_manifest(path: Path, st: _State) -> None:
 
 
 def _file_sha(path: Path) -> str:
+    """SHA-256 (hex) of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -283,7 +362,8 @@ def _file_sha(path: Path) -> str:
 
 
 def _stale(project: Project, doc_id: str, sha: str) -> list[str]:
-    folder = project.annotations / doc_id
+    """Annotation files of ``doc_id`` (any ``*.json`` of its folder) made on another text than ``sha``."""
+    folder = project.doc_folder(doc_id)
     out = []
     if folder.is_dir():
         for p in sorted(folder.glob("*.json")):

@@ -15,6 +15,9 @@ The file is written to a temporary file next to ``out`` and renamed when complet
 an existing ``out`` is refused unless ``force``, and so is any ``out`` inside the project's
 ``releases/`` (:func:`khabar.core.project.inside_releases`: releases are immutable), and an export
 with no document (nothing is written then).
+
+Public API: :func:`export_conll` and its :class:`ExportReport` (:data:`REASONS`: why an entity
+was not written); :func:`document_lines` and its :class:`DocLines` (the lines of one document).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from khabar.text.bio import bio_layers
 from khabar.formats.conll.reader import FORMATS, annotator_problem, export_classes
 from khabar.formats.conll.sources import corpus_rows, release_rows
 from khabar.core.errors import InputError
-from khabar.core.project import Project, inside_releases
+from khabar.core.project import GOLD, PREANNOTATOR, Project, inside_releases
 from khabar.core.schema import Schemas
 from khabar.text.tokens import tokenize
 
@@ -41,8 +44,8 @@ __all__ = ["export_conll", "ExportReport", "REASONS", "document_lines", "DocLine
 REASONS = {"too_deep": "are deeper than --depth", "clash": "overlap an entity of their layer without nesting in it",
            "untokened": "cover no token", "unmapped": "have a type the format has no class for"}
 _EXAMPLES = 5
-#: annotation files the export reads besides annotators' (not conflicts.json, drafts, ...)
-_READABLE = frozenset({"gold", "preannotator"})
+#: annotation files the export reads besides annotators' (not conflicts.json, drafts, ...), by stem
+_READABLE = frozenset(Path(name).stem for name in (GOLD, PREANNOTATOR))
 
 
 @dataclass
@@ -173,6 +176,49 @@ def export_conll(project: Project, out: str | os.PathLike[str], *, release: str 
             export; with ``strict``, entities that cannot be written. ``out`` is then left as it was.
     """
     schemas = schemas or Schemas(project.schema)
+    out, depth, classes = _checked_arguments(project, schemas, Path(out), fmt=fmt, depth=depth, release=release, split=split,
+                                             corpus=corpus, annotator=annotator, docs=docs, mapping=mapping, force=force)
+    skipped = 0
+    if corpus or annotator or docs:
+        source, rows, skipped = corpus_rows(project, schemas, annotator or "gold", docs, progress)
+    else:
+        source, rows = release_rows(project, release, split, progress)
+    report = ExportReport(str(out), source, skipped=skipped)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            for row in rows:
+                lines = _row_lines(row, classes, depth, FORMATS[fmt].paragraph_mark, report)
+                if lines is not None:
+                    fh.write("\n".join(lines) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        if not report.documents:
+            raise InputError(f"{out}: not written: no annotated document in {source}")
+        if strict and any(report.left_out.values()):
+            raise InputError(f"{out}: not written: " + "; ".join(report.warnings()), hint="raise --depth, or drop --strict to write the rest")
+        if out.exists() and not force:
+            raise InputError(f"{out}: exists", hint="pass --force to replace it")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return report
+
+
+def _checked_arguments(project: Project, schemas: Schemas, out: Path, *, fmt: str, depth: int | None, release: str | None,
+                       split: str | None, corpus: bool, annotator: str | None, docs: list[str] | None,
+                       mapping: dict[str, str] | None, force: bool) -> tuple[Path, int, dict[str, str]]:
+    """``(out, depth, classes)`` once the arguments of :func:`export_conll` are checked: ``depth``
+    defaults to the format's most tags per token (3 for the nested format); ``classes`` is
+    :func:`khabar.formats.conll.reader.export_classes` with ``mapping``.
+
+    Raises:
+        InputError: an unknown format; a ``depth`` the format does not take; a release and the
+            corpus asked for at once; a bad ``annotator`` or ``docs`` id; a bad ``mapping``; ``out`` inside
+            ``releases/``, a folder, or existing without ``force``.
+    """
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}", hint="formats: " + ", ".join(FORMATS))
     spec = FORMATS[fmt]
@@ -188,7 +234,6 @@ def export_conll(project: Project, out: str | os.PathLike[str], *, release: str 
             raise InputError(f"--doc {d!r}: not a document id (kb- and 16 lower-case hex digits)",
                              hint="document ids are the names of corpus/*.json, e.g. kb-1415eb2e8d27dc16")
     classes = export_classes(fmt, schemas, mapping)
-    out = Path(out)
     if inside_releases(project, out):
         raise InputError(f"{out}: inside the project's releases folder {project.releases}: releases are immutable "
                          "(a file added to a release breaks its checksums)", hint="write the export elsewhere, e.g. -o export.conll.txt")
@@ -196,48 +241,32 @@ def export_conll(project: Project, out: str | os.PathLike[str], *, release: str 
         raise InputError(f"{out}: is a folder", hint="give a file name, e.g. -o export.conll.txt")
     if out.exists() and not force:
         raise InputError(f"{out}: exists", hint="pass --force to replace it")
-    skipped = 0
-    if corpus or annotator or docs:
-        source, rows, skipped = corpus_rows(project, schemas, annotator or "gold", docs, progress)
-    else:
-        source, rows = release_rows(project, release, split, progress)
-    report = ExportReport(str(out), source, skipped=skipped)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            for row in rows:
-                if not row["annotation"]["annotated"]:
-                    report.skipped += 1
-                    continue
-                kept = []
-                for e in row["entities"]:
-                    if e["type"] in classes:
-                        kept.append(e)
-                    else:
-                        report.note("unmapped", row["id"], e)
-                mapped = [{"start": e["start"], "end": e["end"], "type": classes[e["type"]]} for e in kept]
-                res = document_lines(row["text"], row["paragraphs"], row["sentences"], mapped, depth, spec.paragraph_mark)
-                for reason, idx in (("too_deep", res.too_deep), ("clash", res.clashes), ("untokened", res.untokened)):
-                    for i in idx:
-                        report.note(reason, row["id"], kept[i])
-                report.documents += 1
-                report.sentences += res.sentences
-                report.tokens += res.tokens
-                report.entities += len(kept) - len(res.too_deep) - len(res.clashes) - len(res.untokened)
-                report.cut += len(res.cut)
-                report.merged_breaks += res.merged_breaks
-                fh.write("\n".join(res.lines) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        if not report.documents:
-            raise InputError(f"{out}: not written: no annotated document in {source}")
-        if strict and any(report.left_out.values()):
-            raise InputError(f"{out}: not written: " + "; ".join(report.warnings()), hint="raise --depth, or drop --strict to write the rest")
-        if out.exists() and not force:
-            raise InputError(f"{out}: exists", hint="pass --force to replace it")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return report
+    return out, depth, classes
+
+
+def _row_lines(row: dict[str, Any], classes: dict[str, str], depth: int, paragraph_mark: str | None,
+               report: ExportReport) -> list[str] | None:
+    """The CoNLL lines of one source row (:func:`document_lines` over its entities mapped to the
+    format's ``classes``), with what was written and what was left out counted in ``report``;
+    None (counted as skipped) for a row not annotated."""
+    if not row["annotation"]["annotated"]:
+        report.skipped += 1
+        return None
+    kept = []
+    for e in row["entities"]:
+        if e["type"] in classes:
+            kept.append(e)
+        else:
+            report.note("unmapped", row["id"], e)
+    mapped = [{"start": e["start"], "end": e["end"], "type": classes[e["type"]]} for e in kept]
+    res = document_lines(row["text"], row["paragraphs"], row["sentences"], mapped, depth, paragraph_mark)
+    for reason, idx in (("too_deep", res.too_deep), ("clash", res.clashes), ("untokened", res.untokened)):
+        for i in idx:
+            report.note(reason, row["id"], kept[i])
+    report.documents += 1
+    report.sentences += res.sentences
+    report.tokens += res.tokens
+    report.entities += len(kept) - len(res.too_deep) - len(res.clashes) - len(res.untokened)
+    report.cut += len(res.cut)
+    report.merged_breaks += res.merged_breaks
+    return res.lines

@@ -31,6 +31,12 @@ Claims and stances of a replaced file: CoNLL carries entities only, so a replace
 file's claims and stances are kept, their entity ids rewritten, when every entity they refer to
 is imported with the same span and type (:func:`khabar.formats.conll.seeds.keep_claims`); when any would
 be lost, the import is refused, even with ``force``, saying how many and which.
+
+File names come from :class:`khabar.core.project.Project` (``gold``, ``annotator_file``,
+``annotators_registry``, ``corpus_file``). Phases: check the arguments, read the file, choose the
+units (documents to be), resolve their seeds, align and plan each annotation file, then commit.
+
+Public API: :func:`import_conll`, :class:`ImportReport`, :func:`align_tokens`.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ from khabar.core.errors import InputError
 from khabar.ingest.run import IngestReport
 from khabar.core.jsonio import dumps_canonical, load_json
 from khabar.ingest.normalize import normalize
-from khabar.core.project import Project
+from khabar.core.project import GOLD, Project
 from khabar.core.schema import Schemas
 
 __all__ = ["import_conll", "ImportReport", "align_tokens"]
@@ -173,6 +179,68 @@ def import_conll(project: Project, path: str | os.PathLike[str], fmt: str = "woj
             be lost; ingest's problems. Nothing is written then (or what was written is undone).
     """
     schemas = schemas or Schemas(project.schema)
+    label = _checked_arguments(schemas, fmt, annotator, doc_id, per)
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror}") from None
+    conll = read_conll(data, path.name, fmt, import_classes(fmt, schemas, mapping))
+    run = _Run(project, schemas, conll, label, gold, force,
+               ImportReport(empty_paragraphs=[p.mark_line for p in conll.paragraphs if not p.sentences and p.mark_line]))
+    units = _units(project, conll, path.name, doc_id, per)
+    if not doc_id:
+        units = _fit_units(run, units, skip_unfit)
+    tool = (f"khabar import conll --format {fmt}" + "".join(f" --map {k}={v}" for k, v in (mapping or {}).items())
+            + f" {conll.name}")
+    planned: list[tuple[Path, bytes]] = []
+    for u in tqdm(units, desc="align", unit="doc", disable=not progress or len(units) < 2):
+        if u.doc is None:
+            continue
+        made = _unit_annotation(run, u, tool + (f" {u.lines}" if u.number else ""))
+        target = project.gold(u.doc["id"]) if gold else project.annotator_file(u.doc["id"], label)
+        payload = _plan_file(run, target, *made, u.doc["text"]) if made is not None else None
+        if payload is not None:
+            planned.append((target, payload))
+    registry = _registry(project, schemas, label, fmt, conll.name, run.problems)
+    if run.problems:
+        raise refusal(conll.name, run.problems, run.hints[0] if run.hints else None)
+    report = run.report
+    report.seeds_added, report.ingest = commit(project, units, planned, registry, progress)
+    report.written = [str(t) for t, _ in planned]
+    report.annotator_added = label if registry is not None else None
+    return report
+
+
+@dataclass
+class _Run:
+    """One import's settings and what it has found so far: its ``report``, the ``problems``
+    that refuse it (one line each) and the ``hints`` for them (the first is shown)."""
+
+    project: Project
+    schemas: Schemas
+    conll: ConllFile
+    label: str
+    gold: bool
+    force: bool
+    report: ImportReport
+    problems: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+
+    def refuse(self, problem: str, hint: str | None = None) -> None:
+        """Note a problem (and its hint, if any)."""
+        self.problems.append(problem)
+        if hint:
+            self.hints.append(hint)
+
+
+def _checked_arguments(schemas: Schemas, fmt: str, annotator: str | None, doc_id: str | None, per: str) -> str:
+    """The annotator id the import writes as (``annotator`` or the format's default).
+
+    Raises:
+        InputError: an unknown format or ``per``; ``doc_id`` with ``per="paragraph"``; a reserved
+            or malformed annotator id; a ``doc_id`` that is not a DocId.
+    """
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}", hint="formats: " + ", ".join(FORMATS))
     if per not in ("file", "paragraph"):
@@ -183,98 +251,102 @@ def import_conll(project: Project, path: str | os.PathLike[str], fmt: str = "woj
     label = annotator or FORMATS[fmt].default_annotator
     bad = annotator_problem(label, schemas)
     if bad:
-        raise InputError(bad, hint="use --gold to write gold.json" if label == "gold" else
+        raise InputError(bad, hint=f"use --gold to write {GOLD}" if label == "gold" else
                          f"name who made the file, e.g. --annotator {FORMATS[fmt].default_annotator}")
     if doc_id is not None and not re.fullmatch(schemas["common"]["$defs"]["DocId"]["pattern"], doc_id):
         raise InputError(f"--doc {doc_id!r}: not a document id (kb- and 16 lower-case hex digits)",
                          hint="document ids are the names of corpus/*.json, e.g. kb-1415eb2e8d27dc16")
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise InputError(f"{path}: cannot read: {err.strerror}") from None
-    conll = read_conll(data, path.name, fmt, import_classes(fmt, schemas, mapping))
-    report = ImportReport(empty_paragraphs=[p.mark_line for p in conll.paragraphs if not p.sentences and p.mark_line])
+    return label
+
+
+def _units(project: Project, conll: ConllFile, file_name: str, doc_id: str | None, per: str) -> list[Unit]:
+    """What becomes a document: the whole file aligned to ``doc_id``; or the file (``per="file"``,
+    seed ``<stem>.txt``) or each paragraph with a token (seed ``<stem>-pNNN.txt``) as a new seed.
+
+    Raises:
+        InputError: ``doc_id`` is not a corpus document.
+    """
     paras = [(k, p) for k, p in enumerate(conll.paragraphs, 1) if p.sentences]
-    base = path.name[:-4] if path.name.endswith(".txt") else path.name
+    base = file_name[:-4] if file_name.endswith(".txt") else file_name
     if doc_id:
-        units = [Unit([p for _, p in paras], doc=_corpus_doc(project, doc_id))]
-    elif per == "file":
-        units = [Unit([p for _, p in paras], seed=f"{base}.txt")]
-    else:
-        width = max(3, len(str(len(conll.paragraphs))))
-        units = [Unit([p], number=k, seed=f"{base}-p{k:0{width}d}.txt") for k, p in paras]
-    problems: list[str] = []
-    hints: list[str] = []
-    hint = None
-    if not doc_id:
-        unfit = resolve_seeds(project, schemas, units, problems, hints)
-        hint = hints[0] if hints else None
-        for u, reason in unfit:
-            what = f"{conll.name}: {u.lines}" + (f" (paragraph {u.number})" if u.number else "")
-            if skip_unfit:
-                report.skipped.append(f"{u.lines}: {reason}")
-            else:
-                problems.append(f"{what}: cannot be a corpus document: {reason}")
-                hint = hint or "fix the file, or pass --skip-unfit to leave such paragraphs out (they are listed)"
-        units = [u for u in units if all(u is not x for x, _ in unfit)]
-        if not units and not problems:
-            raise InputError(f"{conll.name}: nothing left to import (every paragraph was unfit and skipped)")
-    tool = (f"khabar import conll --format {fmt}" + "".join(f" --map {k}={v}" for k, v in (mapping or {}).items())
-            + f" {conll.name}")
-    label_file = "gold.json" if gold else f"{label}.json"
-    planned: list[tuple[Path, bytes]] = []
-    for u in tqdm(units, desc="align", unit="doc", disable=not progress or len(units) < 2):
-        if u.doc is None:
-            continue
-        toks = [t for p in u.paragraphs for t in p.tokens]
-        norm = [normalize(t.text)[0] for t in toks]
-        report.invisible_tokens += [t.line for t, n in zip(toks, norm) if not n]
-        try:
-            offs = align_tokens(norm, u.doc["text"], [t.line for t in toks], conll.name, u.doc["id"])
-        except InputError as err:
-            problems.append(str(err))
-            hint = hint or err.hint
-            continue
-        ann, lines = _annotation(u, conll, offs, label, gold, tool + (f" {u.lines}" if u.number else ""), problems)
-        target = project.annotations / u.doc["id"] / label_file
-        old_bytes = target.read_bytes() if target.exists() else None
-        try:
-            old = json.loads(old_bytes) if old_bytes is not None else None
-        except ValueError:
-            old = None
-        ann, lost = keep_claims(old, ann)
-        if lost:
-            problems.append(f"{target}: not replaced, even with --force: it {lost}")
-            hint = hint or ("import under another --annotator and reconcile by hand, or remove those claims and stances "
-                            "from the file first")
-            continue
-        if not _checked(ann, lines, u.doc["text"], conll.name, schemas, problems):
-            continue
-        payload = dumps_canonical(ann).encode("utf-8")
-        report.documents.append(u.doc["id"])
-        report.entities += len(ann["entities"])
-        if old_bytes == payload or (old is not None and _without_tool(old) == _without_tool(ann)):
-            report.unchanged.append(str(target))
-        elif old_bytes is not None and not force:
-            origin = old.get("origin") if isinstance(old, dict) else None
-            was = origin.get("tool") if isinstance(origin, dict) and origin.get("kind") == "import" else None
-            problems.append(f"{target}: exists with other content (" + (f"imported by `{was}`" if was else "another annotation")
-                            + ")")
-            hint = hint or ("pass --force to replace it" + ("" if gold else ", or --annotator NAME to import the file next to it"))
+        return [Unit([p for _, p in paras], doc=_corpus_doc(project, doc_id))]
+    if per == "file":
+        return [Unit([p for _, p in paras], seed=f"{base}.txt")]
+    width = max(3, len(str(len(conll.paragraphs))))
+    return [Unit([p], number=k, seed=f"{base}-p{k:0{width}d}.txt") for k, p in paras]
+
+
+def _fit_units(run: _Run, units: list[Unit], skip_unfit: bool) -> list[Unit]:
+    """The units that can be corpus documents (:func:`khabar.formats.conll.seeds.resolve_seeds`
+    fills their seeds and documents); an unfit one is listed in ``report.skipped`` with
+    ``skip_unfit``, else refused.
+
+    Raises:
+        InputError: every unit was unfit and skipped: nothing is left to import.
+    """
+    unfit = resolve_seeds(run.project, run.schemas, units, run.problems, run.hints)
+    for u, reason in unfit:
+        what = f"{run.conll.name}: {u.lines}" + (f" (paragraph {u.number})" if u.number else "")
+        if skip_unfit:
+            run.report.skipped.append(f"{u.lines}: {reason}")
         else:
-            planned.append((target, payload))
-    registry = _registry(project, schemas, label, fmt, conll.name, problems)
-    if problems:
-        raise refusal(conll.name, problems, hint)
-    report.seeds_added, report.ingest = commit(project, units, planned, registry, progress)
-    report.written = [str(t) for t, _ in planned]
-    report.annotator_added = label if registry is not None else None
-    return report
+            run.refuse(f"{what}: cannot be a corpus document: {reason}",
+                       "fix the file, or pass --skip-unfit to leave such paragraphs out (they are listed)")
+    units = [u for u in units if all(u is not x for x, _ in unfit)]
+    if not units and not run.problems:
+        raise InputError(f"{run.conll.name}: nothing left to import (every paragraph was unfit and skipped)")
+    return units
+
+
+def _unit_annotation(run: _Run, u: Unit, tool: str) -> tuple[dict[str, Any], dict[str, int]] | None:
+    """Align the unit's tokens (normalised as ingest does) to its document and make its
+    annotation and the file line of each entity (:func:`_annotation`); None, the reason refused,
+    when a token does not align. Tokens with no text of record go to ``report.invisible_tokens``."""
+    assert u.doc is not None
+    toks = [t for p in u.paragraphs for t in p.tokens]
+    norm = [normalize(t.text)[0] for t in toks]
+    run.report.invisible_tokens += [t.line for t, n in zip(toks, norm) if not n]
+    try:
+        offs = align_tokens(norm, u.doc["text"], [t.line for t in toks], run.conll.name, u.doc["id"])
+    except InputError as err:
+        run.refuse(str(err), err.hint)
+        return None
+    return _annotation(u, run.conll, offs, run.label, run.gold, tool, run.problems)
+
+
+def _plan_file(run: _Run, target: Path, ann: dict[str, Any], lines: dict[str, int], text: str) -> bytes | None:
+    """Decide what becomes of annotation file ``target``: the bytes to write, or None when it is
+    left as it is (the same content: reported unchanged) or refused (claims or stances of the
+    file it replaces would be lost; invalid; other content without ``force``)."""
+    old_bytes = target.read_bytes() if target.exists() else None
+    try:
+        old = json.loads(old_bytes) if old_bytes is not None else None
+    except ValueError:
+        old = None
+    ann, lost = keep_claims(old, ann)
+    if lost:
+        run.refuse(f"{target}: not replaced, even with --force: it {lost}",
+                   "import under another --annotator and reconcile by hand, or remove those claims and stances from the file first")
+        return None
+    if not _checked(ann, lines, text, run.conll.name, run.schemas, run.problems):
+        return None
+    payload = dumps_canonical(ann).encode("utf-8")
+    run.report.documents.append(ann["doc_id"])
+    run.report.entities += len(ann["entities"])
+    if old_bytes == payload or (old is not None and _without_tool(old) == _without_tool(ann)):
+        run.report.unchanged.append(str(target))
+        return None
+    if old_bytes is not None and not run.force:
+        origin = old.get("origin") if isinstance(old, dict) else None
+        was = origin.get("tool") if isinstance(origin, dict) and origin.get("kind") == "import" else None
+        run.refuse(f"{target}: exists with other content (" + (f"imported by `{was}`" if was else "another annotation") + ")",
+                   "pass --force to replace it" + ("" if run.gold else ", or --annotator NAME to import the file next to it"))
+        return None
+    return payload
 
 
 def _corpus_doc(project: Project, doc_id: str) -> dict[str, Any]:
-    path = project.corpus / f"{doc_id}.json"
+    path = project.corpus_file(doc_id)
     if not path.is_file():
         raise InputError(f"--doc {doc_id}: no such corpus document ({path})", hint="document ids are the names of corpus/*.json")
     return load_json(path)
@@ -283,7 +355,7 @@ def _corpus_doc(project: Project, doc_id: str) -> dict[str, Any]:
 def _registry(project: Project, schemas: Schemas, label: str, fmt: str, file: str,
               problems: list[str]) -> dict[str, Any] | None:
     """The registry with an entry for ``label`` added (None when it has one already)."""
-    path = project.annotations / "annotators.json"
+    path = project.annotators_registry
     registry = load_json(path) if path.is_file() else {}
     if isinstance(registry, dict) and label in registry:
         return None

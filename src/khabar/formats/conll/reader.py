@@ -29,6 +29,11 @@ Annotator ids (:func:`annotator_problem`): the ``AnnotatorId`` pattern of
 ``schema/common.schema.json``, and not a name whose ``annotations/<doc_id>/<name>.json`` is
 another kind of file: :data:`khabar.core.project.NOT_ANNOTATORS` (``gold``, ``preannotator``,
 ``conflicts``), ``annotators`` (the registry's name) and ``*.draft`` (Label Studio drafts).
+
+Public API: the registry :data:`FORMATS` of :class:`ConllFormat`; :func:`read_conll` (a
+:class:`ConllFile` of :class:`Paragraph` and :class:`Token`); :func:`import_classes`,
+:func:`export_classes`, :func:`parse_map`; :func:`annotator_problem` and :data:`RESERVED_NAMES`;
+:func:`refusal` and :data:`MAX_PROBLEMS_SHOWN`.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from khabar.core.project import NOT_ANNOTATORS
+from khabar.core.project import DRAFT_SUFFIX, NOT_ANNOTATORS
 from khabar.text.bio import TagError, parse_tags, spans_from_tags
 from khabar.core.errors import InputError
 from khabar.core.schema import Schemas
@@ -183,8 +188,8 @@ def annotator_problem(label: str, schemas: Schemas, allowed: frozenset[str] = fr
     if not re.fullmatch(schemas["common"]["$defs"]["AnnotatorId"]["pattern"], label):
         return (f"{option} {label!r}: not a pseudonymous annotator id (a lower-case letter or digit, then up to 63 "
                 "lower-case letters, digits, _ . -)")
-    if label not in allowed and (label in RESERVED_NAMES or label.endswith(".draft")):
-        names = ", ".join(sorted(RESERVED_NAMES - allowed)) + ", *.draft"
+    if label not in allowed and (label in RESERVED_NAMES or label.endswith(DRAFT_SUFFIX)):
+        names = ", ".join(sorted(RESERVED_NAMES - allowed)) + f", *{DRAFT_SUFFIX}"
         return (f"{option} {label!r}: a reserved name: annotations/<doc_id>/{label}.json is not an annotator's file "
                 f"(reserved: {names})")
     return None
@@ -245,8 +250,27 @@ def read_conll(data: bytes, name: str, fmt: str, classes: dict[str, str]) -> Con
     spec = FORMATS[fmt]
     text = _decode(data, name)
     problems: list[tuple[int, str]] = []
-    hints: list[str] = []
     unknown: dict[str, list[int]] = {}
+    paragraphs = _parse_lines(text, spec, classes, problems, unknown)
+    if not any(p.sentences for p in paragraphs) and not problems:
+        raise InputError(f"{name}: empty file (no token lines)")
+    hints = _class_problems(spec, unknown, problems)
+    bad_lines = {n for n, _ in problems} | {n for lines in unknown.values() for n in lines}
+    _find_entities(paragraphs, classes, bad_lines, problems)
+    if problems:
+        raise refusal(name, [f"{name}: line {n}: {msg}" for n, msg in sorted(problems)], hints[0] if hints else None)
+    return ConllFile(name, fmt, paragraphs)
+
+
+def _parse_lines(text: str, spec: ConllFormat, classes: dict[str, str], problems: list[tuple[int, str]],
+                 unknown: dict[str, list[int]]) -> list[Paragraph]:
+    """Split the decoded file into paragraphs of sentences of tokens (entities not yet found).
+
+    Each bad line goes to ``problems`` as ``(line, reason)``: a paragraph mark with another tag
+    than ``O``, a token with no tag, too many tags, a malformed tag. Each class not in
+    ``classes`` goes to ``unknown`` with the lines it is on. A paragraph left empty by a mark at
+    the end of the file is dropped.
+    """
     paragraphs = [Paragraph()]
     sentence: list[Token] = []
 
@@ -273,7 +297,7 @@ def read_conll(data: bytes, name: str, fmt: str, classes: dict[str, str]) -> Con
         if not tags:
             problems.append((n, f"no tag after the token {tok!r}"))
         elif spec.max_tags is not None and len(tags) > spec.max_tags:
-            problems.append((n, f"{len(tags)} tags; the {fmt} format has {spec.max_tags} tag per token"))
+            problems.append((n, f"{len(tags)} tags; the {spec.name} format has {spec.max_tags} tag per token"))
         else:
             try:
                 for parsed in parse_tags(tags):
@@ -285,14 +309,26 @@ def read_conll(data: bytes, name: str, fmt: str, classes: dict[str, str]) -> Con
     close_sentence()
     if not paragraphs[-1].sentences and paragraphs[-1].mark_line is None and len(paragraphs) > 1:
         paragraphs.pop()  # the file ended right after a paragraph mark
-    if not any(p.sentences for p in paragraphs) and not problems:
-        raise InputError(f"{name}: empty file (no token lines)")
+    return paragraphs
+
+
+def _class_problems(spec: ConllFormat, unknown: dict[str, list[int]], problems: list[tuple[int, str]]) -> list[str]:
+    """One problem per unknown class, at its first line, naming up to five more lines and how
+    many others; returns the hints (how to map each class), in the same order."""
+    hints = []
     for cls, lines in unknown.items():
         msg, hint = _class_problem(spec, cls)
         more = f"; also on line{'s' if len(lines) > 2 else ''} {', '.join(map(str, lines[1:6]))}" if len(lines) > 1 else ""
         problems.append((lines[0], msg + more + (f" and {len(lines) - 6} more" if len(lines) > 6 else "")))
         hints.append(hint)
-    bad_lines = {n for n, _ in problems} | {n for lines in unknown.values() for n in lines}
+    return hints
+
+
+def _find_entities(paragraphs: list[Paragraph], classes: dict[str, str], bad_lines: set[int],
+                   problems: list[tuple[int, str]]) -> None:
+    """Fill each paragraph's ``entities`` from the IOB2 tags of its sentences (strict: an ``I-X``
+    must continue an ``X``), their classes mapped to Wojood types; a sentence with a line in
+    ``bad_lines`` is skipped, and a tag sequence that is not IOB2 goes to ``problems``."""
     for para in paragraphs:
         base = 0
         for sent in para.sentences:
@@ -305,9 +341,6 @@ def read_conll(data: bytes, name: str, fmt: str, classes: dict[str, str]) -> Con
                 else:
                     para.entities += [(base + a, base + b, classes[typ], sent[a].line) for a, b, typ in spans]
             base += len(sent)
-    if problems:
-        raise refusal(name, [f"{name}: line {n}: {msg}" for n, msg in sorted(problems)], hints[0] if hints else None)
-    return ConllFile(name, fmt, paragraphs)
 
 
 def refusal(name: str, problems: list[str], hint: str | None = None) -> InputError:

@@ -8,6 +8,8 @@ bytes is in the manifest and its document in ``corpus/``) or made in memory with
 before anything is written. :func:`keep_claims` carries the claims and stances of a replaced
 annotation file over to the imported entities. :func:`commit` writes the new seeds, runs ingest,
 writes the annotation files and the registry, and on any failure puts back what it changed.
+
+Public API: :class:`Unit`, :func:`resolve_seeds`, :func:`keep_claims`, :func:`commit`.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def resolve_seeds(project: Project, schemas: Schemas, units: list[Unit], problem
             hints.append(f"rename the file to import it under another seed name, or move {seed} away if it is not wanted")
             continue
         if entry is not None:
-            doc_path = project.corpus / f"{entry['doc_id']}.json"
+            doc_path = project.corpus_file(entry["doc_id"])
             if doc_path.is_file():
                 u.doc = load_json(doc_path)
                 continue
@@ -243,13 +245,13 @@ def commit(project: Project, units: list[Unit], planned: list[tuple[Path, bytes]
                 raise InputError(str(err), hint=err.hint or "if the article is in the corpus already, import with --doc DOC_ID") from None
             for u in units:
                 assert u.doc is not None
-                now = load_json(project.corpus / f"{u.doc['id']}.json")
+                now = load_json(project.corpus_file(u.doc["id"]))
                 if now["text_sha256"] != u.doc["text_sha256"]:
-                    raise InputError(f"{project.corpus / (u.doc['id'] + '.json')}: ingest made another text than expected")
+                    raise InputError(f"{project.corpus_file(u.doc['id'])}: ingest made another text than expected")
         for target, payload in planned:
             journal.write(target, payload)
         if registry is not None:
-            journal.write(project.annotations / "annotators.json", dumps_canonical(registry).encode("utf-8"))
+            journal.write(project.annotators_registry, dumps_canonical(registry).encode("utf-8"))
     except BaseException:
         journal.undo()
         if ingested is not None:

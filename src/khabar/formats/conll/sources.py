@@ -9,6 +9,8 @@ names: ``id``, ``text``, ``paragraphs``, ``sentences``, ``entities``, ``annotati
   each checked against its document (:func:`khabar.annotate.files.load_checked_annotation`);
   order: by seed file name (as the seeds manifest records it), then id, so that the documents of
   a ``--per paragraph`` import come back in paragraph order.
+
+Public API: :func:`release_rows`, :func:`corpus_rows`.
 """
 
 from __future__ import annotations
@@ -81,20 +83,20 @@ def corpus_rows(project: Project, schemas: Schemas, annotator: str, docs: list[s
             file at all (the hint names the annotators that have files); (while iterating) an
             invalid or stale annotation file.
     """
-    name = f"{annotator}.json"
+    some_file = project.annotator_file("<doc_id>", annotator)
     if docs:
         for d in docs:
-            if not (project.corpus / f"{d}.json").is_file():
+            if not project.corpus_file(d).is_file():
                 raise InputError(f"--doc {d}: no such corpus document", hint="document ids are the names of corpus/*.json")
-            if not (project.annotations / d / name).is_file():
-                raise InputError(f"--doc {d}: no annotation file {project.annotations / d / name}")
+            if not project.annotator_file(d, annotator).is_file():
+                raise InputError(f"--doc {d}: no annotation file {project.annotator_file(d, annotator)}")
         ids = list(docs)
     else:
-        ids = sorted(p.parent.name for p in project.annotations.glob(f"kb-*/{name}") if (project.corpus / f"{p.parent.name}.json").is_file())
+        ids = sorted(p.parent.name for p in project.annotations.glob(f"kb-*/{some_file.name}")
+                     if project.corpus_file(p.parent.name).is_file())
         if not ids:
-            have = sorted({p.stem for p in project.annotations.glob("kb-*/*.json")
-                           if (project.corpus / f"{p.parent.name}.json").is_file()})
-            raise InputError(f"--annotator {annotator}: no corpus document has an annotation file {project.annotations}/<doc_id>/{name}",
+            have = sorted({p.stem for p in project.annotations.glob("kb-*/*.json") if project.corpus_file(p.parent.name).is_file()})
+            raise InputError(f"--annotator {annotator}: no corpus document has an annotation file {some_file}",
                              hint="files there: " + (", ".join(have) if have else "none"))
         seed_of = {e["doc_id"]: e["seed_file"] for e in iter_manifest(project.manifest, schemas, []) if e["doc_id"] in set(ids)}
         ids.sort(key=lambda d: (seed_of.get(d, "\uffff"), d))
@@ -102,8 +104,8 @@ def corpus_rows(project: Project, schemas: Schemas, annotator: str, docs: list[s
 
     def rows() -> Iterator[dict[str, Any]]:
         for d in tqdm(ids, desc="export", unit="doc", disable=not progress):
-            doc = load_json(project.corpus / f"{d}.json")
-            ann = load_checked_annotation(project.annotations / d / name, doc, schemas)
+            doc = load_json(project.corpus_file(d))
+            ann = load_checked_annotation(project.annotator_file(d, annotator), doc, schemas)
             yield {"id": d, "text": doc["text"], "paragraphs": doc["paragraphs"], "sentences": doc["sentences"],
                    "entities": ann["entities"], "annotation": {"annotated": True}}
-    return f"corpus/ + {name}", rows(), 0 if docs else total - len(ids)  # with --doc, the others were not asked for
+    return f"corpus/ + {some_file.name}", rows(), 0 if docs else total - len(ids)  # with --doc, the others were not asked for
