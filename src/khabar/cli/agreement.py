@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from khabar.cli.common import QuietOpt, RootOpt, fail as _fail, project_at as _project
-from khabar.core.errors import InputError, KhabarError
+from khabar.core.errors import KhabarError, os_error
 
 __all__ = ["agreement", "adjudicate"]
 
 DocIdsArg = typer.Argument(None, metavar="DOC_ID", help="Only these documents (default: every corpus document).")
-
-
-def _os_error(err: OSError, what: str) -> InputError:
-    """An OSError (permission denied, disk full…) as one line naming the file."""
-    return InputError(f"{err.filename or what}: {err.strerror or err}",
-                      hint="check that the folder exists, is readable and writable and the disk has free space, then run it again")
 
 
 def _num(x: float | None) -> str:
@@ -42,43 +34,13 @@ def agreement(
     annotator pairs; a document's figure is the mean over its pairs, the corpus figures pool the
     counts. Documents with one annotator and stale files are named, never averaged in.
     """
-    from khabar.agreement.compare import agreement_markdown, corpus_agreement, summary_rows
-    from khabar.agreement.plots import write_plots
-    from khabar.core.jsonio import atomic_write_text, dumps_canonical, write_json
+    from khabar.agreement.compare import summary_rows
+    from khabar.agreement.report import agreement_report
 
-    tmp = None
     try:
-        project = _project(root)
-        sink = None
-        if out is not None:
-            if out.exists() and not out.is_dir():
-                raise InputError(f"--out {out}: exists and is not a folder", hint="--out names a folder to write the report files into")
-            out.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".agreement-documents.", suffix=".tmp", dir=out)
-            mask = os.umask(0o022)
-            os.umask(mask)
-            os.fchmod(fd, 0o666 & ~mask)  # mkstemp makes 0600; the report gets the usual mode
-            fh = os.fdopen(fd, "w", encoding="utf-8")
-            sink = lambda fig: fh.write(dumps_canonical(fig, indent=None) + "\n")  # noqa: E731
-        try:
-            report = corpus_agreement(project, doc_ids or None, progress=not quiet, on_document=sink)
-        finally:
-            if sink is not None:
-                fh.close()
-        written = []
-        if out is not None:
-            write_json(out / "agreement.json", report)
-            atomic_write_text(out / "agreement.md", agreement_markdown(report))
-            os.replace(tmp, out / "agreement-documents.jsonl")
-            tmp = None
-            written = [out / "agreement.json", out / "agreement-documents.jsonl", out / "agreement.md", *write_plots(report, out)]
+        report, written = agreement_report(_project(root), doc_ids or None, out, progress=not quiet)
     except KhabarError as err:
         _fail(err)
-    except OSError as err:
-        _fail(_os_error(err, str(out)))
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
     d = report["documents"]
     for item in d["single_annotator"]:
         typer.echo(f"single annotator: {item['doc_id']} ({item['annotator']}): not compared")
@@ -143,7 +105,7 @@ def adjudicate(
     except KhabarError as err:
         _fail(err)
     except OSError as err:
-        _fail(_os_error(err, "annotations/"))
+        _fail(os_error(err, "annotations/"))
     for w in r.warnings:
         typer.echo(f"warning: {w}", err=True)
     if r.leftovers:

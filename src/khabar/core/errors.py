@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["KhabarError", "InputError", "StaleAnnotationError", "ReleaseExistsError", "VersionError", "StudioError"]
+__all__ = ["KhabarError", "InputError", "StaleAnnotationError", "ReleaseExistsError", "VersionError", "StudioError", "os_error"]
 
 
 class KhabarError(Exception):
@@ -35,3 +35,10 @@ class VersionError(KhabarError):
 
 class StudioError(KhabarError):
     """Label Studio cannot be installed, started or reached, or it refused a request."""
+
+
+def os_error(err: OSError, what: str) -> InputError:
+    """An ``OSError`` (permission denied, disk full…) as one :class:`InputError` line naming the
+    file (``err.filename``, else ``what``) and the system's reason, with a hint."""
+    return InputError(f"{err.filename or what}: {err.strerror or err}",
+                      hint="check that the folder exists, is readable and writable and the disk has free space, then run it again")
