@@ -28,7 +28,7 @@ connect, before the timed part; "server MiB" is the server's RSS after the stage
 cores: a higher figure means something else was competing for the CPU).
 
 * ``generate``         writing the synthetic project (not timed against anything);
-* ``push``             ``khabar.studio.sync.push`` of the N documents, with their pre-annotations as
+* ``push``             ``khabar.studio.push.push`` of the N documents, with their pre-annotations as
                        predictions, into project "bench-push" (batches of ``--batch`` tasks);
 * ``baseline-import``  the bare SDK path measured in the same run: plain ``json`` reads of the same
                        documents and pre-annotations, the same task payloads (``task_payload`` +
@@ -42,7 +42,7 @@ cores: a higher figure means something else was competing for the CPU).
                        separate project "bench-pull" whose tasks are imported with
                        ``"annotations": [{"result": ...}]`` in the payload (much faster at large N);
                        pull and baseline-export then read "bench-pull";
-* ``pull``             ``khabar.studio.sync.pull`` of the annotated project into ``annotations/``
+* ``pull``             ``khabar.studio.pull.pull`` of the annotated project into ``annotations/``
                        (N files ``ls-<user id>.json``); afterwards (untimed) every pulled file is
                        compared with the pre-annotation it came from (entities, claims, stances);
 * ``baseline-export``  the bare SDK listing of the same project: ``sdk.tasks.list(project=...,
@@ -196,11 +196,11 @@ def bare_payloads(root: Path, batch: int, with_annotations: bool = False):
     from khabar.core.project import Project
     from khabar.core.schema import Schemas
     from khabar.studio.config import Scheme
-    from khabar.studio.results import annotation_to_results
-    from khabar.studio.sync import _guidelines_version, task_payload
+    from khabar.studio.to_results import annotation_to_results
+    from khabar.studio.tasks import guidelines_version, task_payload
 
     scheme = Scheme.from_schemas(Schemas(root / "schema"))
-    guidelines = _guidelines_version(Project(root))
+    guidelines = guidelines_version(Project(root))
     queue: list[dict] = []
     for path in sorted((root / "corpus").glob("kb-*.json")):
         doc = json.loads(path.read_bytes())
@@ -241,8 +241,9 @@ def child(stage: str, root: Path, n: int, seed: int, batch: int, annotate_mode: 
         from khabar.core.schema import Schemas
         from khabar.studio.client import connect
         from khabar.studio.config import Scheme, labeling_config
-        from khabar.studio.results import annotation_to_results
-        from khabar.studio.sync import pull, push
+        from khabar.studio.to_results import annotation_to_results
+        from khabar.studio.pull import pull
+        from khabar.studio.push import push
 
         studio = connect(os.environ["LABEL_STUDIO_URL"], os.environ["LABEL_STUDIO_API_KEY"])
         sdk = studio.sdk
@@ -412,7 +413,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the folder (default: remove it unless --workdir was given)")
     ap.add_argument("--seed", type=int, default=20240229, help="random seed of the generator")
     ap.add_argument("--batch", type=int, help="tasks per import request, for push and the baselines (default: the default "
-                    "of khabar.studio.sync.push)")
+                    "of khabar.studio.push.push)")
     ap.add_argument("--annotate", choices=("api", "import"), default="api", help="how the pull's annotations are made: one "
                     "API call per task of bench-push (default), or a project bench-pull imported with annotations")
     ap.add_argument("--workers", type=int, default=4, help="concurrent annotations.create calls in annotate with --annotate api "
@@ -433,7 +434,7 @@ def main() -> int:
     if args.batch is None:
         import inspect
 
-        from khabar.studio.sync import push
+        from khabar.studio.push import push
 
         args.batch = inspect.signature(push).parameters["batch"].default
     root = (args.workdir or Path(tempfile.mkdtemp(prefix="khabar-bench-studio-", dir="/tmp"))).resolve()

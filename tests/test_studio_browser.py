@@ -19,8 +19,9 @@ from conftest import ROOT, STUDIO_PASSWORD, STUDIO_USER
 from khabar.core.jsonio import write_json
 from khabar.core.schema import Schemas
 from khabar.studio.config import Scheme
-from khabar.studio.results import annotation_to_results
-from khabar.studio.sync import pull, push
+from khabar.studio.pull import pull
+from khabar.studio.push import push
+from khabar.studio.to_results import annotation_to_results
 from test_studio_server import doc_for, read, tasks_of
 
 pytestmark = [pytest.mark.studio, pytest.mark.browser]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -15,10 +16,11 @@ from conftest import ROOT, SEED_ID, draw_entities, load_case
 from khabar.core.errors import InputError
 from khabar.core.schema import Schemas
 from khabar.studio.client import PageNotFound, paginate
-from khabar.studio.config import MAX_VIA, Scheme, labeling_config, same_config
+from khabar.studio.config import Scheme, labeling_config, max_via, same_config
 from khabar.studio.offsets import Utf16Index, resolve_span
-from khabar.studio.results import (ConversionError, annotation_to_results, parse_results, refuse_json_min,
-                                   results_to_annotation)
+from khabar.studio.parse import ConversionError, parse_results, refuse_json_min
+from khabar.studio.to_annotation import results_to_annotation
+from khabar.studio.to_results import annotation_to_results
 from khabar.core.errors import StudioError
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "realdata"
@@ -54,7 +56,7 @@ def test_config_offers_every_schema_label_and_field(schemas: Schemas) -> None:
     for name in ("checkworthy", "speech", "stance_label"):
         assert tags[name].get("perRegion") == "true"
     rels = [r.get("value") for r in ET.fromstring(xml).iter("Relation")]
-    assert rels == ["source", "cue", "holder", "evidence"] + [f"via-{k}" for k in range(1, MAX_VIA + 1)]
+    assert rels == ["source", "cue", "holder", "evidence"] + [f"via-{k}" for k in range(1, max_via(schemas) + 1)]
     # every field of every annotation item has a home in the config (the table in config.py)
     homes = {"Entity": {"id": "region id", "start": "entity", "end": "entity", "text": "entity", "type": "entity"},
              "Claim": {"id": "region id", "content": "attribution", "cue": "cue", "source": "source", "via": "via-1",
@@ -66,6 +68,44 @@ def test_config_offers_every_schema_label_and_field(schemas: Schemas) -> None:
         assert set(ann_schema[item]["properties"]) == set(fields), item
         for f, home in fields.items():
             assert home == "region id" or home in tags or home in rels, (item, f)
+
+
+def test_config_via_relations_and_stance_choices_follow_the_schema(tmp_path, schemas: Schemas) -> None:
+    """The via-k relations come from the Claim's ``via.maxItems`` and the stance choices from the
+    ``StanceLabel`` vocabulary: a schema copy that changes them changes the config and the scheme."""
+    def via_rels(xml: str) -> list[str]:
+        return [r.get("value") for r in ET.fromstring(xml).iter("Relation") if r.get("value").startswith("via-")]
+
+    bound = schemas["annotation"]["$defs"]["Claim"]["properties"]["via"]["maxItems"]
+    xml = labeling_config(schemas)
+    assert max_via(schemas) == bound and via_rels(xml) == [f"via-{k}" for k in range(1, bound + 1)]
+    assert [c.get("value") for c in _tags(xml)["stance_label"]] == schemas.vocab("StanceLabel")
+    assert Scheme.from_schemas(schemas).stance_labels == tuple(schemas.vocab("StanceLabel"))
+
+    folder = tmp_path / "schema"
+    shutil.copytree(ROOT / "schema", folder)
+    ann = json.loads((folder / "annotation.schema.json").read_text(encoding="utf-8"))
+    ann["$defs"]["Claim"]["properties"]["via"]["maxItems"] = 3
+    (folder / "annotation.schema.json").write_text(json.dumps(ann, ensure_ascii=False), encoding="utf-8")
+    labels = json.loads((folder / "labels.schema.json").read_text(encoding="utf-8"))
+    labels["$defs"]["StanceLabel"]["enum"] = ["PRO", "CON", "NONE"]
+    (folder / "labels.schema.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
+    other = Schemas(folder)
+    xml = labeling_config(other)
+    assert max_via(other) == 3 and via_rels(xml) == ["via-1", "via-2", "via-3"]
+    assert [c.get("value") for c in _tags(xml)["stance_label"]] == ["PRO", "CON", "NONE"]
+    scheme3 = Scheme.from_schemas(other)
+    assert scheme3.max_via == 3 and scheme3.stance_labels == ("PRO", "CON", "NONE")
+    ents = [{"id": f"e{i}", "start": 4, "end": 20, "text": TEXT[4:20], "type": "ORG"} for i in range(5)]
+    claim = {"id": "c1", "content": {"start": 24, "end": 38, "text": TEXT[24:38]}, "cue": None, "source": "e0",
+             "via": ["e1", "e2", "e3", "e4"], "checkworthy": None, "speech": None}
+    with pytest.raises(InputError, match="a reporting chain of 4 entities; the labeling config offers via-1 … via-3"):
+        annotation_to_results({"entities": ents, "claims": [claim], "stances": []}, TEXT, scheme3)
+
+    del ann["$defs"]["Claim"]["properties"]["via"]["maxItems"]
+    (folder / "annotation.schema.json").write_text(json.dumps(ann, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InputError, match="needs a positive integer maxItems"):
+        labeling_config(Schemas(folder))
 
 
 def test_config_text_is_right_to_left_and_deterministic(schemas: Schemas) -> None:

@@ -13,7 +13,7 @@ from khabar.core.errors import InputError
 from khabar.annotate.files import load_checked_annotation
 from khabar.core.jsonio import load_json, write_json
 from khabar.core.schema import Schemas
-from khabar.studio.results import ConversionError
+from khabar.studio.parse import ConversionError
 from khabar.studio.review import pull_review, push_review
 
 pytestmark = pytest.mark.studio

@@ -17,9 +17,12 @@ from khabar.ingest.normalize import normalize
 from khabar.core.schema import Schemas
 from khabar.studio.client import connect
 from khabar.studio.config import Scheme, labeling_config, same_config
-from khabar.studio.results import ConversionError, annotation_to_results
+from khabar.studio.parse import ConversionError
+from khabar.studio.to_results import annotation_to_results
 from khabar.core.errors import StudioError
-from khabar.studio.sync import import_export, pull, push
+from khabar.studio.pull import pull
+from khabar.studio.push import push
+from khabar.studio.transfer import import_export
 
 pytestmark = pytest.mark.studio
 
@@ -429,7 +432,7 @@ def test_task_with_a_path_as_doc_id_is_refused(project, studio, title) -> None:
 
 
 def test_annotator_map_refuses_ids_that_collide(tmp_path) -> None:
-    from khabar.studio.sync import load_annotator_map
+    from khabar.studio.annotators import load_annotator_map
 
     for value in ("ls-3", "bob.draft", "gold", "Bob"):
         (tmp_path / "m.json").write_text(json.dumps({"alice@example.org": value}))

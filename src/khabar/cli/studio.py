@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 from typing import Optional
 
@@ -23,13 +22,8 @@ studio_app = typer.Typer(
 TitleOpt = typer.Option("Khabar", "--project", help="Title of the Label Studio project (looked up by title).")
 
 
-def _url() -> str:
-    from .studio.client import DEFAULT_URL, _display
-
-    return _display(os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
-
-
 def _need(name: str) -> str:
+    """The value of environment variable ``name``; a KhabarError with a hint when it is unset."""
     value = os.environ.get(name)
     if not value:
         raise KhabarError(f"{name} is not set", hint="export LABEL_STUDIO_USERNAME=admin@example.org LABEL_STUDIO_PASSWORD=… "
@@ -40,7 +34,7 @@ def _need(name: str) -> str:
 @studio_app.command()
 def install(root: Optional[Path] = RootOpt) -> None:
     """Install label-studio into the project's .venv-studio (its own virtualenv; done once)."""
-    from .studio.server import install as run
+    from khabar.studio.server import install as run
 
     try:
         exe = run(_project(root), echo=typer.echo)
@@ -61,25 +55,11 @@ def serve(
     LABEL_STUDIO_API_KEY (the token is fixed when the data folder is first created). Works offline:
     update checks, analytics and error reporting are switched off. First start takes about a minute.
     """
-    from .studio.server import StudioServer, install as do_install
+    from khabar.studio.server import serve as run
 
     try:
-        project = _project(root)
-        user, password, token = _need("LABEL_STUDIO_USERNAME"), _need("LABEL_STUDIO_PASSWORD"), _need("LABEL_STUDIO_API_KEY")
-        do_install(project, echo=typer.echo)
-        server = StudioServer(project, port, user, password, token, data_dir=data_dir).start()
-        typer.echo(f"starting Label Studio on {server.url} (log: {server.log_path}) …")
-        try:
-            server.wait_ready()
-            typer.echo(f"Label Studio is ready: {server.url}  (log in as {user}; clients: export LABEL_STUDIO_URL={server.url})")
-            signal.signal(signal.SIGTERM, signal.default_int_handler)
-            assert server.process is not None
-            code = server.process.wait()
-            raise KhabarError(f"Label Studio exited with code {code}; see {server.log_path}")
-        except KeyboardInterrupt:
-            typer.echo("stopping Label Studio …")
-        finally:
-            server.stop()
+        run(_project(root), port, _need("LABEL_STUDIO_USERNAME"), _need("LABEL_STUDIO_PASSWORD"), _need("LABEL_STUDIO_API_KEY"),
+            data_dir=data_dir, echo=typer.echo)
     except KhabarError as err:
         _fail(err)
 
@@ -87,11 +67,10 @@ def serve(
 @studio_app.command()
 def config(root: Optional[Path] = RootOpt) -> None:
     """Print the labeling config generated from schema/ (Label Studio XML)."""
-    from khabar.core.schema import Schemas
-    from .studio.config import labeling_config
+    from khabar.studio.config import project_labeling_config
 
     try:
-        typer.echo(labeling_config(Schemas(_project(root).schema)), nl=False)
+        typer.echo(project_labeling_config(_project(root)), nl=False)
     except KhabarError as err:
         _fail(err)
 
@@ -113,15 +92,15 @@ def push(
     Idempotent: tasks are identified by doc id and text SHA-256, so a second push creates nothing.
     Pre-annotations (annotations/<doc_id>/preannotator.json) go in as predictions.
     """
-    from .studio.client import connect
-    from .studio.sync import push as run
+    from khabar.studio.client import connect
+    from khabar.studio.push import push as run
 
     try:
         r = run(_project(root), connect(), title=title, update_config=update_config, predictions=not no_predictions,
                 annotations=annotations, add_revisions=add_revisions, batch=batch, progress=not quiet)
     except KhabarError as err:
         _fail(err)
-    typer.echo(f"project {r.project_id} ({title!r}, {_url()}/projects/{r.project_id}): {r.created} task(s) created, "
+    typer.echo(f"project {r.project_id} ({title!r}, {r.url}): {r.created} task(s) created, "
                f"{r.updated} updated, {r.unchanged} unchanged; "
                f"{r.predictions} prediction(s), {r.annotations} annotation(s) added"
                + (f"; {r.revisions} new revision task(s)" if r.revisions else "")
@@ -152,18 +131,10 @@ def import_(
     Tasks are matched by doc id and text SHA-256; an annotation already on the task is not added
     again. JSON-MIN and CSV exports are refused: they drop relations and region ids.
     """
-    from khabar.core.jsonio import load_json
-    from .studio.client import connect
-    from .studio.sync import import_export
+    from khabar.studio.transfer import import_export_file as run
 
     try:
-        try:
-            data = load_json(export)
-        except KhabarError as err:
-            raise KhabarError(f"{export}: not a Label Studio JSON export ({err})",
-                              hint="export the project as JSON (the full format); CSV, TSV, JSON-MIN and CoNLL exports drop "
-                                   "relations and region ids") from None
-        r = import_export(_project(root), connect(), data, source=str(export), title=title, as_me=as_me, progress=not quiet)
+        r = run(_project(root), export, title=title, as_me=as_me, progress=not quiet)
     except KhabarError as err:
         _fail(err)
     typer.echo(f"project {r.project_id} ({title!r}): {r.created} task(s) created, {r.unchanged} already there; "
@@ -186,13 +157,13 @@ def pull(
     converted where exactly one reading matches. Skipped (cancelled) annotations are not taken.
     All or nothing: on any problem nothing is written and every problem is listed.
     """
-    from .studio.client import connect
-    from .studio.sync import pull as run
+    from khabar.studio.client import connect
+    from khabar.studio.pull import pull as run
 
     try:
         project = _project(root)
-        amap = annotator_map or (project.root / ".labelstudio" / "annotator-map.json")
-        r = run(project, connect(), title=title, annotator_map=amap, drafts=drafts, progress=not quiet)
+        r = run(project, connect(), title=title, annotator_map=annotator_map or project.annotator_map, drafts=drafts,
+                progress=not quiet)
     except KhabarError as err:
         _fail(err)
     typer.echo(f"project {r.project_id} ({title!r}): {r.tasks} task(s) read; {len(r.written)} annotation file(s) written, "
@@ -220,14 +191,14 @@ def push_review(
     and the agreed items ("agreed"). Open the version closest to right, fix it, submit; then run
     `khabar studio pull-review`. Idempotent: a second push creates nothing.
     """
-    from .studio.client import connect
-    from .studio.review import push_review as run
+    from khabar.studio.client import connect
+    from khabar.studio.review import push_review as run
 
     try:
         r = run(_project(root), connect(), title=title, doc_ids=doc_ids or None, progress=not quiet)
     except KhabarError as err:
         _fail(err)
-    typer.echo(f"review project {r.project_id} ({title!r}, {_url()}/projects/{r.project_id}): {r.created} review task(s) created, "
+    typer.echo(f"review project {r.project_id} ({title!r}, {r.url}): {r.created} review task(s) created, "
                f"{r.refreshed} refreshed with new conflicts, {r.unchanged} unchanged")
     for t in r.reviewed:
         typer.echo(f"warning: {t}: reviewed on earlier conflicts; a new review task was added (pull-review refuses the old review)", err=True)
@@ -240,8 +211,8 @@ def pull_review(title: str = ReviewTitleOpt, root: Optional[Path] = RootOpt, qui
     gold.json records the annotators whose files were adjudicated (origin.sources) and the review
     task and annotation. All or nothing: on any problem nothing is written and every problem is listed.
     """
-    from .studio.client import connect
-    from .studio.review import pull_review as run
+    from khabar.studio.client import connect
+    from khabar.studio.review import pull_review as run
 
     try:
         r = run(_project(root), connect(), title=title, progress=not quiet)

@@ -3,6 +3,9 @@ connection from the environment, clear errors, and listing that reads every page
 
 Clients read ``LABEL_STUDIO_URL`` (default ``http://127.0.0.1:8080``) and ``LABEL_STUDIO_API_KEY``.
 The key is sent in the ``Authorization`` header only: it never appears in errors, logs or files.
+
+Public API: :func:`connect`, :class:`Studio` (the calls Khabar makes), :func:`paginate`,
+:class:`PageNotFound`, :data:`DEFAULT_URL`.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def paginate(fetch: Callable[[int], tuple[int, list[T]]], what: str) -> Iterator
 
 
 def _describe(err: Exception) -> str:
+    """A short account of an SDK error (``HTTP 400: detail``), never its headers or the key."""
     status = getattr(err, "status_code", None)
     body = getattr(err, "body", None)
     detail = ""
@@ -86,7 +90,7 @@ class Studio:
     """A connection to one Label Studio server (use :func:`connect`).
 
     Attributes:
-        url: the server's base URL.
+        url: the server's base URL, without credentials (shown in messages and reports).
         sdk: the ``label_studio_sdk.LabelStudio`` client.
         user_id: the id of the user the key belongs to.
     """
@@ -138,13 +142,16 @@ class Studio:
         return found[0] if found else None
 
     def get_project(self, pid: int) -> Any:
+        """Project ``pid`` (the SDK's object)."""
         return self.call(f"reading project {pid}", self.sdk.projects.get, id=pid)
 
     def create_project(self, title: str, label_config: str, description: str) -> Any:
+        """Create a project (sent once: never retried) and return it."""
         return self.call(f"creating project {title!r}", self.sdk.projects.create, title=title, label_config=label_config,
                          description=description, idempotent=False)
 
     def set_config(self, pid: int, label_config: str) -> None:
+        """Replace the labeling config of project ``pid``."""
         self.call(f"updating the labeling config of project {pid}", self.sdk.projects.update, id=pid, label_config=label_config)
 
     # -- tasks
@@ -166,6 +173,7 @@ class Studio:
         return list(r.task_ids or [])
 
     def update_task_data(self, task_id: int, data: dict[str, Any]) -> None:
+        """Replace the ``data`` of task ``task_id``."""
         self.call(f"updating task {task_id}", self.sdk.tasks.update, id=str(task_id), data=data)
 
     def delete_predictions(self, task_id: int, prediction_ids: list[int]) -> None:
@@ -178,10 +186,12 @@ class Studio:
                     raise
 
     def create_prediction(self, task_id: int, result: list[dict[str, Any]], model_version: str) -> None:
+        """Add a prediction (results, offsets in code points) to task ``task_id`` (sent once)."""
         self.call(f"adding a prediction to task {task_id}", self.sdk.predictions.create, task=task_id, result=result,
                   model_version=model_version, idempotent=False)
 
     def create_annotation(self, task_id: int, result: list[dict[str, Any]], **kw: Any) -> int:
+        """Add an annotation to task ``task_id`` (sent once; ``kw`` e.g. ``completed_by``); returns its id."""
         a = self.call(f"adding an annotation to task {task_id}", self.sdk.annotations.create, id=task_id, result=result,
                       idempotent=False, **kw)
         return a.id

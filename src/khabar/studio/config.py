@@ -12,8 +12,9 @@ schema field           Label Studio
 ``claims[].cue``       an ``attribution`` region labelled ``cue``, joined to its content
                        region by a ``cue`` relation
 ``claims[].source``    a ``source`` relation between the content region and an entity region
-``claims[].via``       relations ``via-1`` … ``via-4`` between the content region and entity
-                       regions (``via-1`` = outermost reporter, as in the schema's list order)
+``claims[].via``       relations ``via-1`` … ``via-N`` between the content region and entity
+                       regions (``via-1`` = outermost reporter, as in the schema's list order;
+                       N = the Claim's ``via.maxItems``, :func:`max_via`)
 ``claims[].checkworthy``  per-region Choices ``checkworthy`` on the content region
 ``claims[].speech``    per-region Choices ``speech`` on the content region
 ``stances[]``          a region of the ``stance`` Labels tag over the holder's words; label =
@@ -27,19 +28,37 @@ Relations join two regions of fixed kinds, so their role never depends on the ar
 direction (``right``, ``left`` or ``bi``). Labels come from the enums of ``schema/labels.schema.json``
 with their English and Arabic names as hints. The text is shown right-to-left: Label Studio's
 ``<Text>`` tag has no direction attribute, so it is wrapped in ``<View style="direction: rtl">``.
+
+Public API: :class:`Scheme` (which tag, label and relation means what), :func:`labeling_config`
+(the XML; :func:`project_labeling_config` for a project's ``schema/``), :func:`same_config`
+(compare two configs), :func:`max_via` (the reporting-chain limit the schema sets).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
+from khabar.core.errors import InputError
+from khabar.core.project import Project
 from khabar.core.schema import Schemas
 
-__all__ = ["Scheme", "labeling_config", "same_config", "MAX_VIA"]
+__all__ = ["Scheme", "labeling_config", "project_labeling_config", "same_config", "max_via"]
 
-MAX_VIA = 4
-"""Reporting-chain depth the config offers (``via-1`` … ``via-4``); the gold's deepest is 2."""
+
+def max_via(schemas: Schemas) -> int:
+    """The longest reporting chain a claim may have: ``maxItems`` of the Claim's ``via`` array in
+    ``schema/annotation.schema.json`` (the config offers ``via-1`` … ``via-<max_via>``).
+
+    Raises:
+        InputError: the schema sets no positive integer ``maxItems`` there (a config needs a bound).
+    """
+    via = schemas["annotation"]["$defs"]["Claim"]["properties"]["via"]
+    limit = via.get("maxItems")
+    if type(limit) is not int or limit < 1:
+        raise InputError("schema/annotation.schema.json: $defs.Claim.properties.via needs a positive integer maxItems "
+                         f"(the labeling config offers via-1 … via-<maxItems>), got {limit!r}")
+    return limit
 
 _PALETTE = ["#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
             "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8", "#800000", "#aaffc3",
@@ -63,6 +82,7 @@ class Scheme:
         choices: per-region Choices tag name -> (field, allowed values); fields are
             ``checkworthy``, ``speech`` (on content regions) and ``stance_label`` (on stance regions).
         relations: relation label -> role: ``source``, ``via-<k>``, ``cue``, ``holder``, ``evidence``.
+        text_name: the name of the ``<Text>`` tag regions point to.
     """
 
     entity_tags: frozenset[str]
@@ -75,14 +95,13 @@ class Scheme:
     choices: dict[str, tuple[str, tuple[str, ...]]]
     relations: dict[str, str]
     text_name: str = "text"
-    stance_labels: tuple[str, ...] = field(default=("FAVOR", "AGAINST", "NONE"))
 
     @classmethod
     def from_schemas(cls, schemas: Schemas) -> "Scheme":
         """Khabar's scheme: vocabularies from ``schema/labels.schema.json``."""
         types = schemas.vocab("EntityType")
         rel = {"source": "source", "cue": "cue", "holder": "holder", "evidence": "evidence"}
-        rel.update({f"via-{k}": f"via-{k}" for k in range(1, MAX_VIA + 1)})
+        rel.update({f"via-{k}": f"via-{k}" for k in range(1, max_via(schemas) + 1)})
         return cls(
             entity_tags=frozenset({"entity"}), entity_types={t: t for t in types},
             attribution_tags=frozenset({"attribution"}), content_label="content", cue_label="cue",
@@ -90,7 +109,23 @@ class Scheme:
             choices={"checkworthy": ("checkworthy", tuple(schemas.vocab("Checkworthy"))),
                      "speech": ("speech", tuple(schemas.vocab("Speech"))),
                      "stance_label": ("stance_label", tuple(schemas.vocab("StanceLabel")))},
-            relations=rel, stance_labels=tuple(schemas.vocab("StanceLabel")))
+            relations=rel)
+
+    @property
+    def max_via(self) -> int:
+        """How many ``via-<k>`` roles the relations offer, counting ``via-1``, ``via-2`` … until
+        one is missing (0 for a scheme without reporting chains)."""
+        roles = set(self.relations.values())
+        k = 0
+        while f"via-{k + 1}" in roles:
+            k += 1
+        return k
+
+    @property
+    def stance_labels(self) -> tuple[str, ...]:
+        """The allowed values of the Choices tag that holds ``stance_label`` (the schema's
+        ``StanceLabel`` vocabulary for Khabar's scheme); ``()`` when the scheme has none."""
+        return next((values for f, values in self.choices.values() if f == "stance_label"), ())
 
     def choice_tag(self, fieldname: str) -> str:
         """The Choices tag name that holds ``fieldname``."""
@@ -108,6 +143,7 @@ class Scheme:
 
 
 def _hint(info: dict, value: str) -> str:
+    """A label's hint: its English / Arabic names and description from the vocabulary's ``x-labels``."""
     i = info.get(value, {})
     parts = [p for p in (i.get("en"), i.get("ar")) if p]
     desc = i.get("description")
@@ -156,7 +192,17 @@ def labeling_config(schemas: Schemas) -> str:
     return ET.tostring(root, encoding="unicode") + "\n"
 
 
+def project_labeling_config(project: Project) -> str:
+    """The labeling config (Label Studio XML) generated from ``project``'s ``schema/`` folder.
+
+    Raises:
+        InputError: a schema file is missing or not strict JSON; the Claim's ``via`` has no bound.
+    """
+    return labeling_config(Schemas(project.schema))
+
+
 def _canonical(xml: str) -> str:
+    """``xml`` in canonical form (C14N, whitespace-only text dropped), for comparison."""
     root = ET.fromstring(xml)
     for el in root.iter():
         el.text = (el.text or "").strip() or None

@@ -15,6 +15,9 @@ A review task is identified by ``data.doc_id``, ``data.text_sha256`` and
 ``data.conflicts_sha256`` (SHA-256 of the ``conflicts.json`` bytes it was made from): a second
 push creates nothing, a re-adjudicated document gets its unreviewed task refreshed, and a review
 made on other conflicts, or on another text, is refused at pull.
+
+Public API: :func:`push_review`, :func:`pull_review`, :class:`ReviewPushReport`,
+:class:`ReviewPullReport`, :data:`REVIEW_TITLE`, :data:`AGREED`.
 """
 
 from __future__ import annotations
@@ -29,31 +32,42 @@ from khabar.annotate.files import load_checked_annotation
 from khabar.core.checks import check_row
 from khabar.core.errors import InputError, StaleAnnotationError, StudioError
 from khabar.core.jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts
-from khabar.core.project import Project
+from khabar.core.project import CONFLICTS, Project
 from khabar.core.schema import Schemas
-from .client import Studio
-from .config import Scheme
-from .results import ConversionError, annotation_to_results, results_to_annotation
-from .sync import _guidelines_version, _task_data_problem, _ts, ensure_project, project_uid, task_payload
+from khabar.studio.client import Studio
+from khabar.studio.config import Scheme
+from khabar.studio.parse import ConversionError
+from khabar.studio.tasks import ensure_project, guidelines_version, project_uid, studio_timestamp, task_data_problem, task_payload
+from khabar.studio.to_annotation import results_to_annotation
+from khabar.studio.to_results import annotation_to_results
 
-__all__ = ["push_review", "pull_review", "ReviewPushReport", "ReviewPullReport", "REVIEW_TITLE", "CONFLICTS", "AGREED"]
+__all__ = ["push_review", "pull_review", "ReviewPushReport", "ReviewPullReport", "REVIEW_TITLE", "AGREED"]
 
 REVIEW_TITLE = "Khabar review"
-CONFLICTS = "conflicts.json"
+"""The review project's default title."""
 AGREED = "agreed"
+"""The model version of the prediction that holds the agreed items (``gold.json``)."""
 
 
 @dataclass
 class ReviewPushReport:
+    """What :func:`push_review` did: review tasks created, refreshed with new conflicts, unchanged;
+    ``reviewed``: tasks already reviewed on older conflicts (pull them); ``url``: the review
+    project's page (no credentials)."""
+
     project_id: int
     created: int = 0
     refreshed: int = 0
     unchanged: int = 0
-    reviewed: list[str] = field(default_factory=list)   # tasks already reviewed on older conflicts (pull them)
+    reviewed: list[str] = field(default_factory=list)
+    url: str = ""
 
 
 @dataclass
 class ReviewPullReport:
+    """What :func:`pull_review` did: tasks read, gold files written (paths relative to the
+    project root), unchanged, and ``pending`` review tasks not submitted yet."""
+
     project_id: int
     tasks: int = 0
     written: list[str] = field(default_factory=list)
@@ -62,6 +76,7 @@ class ReviewPullReport:
 
 
 def _sha_bytes(data: bytes) -> str:
+    """SHA-256 hex digest of ``data``."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -71,7 +86,7 @@ def _conflicts(project: Project, doc_id: str, schemas: Schemas) -> tuple[dict[st
     Raises:
         InputError: missing, not JSON, invalid against ``schema/conflicts.schema.json``, or of another document.
     """
-    path = project.annotations / doc_id / CONFLICTS
+    path = project.conflicts(doc_id)
     if not path.is_file():
         raise InputError(f"{path}: no conflicts file", hint="run khabar adjudicate first")
     data = load_json(path)
@@ -84,6 +99,7 @@ def _conflicts(project: Project, doc_id: str, schemas: Schemas) -> tuple[dict[st
 
 
 def _review_docs(project: Project, doc_ids: Iterable[str] | None) -> list[str]:
+    """The documents to review: ``doc_ids`` (sorted, once each), or every one with a ``conflicts.json``."""
     if doc_ids:
         return sorted(set(doc_ids))
     return sorted(p.parent.name for p in project.annotations.glob(f"kb-*/{CONFLICTS}"))
@@ -98,6 +114,7 @@ def push_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, 
         studio: a connection (:func:`khabar.studio.client.connect`).
         title: the review project's title (created with the schema's labeling config if missing).
         doc_ids: only these documents (default: every document with a ``conflicts.json``).
+        progress: show a progress bar.
 
     Returns:
         A :class:`ReviewPushReport`.
@@ -109,33 +126,11 @@ def push_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, 
     """
     schemas = Schemas(project.schema)
     scheme = Scheme.from_schemas(schemas)
-    payloads: list[dict[str, Any]] = []
-    for doc_id in _review_docs(project, doc_ids):  # everything is read and checked before the server is touched
-        doc = load_json(project.corpus / f"{doc_id}.json") if (project.corpus / f"{doc_id}.json").is_file() else None
-        if doc is None:
-            raise InputError(f"{project.corpus / doc_id}.json: no such corpus document")
-        conflicts, csha = _conflicts(project, doc_id, schemas)
-        if conflicts.get("text_sha256") != doc["text_sha256"]:
-            raise InputError(f"{project.annotations / doc_id / CONFLICTS}: made on text {str(conflicts.get('text_sha256'))[:12]}…, "
-                             f"the document's text is now {doc['text_sha256'][:12]}…", hint="re-run khabar adjudicate")
-        preds = []
-        for name in conflicts["annotators"]:
-            try:
-                ann = load_checked_annotation(project.annotations / doc_id / f"{name}.json", doc, schemas)
-            except StaleAnnotationError as err:
-                raise InputError(str(err), hint="re-run khabar adjudicate on annotations of the current text") from None
-            preds.append({"model_version": f"annotator {name}", "result": annotation_to_results(ann, doc["text"], scheme)})
-        gold_path = project.annotations / doc_id / "gold.json"
-        if gold_path.is_file():
-            gold = load_checked_annotation(gold_path, doc, schemas)
-            preds.append({"model_version": AGREED, "result": annotation_to_results(gold, doc["text"], scheme)})
-        n = len(conflicts.get("conflicts") or [])
-        data = {**task_payload(doc, _guidelines_version(project)), "review": "conflicts", "conflicts_sha256": csha,
-                "annotators": list(conflicts["annotators"])}
-        data["title_line"] = f"{data['title_line']} · review: {n} conflict{'s' if n != 1 else ''} between {', '.join(conflicts['annotators'])}"
-        payloads.append({"data": data, "predictions": preds})
+    guidelines = guidelines_version(project)
+    # everything is read and checked before the server is touched
+    payloads = [_review_task(project, doc_id, schemas, scheme, guidelines) for doc_id in _review_docs(project, doc_ids)]
     proj, _ = ensure_project(studio, schemas, title, update_config=False)
-    report = ReviewPushReport(project_id=proj.id)
+    report = ReviewPushReport(project_id=proj.id, url=f"{studio.url}/projects/{proj.id}")
     existing: dict[str, list[dict[str, Any]]] = {}
     for t in studio.iter_tasks(proj.id):
         d = t.get("data") or {}
@@ -150,11 +145,7 @@ def push_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, 
             continue
         stale = [t for t in tasks if not (t.get("annotations") or t.get("total_annotations") or t.get("drafts"))]
         if stale:  # an unreviewed task of earlier conflicts: show the new ones instead
-            t = stale[0]
-            studio.delete_predictions(t["id"], [x["id"] for x in t.get("predictions") or [] if isinstance(x, dict) and "id" in x])
-            studio.update_task_data(t["id"], d)
-            for pred in p["predictions"]:
-                studio.create_prediction(t["id"], pred["result"], pred["model_version"])
+            _refresh(studio, stale[0], p)
             report.refreshed += 1
             continue
         report.reviewed.extend(f"{d['doc_id']} (task {t['id']})" for t in tasks)
@@ -163,6 +154,59 @@ def push_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, 
         studio.import_tasks(proj.id, new[i:i + 100])
     report.created = len(new)
     return report
+
+
+def _review_task(project: Project, doc_id: str, schemas: Schemas, scheme: Scheme, guidelines: str | None) -> dict[str, Any]:
+    """The review task of ``doc_id``: its data (the document, the conflicts' SHA-256, the
+    annotators) and a prediction per annotator's file and for the agreed items.
+
+    Raises:
+        InputError: as for :func:`push_review`.
+    """
+    doc = load_json(project.corpus_file(doc_id)) if project.corpus_file(doc_id).is_file() else None
+    if doc is None:
+        raise InputError(f"{project.corpus_file(doc_id)}: no such corpus document")
+    conflicts, csha = _conflicts(project, doc_id, schemas)
+    if conflicts.get("text_sha256") != doc["text_sha256"]:
+        raise InputError(f"{project.conflicts(doc_id)}: made on text {str(conflicts.get('text_sha256'))[:12]}…, "
+                         f"the document's text is now {doc['text_sha256'][:12]}…", hint="re-run khabar adjudicate")
+    preds = []
+    for name in conflicts["annotators"]:
+        try:
+            ann = load_checked_annotation(project.annotator_file(doc_id, name), doc, schemas)
+        except StaleAnnotationError as err:
+            raise InputError(str(err), hint="re-run khabar adjudicate on annotations of the current text") from None
+        preds.append({"model_version": f"annotator {name}", "result": annotation_to_results(ann, doc["text"], scheme)})
+    if project.gold(doc_id).is_file():
+        gold = load_checked_annotation(project.gold(doc_id), doc, schemas)
+        preds.append({"model_version": AGREED, "result": annotation_to_results(gold, doc["text"], scheme)})
+    n = len(conflicts.get("conflicts") or [])
+    data = {**task_payload(doc, guidelines), "review": "conflicts", "conflicts_sha256": csha,
+            "annotators": list(conflicts["annotators"])}
+    data["title_line"] = f"{data['title_line']} · review: {n} conflict{'s' if n != 1 else ''} between {', '.join(conflicts['annotators'])}"
+    return {"data": data, "predictions": preds}
+
+
+def _refresh(studio: Studio, task: dict[str, Any], payload: dict[str, Any]) -> None:
+    """Give an unreviewed review task the new conflicts: its old predictions go first, then the
+    new data and predictions."""
+    studio.delete_predictions(task["id"], [x["id"] for x in task.get("predictions") or [] if isinstance(x, dict) and "id" in x])
+    studio.update_task_data(task["id"], payload["data"])
+    for pred in payload["predictions"]:
+        studio.create_prediction(task["id"], pred["result"], pred["model_version"])
+
+
+@dataclass
+class _Review:
+    """One pull of reviews: what it works with, and the problems found so far."""
+
+    project: Project
+    studio: Studio
+    schemas: Schemas
+    scheme: Scheme
+    project_id: int
+    tool: str
+    problems: list[str] = field(default_factory=list)
 
 
 def pull_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, progress: bool = True) -> ReviewPullReport:
@@ -182,13 +226,12 @@ def pull_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, 
             conflicts or another text, a region that does not match the text…); nothing is written.
     """
     schemas = Schemas(project.schema)
-    scheme = Scheme.from_schemas(schemas)
     proj = studio.find_project(title)
     if proj is None:
         raise StudioError(f"no Label Studio project titled {title!r} at {studio.url}", hint="run `khabar studio push-review` first")
-    tool = f"label-studio review project {project_uid(studio, proj)}"
+    rv = _Review(project, studio, schemas, Scheme.from_schemas(schemas), proj.id,
+                 f"label-studio review project {project_uid(studio, proj)}")
     report = ReviewPullReport(project_id=proj.id)
-    problems: list[str] = []
     out: list[tuple[str, str]] = []  # (doc_id, gold text)
     for task in tqdm(studio.iter_tasks(proj.id), desc="pull review", unit="task", disable=not progress):
         report.tasks += 1
@@ -196,56 +239,81 @@ def pull_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, 
         if not subs:
             report.pending += 1
             continue
-        data = task.get("data") or {}
-        where = f"review task {task['id']}"
-        bad = _task_data_problem(data)
-        if bad or not isinstance(data.get("conflicts_sha256"), str):
-            problems.append(f"{where}: {bad or 'not a review task (no conflicts_sha256)'}")
+        a = _the_review(rv, task, subs)
+        if a is None:
             continue
-        doc_id = data["doc_id"]
-        if len(subs) > 1:
-            problems.append(f"{where} ({doc_id}): {len(subs)} submitted reviews; gold needs one (delete or skip the others)")
+        doc_id = task["data"]["doc_id"]
+        if _gold_is_current(rv, doc_id, task["id"], a):
+            report.unchanged += 1
             continue
-        a = subs[0]
-        gold_path = project.annotations / doc_id / "gold.json"
-        updated = _ts(a.get("updated_at"))
-        if gold_path.is_file():
-            o = (load_json(gold_path).get("origin") or {})
-            if (o.get("tool"), o.get("task_id"), o.get("annotation_id"), o.get("updated_at")) == (tool, task["id"], a.get("id"), updated):
-                report.unchanged += 1
-                continue
-        doc_path = project.corpus / f"{doc_id}.json"
-        doc = load_json(doc_path) if doc_path.is_file() else None
-        if doc is None or doc["text_sha256"] != data["text_sha256"]:
-            problems.append(f"{where} ({doc_id}): reviewed on a text that is not the corpus document's; re-adjudicate and push the review again")
-            continue
-        cpath = project.annotations / doc_id / CONFLICTS
-        if not cpath.is_file() or _sha_bytes(cpath.read_bytes()) != data["conflicts_sha256"]:
-            problems.append(f"{where} ({doc_id}): reviewed conflicts that are no longer {cpath.relative_to(project.root)} "
-                            "(re-adjudicated since the push, or resolved already); push the review again")
-            continue
-        try:
-            items, warns = results_to_annotation(a.get("result") or [], doc["text"], scheme, f"{where}, annotation {a.get('id')}")
-        except ConversionError as err:
-            problems.extend(err.problems)
-            continue
-        gold = {"schema_version": "1.0", "doc_id": doc_id, "text_sha256": doc["text_sha256"], "annotator": "gold",
-                "guidelines_version": data.get("guidelines_version"),
-                "origin": {"kind": "adjudication", "tool": tool, "version": studio.server_version(), "project_id": proj.id,
-                           "task_id": task["id"], "annotation_id": a.get("id"), "updated_at": updated,
-                           "sources": sorted(str(x) for x in data.get("annotators") or [])},
-                **items}
-        bad_items = [f"{where}: {p.path[2:]}: {p.message}" for p in schemas.problems("annotation", gold)]
-        bad_items += [f"{where}: {f[2:]}: {c}: {m}" for c, f, m in check_row(gold, text=doc["text"])]
-        if bad_items:
-            problems.extend(bad_items)
-            continue
-        out.append((doc_id, dumps_canonical(gold)))
-    if problems:
-        raise ConversionError(problems, hint="fix these in Label Studio (or re-adjudicate) and pull again; nothing was written")
+        gold = _gold(rv, task, a)
+        if gold is not None:
+            out.append((doc_id, dumps_canonical(gold)))
+    if rv.problems:
+        raise ConversionError(rv.problems, hint="fix these in Label Studio (or re-adjudicate) and pull again; nothing was written")
     with no_interrupts():
         for doc_id, body in out:
-            atomic_write_text(project.annotations / doc_id / "gold.json", body)
-            (project.annotations / doc_id / CONFLICTS).unlink(missing_ok=True)
-            report.written.append(f"annotations/{doc_id}/gold.json")
+            atomic_write_text(project.gold(doc_id), body)
+            project.conflicts(doc_id).unlink(missing_ok=True)
+            report.written.append(project.gold(doc_id).relative_to(project.root).as_posix())
     return report
+
+
+def _the_review(rv: _Review, task: dict[str, Any], subs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one submitted review of a review task; None (and a problem) when the task is not a
+    review task or holds several reviews."""
+    data = task.get("data") or {}
+    where = f"review task {task['id']}"
+    bad = task_data_problem(data)
+    if bad or not isinstance(data.get("conflicts_sha256"), str):
+        rv.problems.append(f"{where}: {bad or 'not a review task (no conflicts_sha256)'}")
+        return None
+    if len(subs) > 1:
+        rv.problems.append(f"{where} ({data['doc_id']}): {len(subs)} submitted reviews; gold needs one (delete or skip the others)")
+        return None
+    return subs[0]
+
+
+def _gold_is_current(rv: _Review, doc_id: str, task_id: int, a: dict[str, Any]) -> bool:
+    """Whether ``gold.json`` was already written from this review task and annotation (same
+    ``updated_at``)."""
+    gold_path = rv.project.gold(doc_id)
+    if not gold_path.is_file():
+        return False
+    o = (load_json(gold_path).get("origin") or {})
+    return (o.get("tool"), o.get("task_id"), o.get("annotation_id"), o.get("updated_at")) == (
+        rv.tool, task_id, a.get("id"), studio_timestamp(a.get("updated_at")))
+
+
+def _gold(rv: _Review, task: dict[str, Any], a: dict[str, Any]) -> dict[str, Any] | None:
+    """The gold annotation made from review ``a`` of ``task``, checked against the schema and the
+    corpus text; None (and problems) when the review was made on another text or other conflicts,
+    or does not convert or check."""
+    data = task["data"]
+    doc_id, where, project = data["doc_id"], f"review task {task['id']}", rv.project
+    doc = load_json(project.corpus_file(doc_id)) if project.corpus_file(doc_id).is_file() else None
+    if doc is None or doc["text_sha256"] != data["text_sha256"]:
+        rv.problems.append(f"{where} ({doc_id}): reviewed on a text that is not the corpus document's; re-adjudicate and push the review again")
+        return None
+    cpath = project.conflicts(doc_id)
+    if not cpath.is_file() or _sha_bytes(cpath.read_bytes()) != data["conflicts_sha256"]:
+        rv.problems.append(f"{where} ({doc_id}): reviewed conflicts that are no longer {cpath.relative_to(project.root)} "
+                           "(re-adjudicated since the push, or resolved already); push the review again")
+        return None
+    try:
+        items, _ = results_to_annotation(a.get("result") or [], doc["text"], rv.scheme, f"{where}, annotation {a.get('id')}")
+    except ConversionError as err:
+        rv.problems.extend(err.problems)
+        return None
+    gold = {"schema_version": "1.0", "doc_id": doc_id, "text_sha256": doc["text_sha256"], "annotator": "gold",
+            "guidelines_version": data.get("guidelines_version"),
+            "origin": {"kind": "adjudication", "tool": rv.tool, "version": rv.studio.server_version(), "project_id": rv.project_id,
+                       "task_id": task["id"], "annotation_id": a.get("id"), "updated_at": studio_timestamp(a.get("updated_at")),
+                       "sources": sorted(str(x) for x in data.get("annotators") or [])},
+            **items}
+    bad = [f"{where}: {p.path[2:]}: {p.message}" for p in rv.schemas.problems("annotation", gold)]
+    bad += [f"{where}: {f[2:]}: {c}: {m}" for c, f, m in check_row(gold, text=doc["text"])]
+    if bad:
+        rv.problems.extend(bad)
+        return None
+    return gold

@@ -11,11 +11,16 @@ command line, never a file of ours):
   clients send. It is set when the data folder is first created.
 
 Calls home are switched off: the PyPI version check, analytics and Sentry.
+
+Public API: :func:`install`, :func:`serve` (install, start, run until Ctrl-C), :class:`StudioServer`
+(a server process: start, wait until ready, stop), :func:`label_studio_bin`, :func:`free_port`,
+:func:`server_env`, :data:`LABEL_STUDIO_VERSION`.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -24,27 +29,25 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from khabar.core.errors import StudioError
 from khabar.core.project import Project
 
-__all__ = ["LABEL_STUDIO_VERSION", "StudioServer", "install", "label_studio_bin", "free_port", "server_env", "StudioError"]
+__all__ = ["LABEL_STUDIO_VERSION", "StudioServer", "install", "serve", "label_studio_bin", "free_port", "server_env", "StudioError"]
 
 LABEL_STUDIO_VERSION = "1.23.2"
 """The Label Studio release Khabar is tested with."""
 
 
-def studio_venv(project: Project) -> Path:
-    return project.root / ".venv-studio"
-
-
 def label_studio_bin(project: Project) -> Path:
     """The ``label-studio`` executable: ``$KHABAR_LABEL_STUDIO`` or ``.venv-studio/bin/label-studio``."""
     env = os.environ.get("KHABAR_LABEL_STUDIO")
-    return Path(env) if env else studio_venv(project) / "bin" / "label-studio"
+    return Path(env) if env else project.studio_venv / "bin" / "label-studio"
 
 
 def _installed_version(exe: Path) -> str | None:
+    """The label-studio version installed beside ``exe`` (asked of its Python), or None."""
     py = exe.parent / "python"
     if not py.exists():
         return None
@@ -67,7 +70,7 @@ def install(project: Project, *, echo=print) -> Path:
         return exe
     if os.environ.get("KHABAR_LABEL_STUDIO"):
         raise StudioError(f"$KHABAR_LABEL_STUDIO={exe} is not label-studio {LABEL_STUDIO_VERSION}")
-    venv = studio_venv(project)
+    venv = project.studio_venv
     echo(f"installing label-studio {LABEL_STUDIO_VERSION} into {venv} (once; about a minute)…")
     steps = [[sys.executable, "-m", "venv", str(venv)],
              [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
@@ -82,6 +85,39 @@ def install(project: Project, *, echo=print) -> Path:
     return exe
 
 
+def serve(project: Project, port: int, username: str, password: str, token: str, *, data_dir: Path | None = None,
+          echo: Callable[[str], Any] = print) -> None:
+    """Run a local Label Studio on ``127.0.0.1:port`` in the foreground until Ctrl-C or SIGTERM:
+    install it if needed (:func:`install`), start it (:class:`StudioServer`), wait until it answers,
+    then wait for it; the server is stopped however this ends.
+
+    Args:
+        project: the Khabar project.
+        port: a free TCP port on 127.0.0.1.
+        username, password, token: the admin user (an e-mail), its password and API token.
+        data_dir: the server's data folder (default ``<project>/.labelstudio``).
+        echo: prints progress lines (where the server runs, when it is ready, when it stops).
+
+    Raises:
+        StudioError: installing or starting failed, the server did not get ready, or it exited on
+            its own (its exit code and log named).
+    """
+    install(project, echo=echo)
+    server = StudioServer(project, port, username, password, token, data_dir=data_dir).start()
+    echo(f"starting Label Studio on {server.url} (log: {server.log_path}) …")
+    try:
+        server.wait_ready()
+        echo(f"Label Studio is ready: {server.url}  (log in as {username}; clients: export LABEL_STUDIO_URL={server.url})")
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        assert server.process is not None
+        code = server.process.wait()
+        raise StudioError(f"Label Studio exited with code {code}; see {server.log_path}")
+    except KeyboardInterrupt:
+        echo("stopping Label Studio …")
+    finally:
+        server.stop()
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
@@ -90,6 +126,7 @@ def free_port() -> int:
 
 
 def _port_busy(port: int) -> bool:
+    """Whether something listens on ``127.0.0.1:port``."""
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
@@ -128,15 +165,18 @@ class StudioServer:
 
     @property
     def url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
         return f"http://127.0.0.1:{self.port}"
 
     @property
     def log_path(self) -> Path:
+        """``<data_dir>/server.log``: the server's output."""
         return self._data_dir / "server.log"
 
     @property
     def _data_dir(self) -> Path:
-        return Path(self.data_dir) if self.data_dir else self.project.root / ".labelstudio"
+        """``data_dir``, or the project's ``.labelstudio/``."""
+        return Path(self.data_dir) if self.data_dir else self.project.studio_data
 
     def start(self) -> "StudioServer":
         """Start the server in the background (its output goes to ``<data_dir>/server.log``).
@@ -219,11 +259,10 @@ class StudioServer:
                 self._lock_file = None
 
     def _stop(self, timeout: float) -> None:
+        """SIGTERM the server's process group, SIGKILL it after ``timeout`` seconds."""
         p = self.process
         if p is None or p.poll() is not None:
             return
-        import signal
-
         try:
             os.killpg(p.pid, signal.SIGTERM)
             p.wait(timeout)
@@ -235,6 +274,7 @@ class StudioServer:
 
 
 def _tail(path: Path, n: int = 15) -> str:
+    """The last ``n`` lines of the log at ``path`` (pip's location warnings left out)."""
     try:
         lines = path.read_text(errors="replace").splitlines()
     except OSError:
