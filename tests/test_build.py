@@ -155,6 +155,33 @@ def test_bad_gold_refused_with_file_id_and_reason(project, change, expected) -> 
     assert snapshot(project.releases) == before
 
 
+@pytest.mark.parametrize("case", ["malformed", "stale", "good"])
+def test_preannotation_is_scored_or_named_in_a_warning_never_a_refusal(project, case) -> None:
+    """An optional preannotator.json that is not JSON, or was made on another text, is left out of
+    reports/preannotator.json and named in one warning line (file, reason); the build succeeds."""
+    gold, _ = _gold(project)
+    pre = project.preannotator_file(SEED_ID)
+    committed = json.loads((ROOT / "annotations" / SEED_ID / "preannotator.json").read_text(encoding="utf-8"))
+    assert committed["text_sha256"] == gold["text_sha256"]
+    if case == "malformed":
+        pre.write_text('{"doc_id": ', encoding="utf-8")
+    else:
+        pre.write_text(json.dumps(dict(committed, text_sha256="0" * 64) if case == "stale" else committed,
+                                  ensure_ascii=False), encoding="utf-8")
+    r = build(project, "0.1.0", progress=False)
+    stats = json.loads((r.path / "reports" / "stats.json").read_text(encoding="utf-8"))
+    hint = "; not scored (hint: regenerate it with khabar preannotate)"
+    if case == "good":
+        assert r.warnings == []
+        report = json.loads((r.path / "reports" / "preannotator.json").read_text(encoding="utf-8"))
+        assert (report["tool"], report["documents"]) == ("khabar-preannotate", 1)
+        assert stats["preannotator"] == {k: v for k, v in report.items() if k not in ("tool", "version")}
+        return
+    reason = "line 1 column 12: invalid JSON: Expecting value" if case == "malformed" else "stale (made on another text of the document)"
+    assert r.warnings == [f"{pre}: {reason}{hint}"]
+    assert not (r.path / "reports" / "preannotator.json").exists() and "preannotator" not in stats
+
+
 def test_case12_empty_list_shard_loads_beside_others(tmp_path) -> None:
     case = load_case("12-hf-empty-list-shard-null-type.json")
     feats = datasets.Features({

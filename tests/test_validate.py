@@ -27,6 +27,7 @@ import yaml
 import khabar.release.build
 import khabar.core.project
 import khabar.core.schema
+import khabar.dataset.digest
 import khabar.gate.validate
 from khabar.dataset.card import data_path
 from khabar.dataset.features import CONFIGS, TRAINING_CONFIGS, arrow_schema, features_for, make_decoder, make_encoder
@@ -413,6 +414,19 @@ def test_id_duplicate_across_layers(gate_broken) -> None:
     assert _checks(problems) == {"id-duplicate"}
 
 
+@pytest.mark.parametrize("fn, field, message", [
+    pytest.param(lambda r: r["claims"][0]["via"].append("e6"), "$.claims[0].via",
+                 "the source 'e6' is also in its own reporting chain", id="source-in-its-chain"),
+    pytest.param(lambda r: r["claims"][0]["via"].append("e4"), "$.claims[0].via",
+                 "an entity appears twice in the reporting chain", id="entity-twice-in-chain"),
+    pytest.param(lambda r: r["stances"][0]["evidence"].append("c2"), "$.stances[0].evidence",
+                 "a claim is listed twice as evidence", id="evidence-twice"),
+])
+def test_chain_invalid(gate_broken, fn: Callable[[dict[str, Any]], None], field: str, message: str) -> None:
+    _, problems = gate_broken(_edit_first_row(fn))
+    assert [(p.check, p.file, p.record, p.field, p.message) for p in problems] == [("chain-invalid", SHARD, DOC_ID, field, message)]
+
+
 def test_text_sha256_mismatch(gate_broken) -> None:
     _, problems = gate_broken(_edit_first_row(lambda r: r.__setitem__("text_sha256", "0" * 64)))
     _assert_problem(problems, "text-sha256-mismatch", SHARD, DOC_ID, "$.text_sha256")
@@ -565,6 +579,13 @@ def test_required_file_missing(gate_broken, name: str) -> None:
     assert _checks(problems) == {"file-missing"}
 
 
+def test_file_symlink(gate_broken) -> None:
+    """A link inside a release is reported (and neither followed nor counted as an unlisted file)."""
+    _, problems = gate_broken(lambda folder: os.symlink("../DATASHEET.md", folder / "reports" / "link.md"), resum=False)
+    assert [(p.check, p.file, p.message) for p in problems] == [
+        ("file-symlink", "reports/link.md", "a link inside a release (releases hold plain files only)")]
+
+
 def test_missing_release_folder(gate_schemas: khabar.core.schema.Schemas, tmp_path: Path) -> None:
     problems = khabar.gate.validate.validate_release(tmp_path / "nope", schemas=gate_schemas)
     assert _checks(problems) == {"file-missing"}
@@ -669,6 +690,21 @@ def test_load_mismatch(gate_broken) -> None:
     assert _checks(problems) == {"load-mismatch"}
 
 
+def test_load_failed(gate_broken) -> None:
+    """A card the file checks accept but ``datasets`` refuses (two configs marked ``default``):
+    every config fails to load, each named with the first line of the error."""
+    def breaker(folder: Path) -> None:
+        def edit(meta: dict[str, Any]) -> None:
+            for name in ("documents", "claims"):
+                _documents_config(meta, name)["default"] = True
+        _edit_card(folder, edit)
+    _, problems = gate_broken(breaker, load=True)
+    assert [(p.check, p.file, p.record, p.field, p.message) for p in problems] == [
+        ("load-failed", "README.md", None, None,
+         f"load_dataset('broken', {c!r}): ValueError: Dataset has several default configs: 'claims' and 'documents'.")
+        for c in ("documents", "entities", "claims", "stances")]
+
+
 def test_load_not_run_when_not_asked(gate_broken) -> None:
     _, problems = gate_broken(_edit_first_row(lambda r: r.__setitem__("title", "عنوان آخر")), load=False)
     assert problems == []
@@ -684,7 +720,7 @@ def test_load_skipped_when_the_files_are_unsound(gate_broken) -> None:
 
 def test_rows_report_without_configs_is_reported_not_raised(gate_broken) -> None:
     def breaker(folder: Path) -> None:
-        (folder / "reports" / "rows.json").write_text(json.dumps({"digest": khabar.release.build.DIGEST_KEY}), encoding="utf-8")
+        (folder / "reports" / "rows.json").write_text(json.dumps({"digest": khabar.dataset.digest.DIGEST_KEY}), encoding="utf-8")
     _, problems = gate_broken(breaker, load=True)
     _assert_problem(problems, "report-invalid", "reports/rows.json")
     assert _checks(problems) == {"report-invalid"}

@@ -4,6 +4,13 @@ entities per Wojood type and for claims (content spans, label ``CLAIM``).
 
 Spans are character offsets; nervaluate compares inclusive ends, so ``[start, end)`` becomes
 ``(start, end - 1)`` and two spans that only touch never count as overlapping.
+
+:func:`preannotator_report` scores the project's ``annotations/<doc_id>/preannotator.json`` files
+against the documents' gold (what a build puts in ``reports/preannotator.json``); a pre-annotation
+that is malformed or stale is not scored and is named in a warning, never an error: the
+pre-annotator's proposals are optional and never part of a release's data.
+
+Public API: :func:`evaluate_pairs`, :func:`preannotator_report`, :data:`SCHEMES`.
 """
 
 from __future__ import annotations
@@ -12,7 +19,16 @@ from typing import Any, Iterable
 
 from nervaluate import Evaluator
 
-__all__ = ["evaluate_pairs", "SCHEMES"]
+from khabar.annotate.files import load_checked_annotation
+from khabar.annotate.preannotate import TOOL, VERSION
+from khabar.core.checks import check_row
+from khabar.core.errors import InputError, StaleAnnotationError
+from khabar.core.ids import is_doc_id
+from khabar.core.jsonio import load_json
+from khabar.core.project import Project
+from khabar.core.schema import Schemas
+
+__all__ = ["evaluate_pairs", "preannotator_report", "SCHEMES"]
 
 SCHEMES = ("strict", "exact", "partial", "ent_type")
 
@@ -55,3 +71,70 @@ def evaluate_pairs(pairs: list[tuple[dict[str, Any], dict[str, Any]]], entity_ty
     cl = Evaluator(true_c, pred_c, tags=["CLAIM"], loader="dict").evaluate()
     out["claims"] = {s: _result(cl["overall"][s]) for s in SCHEMES}
     return out
+
+
+def _spans_only(ann: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`evaluate_pairs` reads of an annotation: entity spans and types, claim content spans."""
+    return {"entities": [{k: e[k] for k in ("start", "end", "type")} for e in ann.get("entities", [])],
+            "claims": [{"content": {k: c["content"][k] for k in ("start", "end")}} for c in ann.get("claims", [])]}
+
+
+def _why_not_scored(pred: Any, doc: dict[str, Any], schemas: Schemas) -> str | None:
+    """Why the pre-annotation ``pred`` of ``doc`` cannot be scored (one line), or None."""
+    if isinstance(pred, dict) and pred.get("text_sha256") != doc["text_sha256"]:
+        return "stale (made on another text of the document)"
+    bad = [f"{p.path[2:] or '$'}: {p.message[:200]}" for p in schemas.problems("annotation", pred)]
+    if not bad:
+        bad = [f"{f[2:]}: {c}: {m}" for c, f, m in check_row(pred, text=doc["text"])]
+    if bad:
+        return f"not a valid pre-annotation ({bad[0]}{'; …' if len(bad) > 1 else ''})"
+    return None
+
+
+def _pair(project: Project, doc_id: str, schemas: Schemas) -> tuple[tuple[dict[str, Any], dict[str, Any]] | None, str]:
+    """``((prediction, gold) spans, "")`` of one document, or ``(None, warning)``."""
+    path = project.preannotator_file(doc_id)
+    try:
+        doc = load_json(project.corpus_file(doc_id))
+        gold = load_checked_annotation(project.gold(doc_id), doc, schemas)
+    except (InputError, StaleAnnotationError) as err:
+        return None, f"{path}: its document or gold annotation cannot be read ({str(err).splitlines()[0]}); not scored"
+    try:
+        pred = load_json(path)
+    except InputError as err:
+        return None, f"{str(err).splitlines()[0]}; not scored (hint: regenerate it with khabar preannotate)"
+    why = _why_not_scored(pred, doc, schemas)
+    if why:
+        return None, f"{path}: {why}; not scored (hint: regenerate it with khabar preannotate)".replace("\n", " ")
+    return (_spans_only(pred), _spans_only(gold)), ""
+
+
+def preannotator_report(project: Project, schemas: Schemas) -> tuple[dict[str, Any] | None, list[str]]:
+    """Score every document's pre-annotation against its gold annotation.
+
+    Reads ``project.preannotator_file(doc)``, ``project.gold(doc)`` and ``project.corpus_file(doc)``
+    of every document folder under ``annotations/`` that holds both a pre-annotation and a gold
+    annotation, in document-id order.
+
+    Returns:
+        ``(report, warnings)``: ``report`` is ``{"tool", "version", **figures}`` (figures of
+        :func:`evaluate_pairs` over the scored documents; what a build writes to
+        ``reports/preannotator.json``), or None when no document could be scored; ``warnings`` has
+        one line per pre-annotation not scored, ``<file>: <reason>; not scored …`` (not strict JSON,
+        stale: made on another text, not valid against ``schema/annotation.schema.json`` or its
+        document's text, or its document or gold annotation unreadable). Never raises on bad files.
+    """
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    warnings: list[str] = []
+    folders = sorted(p.name for p in project.annotations.iterdir() if is_doc_id(p.name)) if project.annotations.is_dir() else []
+    for doc_id in folders:
+        if not (project.preannotator_file(doc_id).is_file() and project.gold(doc_id).exists()):
+            continue
+        pair, warning = _pair(project, doc_id, schemas)
+        if pair is None:
+            warnings.append(warning)
+        else:
+            pairs.append(pair)
+    if not pairs:
+        return None, warnings
+    return {"tool": TOOL, "version": VERSION, **evaluate_pairs(pairs, schemas.vocab("EntityType"))}, warnings

@@ -18,6 +18,8 @@ of that split together, one row group at a time (memory does not grow with the r
   the levels above (those problems already say what is wrong). For a release whose card
   ``version`` is 0.3.0 or newer every training config is compared; a config absent from the card
   is accepted only when re-deriving it gives no rows (``card-files-mismatch`` otherwise).
+
+Public API: :func:`check_training_configs`, :func:`check_training_row`, :data:`ALL_CONFIGS_SINCE`.
 """
 
 from __future__ import annotations
@@ -29,14 +31,15 @@ from typing import Any, Callable, Iterator
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from khabar.dataset.card import data_path
 from khabar.core.errors import InputError
-from khabar.dataset.features import TRAINING_CONFIGS, features_for, make_decoder, make_encoder
-from khabar.dataset.rows import SPLITS, split_for
 from khabar.core.schema import Schemas
 from khabar.core.store import DiskIndex
+from khabar.dataset.card import data_path
+from khabar.dataset.features import TRAINING_CONFIGS, features_for, make_decoder, make_encoder
+from khabar.dataset.rows import SPLITS, split_for
 from khabar.dataset.training import Spec, derive
-from khabar.gate.validate import _LABEL_FIELDS, Problem, label_problems, _OutOfRange, _raise_out_of_range
+from khabar.gate.problems import Problem
+from khabar.gate.records import OutOfRange, label_problems, raise_out_of_range, schema_problems
 
 __all__ = ["check_training_configs", "check_training_row", "ALL_CONFIGS_SINCE"]
 
@@ -151,7 +154,7 @@ def check_training_configs(rel: Path, schemas: Schemas, version: tuple[int, int,
             if path is None and (rel / data_path(c, split)).is_file():
                 continue  # present but unreadable or mistyped: already reported
             cursors.append(_Cursor(c, path or data_path(c, split), _rows(rel / path if path else None), features[c],
-                                   make_decoder(features[c], on_bad=_raise_out_of_range)))
+                                   make_decoder(features[c], on_bad=raise_out_of_range)))
         if not cursors or (doc_path is None and all(not shards_ok.get(c.config, {}).get(split) for c in cursors)):
             continue
         derive_ok = derive_all and (doc_path is None or doc_path not in unsound)
@@ -210,14 +213,13 @@ def _found(cur: _Cursor, got: dict[str, Any], want: tuple[dict[str, Any], dict[s
     row_id, doc_id = got.get("id"), got.get("doc_id")
     try:
         decoded = want[1] if same else cur.decode(got)  # the same ids as the derived row: its names
-    except _OutOfRange:
+    except OutOfRange:
         out.extend(label_problems(cur.path, cur.features, got, doc_id))
         cur.bad = True
         return False
     schema_name = f"release/{cur.config}"  # parquet int columns hold no float literals: the fast validator decides
-    for p in [] if schemas.fast_validator(schema_name).is_valid(decoded) else schemas.problems(schema_name, decoded):
-        check = "label-unknown" if p.validator == "enum" and p.path.endswith(_LABEL_FIELDS) else "schema-invalid"
-        out.append(Problem(check, cur.path, p.message, doc_id, p.path))
+    found = [] if schemas.fast_validator(schema_name).is_valid(decoded) else schemas.problems(schema_name, decoded)
+    out.extend(schema_problems(schemas, schema_name, cur.path, found, doc_id))
     if len(out) == before:
         first = seen.setdefault(f"{cur.config}:id", str(row_id), cur.path)
         if first is not None:

@@ -1,4 +1,8 @@
-"""The main job: seeds -> corpus -> a validated release -> loaded back with ``load_dataset``."""
+"""The main job (``khabar release``): seeds -> corpus -> a validated release -> loaded back with
+``load_dataset``.
+
+Public API: :func:`run_release`, :class:`ReleaseResult`, :func:`load_summary`.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from khabar.release.build import build, diff_against_latest, plan
 from khabar.core.errors import InputError, KhabarError
-from khabar.ingest.run import IngestReport, ingest
 from khabar.core.jsonio import load_json
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
-from khabar.gate.validate import validate_release
 from khabar.dataset.versioning import next_version
+from khabar.gate.validate import validate_release
+from khabar.ingest.run import IngestReport, ingest
+from khabar.release.build import build
+from khabar.release.plan import diff_against_latest, plan
 
 __all__ = ["run_release", "ReleaseResult", "load_summary"]
 
 
 @dataclass
 class ReleaseResult:
+    """What the main job did: the ingest, the release (built now or the latest, unchanged) and what
+    loading it back gave (:func:`load_summary`)."""
+
     ingest: IngestReport
     version: str
     path: Path
@@ -47,7 +55,7 @@ def load_summary(project: Project, release: Path) -> dict[str, Any]:
     first = None
     for split, ds in dsd.items():
         for row in ds:
-            doc = load_json(project.corpus / f"{row['id']}.json")
+            doc = load_json(project.corpus_file(row["id"]))
             if row["text"] != doc["text"]:
                 raise KhabarError(f"{release}: {split} row {row['id']}: loaded text differs from corpus/{row['id']}.json")
             same += 1
@@ -76,7 +84,7 @@ def run_release(project: Project, progress: bool = True) -> ReleaseResult:
         previous, diff = diff_against_latest(project, index, schemas)
     bump = diff.bump()
     if previous is not None and bump == "none":
-        path = project.releases / previous
+        path = project.release(previous)
         problems = validate_release(path, schemas=schemas, progress=progress)
         if problems:
             raise KhabarError(f"{path} fails the gate:\n  " + "\n  ".join(p.line() for p in problems))
