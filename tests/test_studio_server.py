@@ -9,7 +9,7 @@ import shutil
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from conftest import ROOT, SEED_ID, draw_entities, load_case, snapshot
 from khabar.core.errors import InputError
@@ -17,6 +17,7 @@ from khabar.ingest.normalize import normalize
 from khabar.core.schema import Schemas
 from khabar.studio.client import connect
 from khabar.studio.config import Scheme, labeling_config, same_config
+from khabar.studio.offsets import Utf16Index, resolve_span
 from khabar.studio.parse import ConversionError
 from khabar.studio.to_results import annotation_to_results
 from khabar.core.errors import StudioError
@@ -317,6 +318,11 @@ def test_property_push_annotate_pull_returns_what_was_put_in(project, studio, ti
     push(project, studio, title=title, docs=[doc], progress=False)
     task = next(t for t in tasks_of(studio, title) if t["data"]["doc_id"] == doc["id"])
     ents = draw_entities(data, text, min_size=1, max_size=5)
+    # A span that reads the same text as code points and, elsewhere, as UTF-16 units is refused by
+    # design (DESIGN.md, Label Studio: "accept a reading only where exactly one unit matches");
+    # tests/test_studio_convert.py asserts that refusal. The round trip holds for every other span.
+    index = Utf16Index(text)
+    assume(all(resolve_span(index, e["start"], e["end"], e["text"]).error is None for e in ents))
     claims = [{"id": "c1", "content": {"start": ents[0]["start"], "end": ents[0]["end"], "text": ents[0]["text"]}, "cue": None,
                "source": ents[-1]["id"] if len(ents) > 1 else None, "via": [], "checkworthy": "yes", "speech": None}] if ents else []
     ann = {"entities": ents, "claims": claims, "stances": []}

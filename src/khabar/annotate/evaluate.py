@@ -109,12 +109,12 @@ def _pair(project: Project, doc_id: str, schemas: Schemas) -> tuple[tuple[dict[s
     return (_spans_only(pred), _spans_only(gold)), ""
 
 
-def preannotator_report(project: Project, schemas: Schemas) -> tuple[dict[str, Any] | None, list[str]]:
+def preannotator_report(project: Project, schemas: Schemas, doc_ids: Iterable[str] | None = None) -> tuple[dict[str, Any] | None, list[str]]:
     """Score every document's pre-annotation against its gold annotation.
 
     Reads ``project.preannotator_file(doc)``, ``project.gold(doc)`` and ``project.corpus_file(doc)``
     of every document folder under ``annotations/`` that holds both a pre-annotation and a gold
-    annotation, in document-id order.
+    annotation, in document-id order (only ``doc_ids`` when given).
 
     Returns:
         ``(report, warnings)``: ``report`` is ``{"tool", "version", **figures}`` (figures of
@@ -127,6 +127,9 @@ def preannotator_report(project: Project, schemas: Schemas) -> tuple[dict[str, A
     pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
     warnings: list[str] = []
     folders = sorted(p.name for p in project.annotations.iterdir() if is_doc_id(p.name)) if project.annotations.is_dir() else []
+    if doc_ids is not None:
+        wanted = set(doc_ids)
+        folders = [d for d in folders if d in wanted]
     for doc_id in folders:
         if not (project.preannotator_file(doc_id).is_file() and project.gold(doc_id).exists()):
             continue

@@ -21,9 +21,7 @@ from pathlib import Path
 from importlib import resources
 from typing import Any
 
-__all__ = ["preannotate", "preannotate_corpus", "VERSION", "TOOL", "find_entities", "find_claims", "OUTPUT_NAME"]
-
-OUTPUT_NAME = "preannotator.json"
+__all__ = ["preannotate", "preannotate_corpus", "VERSION", "TOOL", "find_entities", "find_claims"]
 
 TOOL = "khabar-preannotate"
 VERSION = "0.1.0"
@@ -273,7 +271,7 @@ def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress:
         bad = [f"{x.path}: {x.message}" for x in schemas.problems("annotation", ann)] + [f"{f}: {c}: {m}" for c, f, m in check_row(ann, text=doc["text"])]
         if bad:
             raise InputError(f"{doc['id']}: the pre-annotator produced an invalid annotation: " + "; ".join(bad[:5]))
-        out = project.annotations / doc["id"] / OUTPUT_NAME
+        out = project.preannotator_file(doc["id"])
         write_json(out, ann)
         written.append(out)
     return written

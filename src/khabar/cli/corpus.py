@@ -13,7 +13,6 @@ import typer
 
 from khabar.cli.common import QuietOpt, RootOpt, fail as _fail, project_at as _project
 from khabar.core.errors import KhabarError
-from khabar.core.project import Project
 
 __all__ = ["ingest", "build", "validate", "diff", "release"]
 
@@ -69,6 +68,8 @@ def build(
         r = run(project, version, progress=not quiet)
     except KhabarError as err:
         _fail(err)
+    for w in r.warnings:
+        typer.echo(f"warning: {w}", err=True)
     typer.echo(f"built {r.path} ({', '.join(f'{s}: {n}' for s, n in r.counts.items())}); "
                f"{r.diff.bump()} bump from {r.previous or 'nothing'}; passed the gate")
 
@@ -98,12 +99,6 @@ def validate(
     typer.echo(f"{release}: passed every check")
 
 
-def _release_dir(project: Project, ref: str) -> Path:
-    from khabar.dataset.lookup import release_dir
-
-    return release_dir(project.releases, ref)
-
-
 def diff(
     old: Optional[str] = typer.Argument(None, help="Old release, by version or folder (default: the latest)."),
     new: Optional[str] = typer.Argument(None, help="New release, by version or folder (default: what `build` would make now from corpus/)."),
@@ -111,41 +106,19 @@ def diff(
 ) -> None:
     """Show what changed between two releases, or between the latest release and the corpus now,
     and the version bump (SemVer for data) that the change requires."""
-    import tempfile
-
-    from khabar.release.build import diff_against_latest, plan
-    from khabar.dataset.lookup import iter_index, iter_index_file, latest_release
-    from khabar.core.schema import Schemas
-    from khabar.dataset.versioning import VersionError, diff_streams, next_version, parse_version
+    from khabar.release.compare import compare
 
     try:
-        project = _project(root)
-        schemas = Schemas(project.schema)
-        if new is None:
-            with tempfile.TemporaryDirectory(prefix="khabar-diff-") as tmp:
-                index = Path(tmp) / "index.jsonl"
-                for e in plan(project, index, schemas):
-                    typer.echo(f"problem: {e}")
-                if old is None:
-                    prev, d = diff_against_latest(project, index, schemas)
-                else:
-                    old_dir = _release_dir(project, old)
-                    prev, d = old_dir.name, diff_streams(iter_index(old_dir), iter_index_file(index))
-            typer.echo(f"comparing {prev or 'no release'} -> corpus/ now")
-        else:
-            new_dir = _release_dir(project, new)
-            old_dir = _release_dir(project, old) if old else (latest_release(project.releases, before=new_dir.name) or (None, None))[1]
-            if old_dir is not None and parse_version(old_dir.name) >= parse_version(new_dir.name):
-                raise VersionError(f"{old_dir.name} is not older than {new_dir.name}", hint="give the older release first")
-            prev = old_dir.name if old_dir else None
-            d = diff_streams(iter_index(old_dir) if old_dir else [], iter_index(new_dir))
-            typer.echo(f"comparing {prev or 'no release'} -> {new_dir.name}")
+        c = compare(_project(root), old, new)
     except KhabarError as err:
         _fail(err)
-    for line in d.lines():
+    for e in c.problems:
+        typer.echo(f"problem: {e}")
+    typer.echo(f"comparing {c.old or 'no release'} -> {c.new or 'corpus/ now'}")
+    for line in c.diff.lines():
         typer.echo(line)
-    bump = d.bump()
-    typer.echo(f"bump: {bump}" + (f" (next version {next_version(prev, bump)})" if bump != "none" and new is None else ""))
+    bump = c.diff.bump()
+    typer.echo(f"bump: {bump}" + (f" (next version {c.next_version})" if c.next_version else ""))
 
 
 def release(root: Optional[Path] = RootOpt, quiet: bool = QuietOpt) -> None:
@@ -159,6 +132,8 @@ def release(root: Optional[Path] = RootOpt, quiet: bool = QuietOpt) -> None:
         _fail(err)
     s = r.summary
     typer.echo(f"corpus: {r.ingest.total} document(s) ({r.ingest.counts['created']} new, {r.ingest.counts['updated']} updated)")
+    for w in r.warnings:
+        typer.echo(f"warning: {w}", err=True)
     if r.built:
         typer.echo(f"release: built {r.path} ({r.bump} bump), passed the gate")
     else:

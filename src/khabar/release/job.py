@@ -7,7 +7,7 @@ Public API: :func:`run_release`, :class:`ReleaseResult`, :func:`load_summary`.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ class ReleaseResult:
     built: bool          # False: the latest release already holds the current corpus
     bump: str
     summary: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)  # the build's (e.g. a pre-annotation not scored)
 
 
 def load_summary(project: Project, release: Path) -> dict[str, Any]:
@@ -91,4 +92,4 @@ def run_release(project: Project, progress: bool = True) -> ReleaseResult:
         return ReleaseResult(report, previous, path, False, bump, load_summary(project, path))
     version = next_version(previous, bump)
     result = build(project, version, progress=progress, schemas=schemas)
-    return ReleaseResult(report, version, result.path, True, bump, load_summary(project, result.path))
+    return ReleaseResult(report, version, result.path, True, bump, load_summary(project, result.path), result.warnings)
