@@ -18,14 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from khabar.core.jsonio import load_json
+
+if TYPE_CHECKING:  # imported where used: its format checkers take ~1 s to import (rfc3987-syntax)
+    import jsonschema
 
 __all__ = ["Schemas", "SchemaProblem"]
 
@@ -82,6 +84,8 @@ class Schemas:
     def reference_validator(self, name: str) -> jsonschema.Draft202012Validator:
         """The ``jsonschema`` validator of schema ``name`` (with its format checker)."""
         if name not in self._ref:
+            import jsonschema
+
             self._ref[name] = jsonschema.Draft202012Validator(
                 self.by_name[name], registry=self.registry,
                 format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
@@ -240,6 +244,8 @@ class Schemas:
 
 def _leaf(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
     """Descend oneOf/anyOf errors to the most specific one (jsonschema's best_match)."""
+    import jsonschema.exceptions
+
     if err.context:
         # prefer a branch whose type matched: "not of type 'null'" explains nothing
         typed = [e for e in err.context if e.validator != "type"] or list(err.context)
