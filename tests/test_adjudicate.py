@@ -230,6 +230,7 @@ def test_all_or_nothing_over_documents(project) -> None:
     assert snapshot(project.annotations) == before  # the seed document was fine, and is not written either
 
 
+@pytest.mark.slow
 def test_cli(project) -> None:
     write_annotators(project)
     assert CliRunner().invoke(app, ["adjudicate", "--help"]).exit_code == 0
@@ -383,6 +384,7 @@ def test_evidence_with_a_majority_goes_into_gold(project) -> None:
     assert (c["reason"], c["message"]) == ("evidence-no-majority", "no majority (2 of 3) for evidence: claim 234-289 cited by a03")
 
 
+@pytest.mark.slow
 def test_agreement_out_is_an_existing_file(project, tmp_path) -> None:
     write_annotators(project)
     readme = project.root / "README.md"
@@ -423,6 +425,7 @@ mod.adjudicate(Project(sys.argv[1]))
 """
 
 
+@pytest.mark.slow
 def test_kill_9_leftovers_are_removed_by_the_next_run(project) -> None:
     folder = write_annotators(project)
     res = subprocess.run([sys.executable, "-c", KILLED, str(project.root)], capture_output=True, text=True)

@@ -318,6 +318,7 @@ def test_help() -> None:
     assert res.exit_code == 0 and "--out DIR" in res.output and "Krippendorff" in res.output
 
 
+@pytest.mark.slow
 def test_cli_writes_report_and_identical_plots(project, tmp_path) -> None:
     write_annotators(project)
     outs = []

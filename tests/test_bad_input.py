@@ -75,6 +75,7 @@ def test_version_with_trailing_newline_refused() -> None:
             parse_version(bad)
 
 
+@pytest.mark.slow
 def test_older_version_than_latest_refused(project) -> None:
     build(project, "0.1.0", progress=False)
     (project.seeds / "b.txt").write_text(ARTICLE, encoding="utf-8")
@@ -136,6 +137,7 @@ def test_gold_for_a_document_not_in_the_corpus(project) -> None:
         build(project, "0.1.0", progress=False)
 
 
+@pytest.mark.slow
 def test_unreadable_changelog_or_datasheet_refused_before_shipping(project) -> None:
     project.changelog.write_bytes(b"\xff\xfe not utf-8")
     with pytest.raises(InputError, match="CHANGELOG.md: not UTF-8"):

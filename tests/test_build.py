@@ -91,6 +91,7 @@ def test_existing_version_is_never_overwritten(project) -> None:
     assert snapshot(project.releases) == before
 
 
+@pytest.mark.slow
 def test_gold_annotation_is_released_and_minor_bump_required(project) -> None:
     build(project, "0.1.0", progress=False)
     _gold(project)
@@ -108,6 +109,7 @@ def test_gold_annotation_is_released_and_minor_bump_required(project) -> None:
         build(project, "0.2.1", progress=False)
 
 
+@pytest.mark.slow
 def test_corrected_seed_is_a_patch_and_stale_gold_refused(project) -> None:
     build(project, "0.1.0", progress=False)
     path = project.seeds / SEED
@@ -125,6 +127,7 @@ def test_corrected_seed_is_a_patch_and_stale_gold_refused(project) -> None:
     assert snapshot(project.releases) == before
 
 
+@pytest.mark.slow
 def test_removed_document_needs_major(project) -> None:
     build(project, "0.1.0", progress=False)
     (project.seeds / "b.txt").write_text("أعلنت وزارة الصحة اليوم عن حملة تطعيم جديدة في البلاد تبدأ الأسبوع المقبل.\n", encoding="utf-8")
@@ -225,6 +228,7 @@ def test_main_job_builds_then_is_up_to_date(project) -> None:
     assert not second.built and second.version == "0.1.0"
 
 
+@pytest.mark.slow
 def test_provenance_correction_is_a_patch(project) -> None:
     """A manifest-only change (here the publisher) reaches the next release as a PATCH."""
     build(project, "0.1.0", progress=False)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, SEED_ID
 from khabar.agreement.adjudicate import adjudicate
 from khabar.agreement.compare import corpus_agreement
@@ -62,6 +64,7 @@ def _annotators(project: Project) -> None:
     write_json(project.annotations / "annotators.json", registry)
 
 
+@pytest.mark.slow
 def test_release_with_three_annotators_carries_agreement_figures_and_plots(project) -> None:
     _annotators(project)
     assert adjudicate(project).written == 1   # gold = the majority; the extra entity and e1 of ann3's absence
@@ -88,6 +91,7 @@ def test_release_with_three_annotators_carries_agreement_figures_and_plots(proje
     assert gold["origin"]["sources"] == ["ann1", "ann2", "ann3"] and len(gold["entities"]) == 140
 
 
+@pytest.mark.slow
 def test_baseline_on_the_wojood_sample_imported_as_conll_and_built(empty_project) -> None:
     project = empty_project
     (project.root / "annotations").mkdir()

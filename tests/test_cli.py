@@ -24,6 +24,7 @@ def test_every_command_has_help() -> None:
         assert len(res.output.strip().splitlines()) > 5, cmd
 
 
+@pytest.mark.slow
 def test_ingest_error_is_one_line_with_hint(project) -> None:
     (project.seeds / "legacy.txt").write_bytes(bytes.fromhex("e6d2c7d1c920c7e1cec7d1ccedc9"))
     res = subprocess.run([sys.executable, "-m", "khabar.cli", "ingest", "--root", str(project.root), "-q"],
@@ -38,6 +39,7 @@ def test_ingest_error_is_one_line_with_hint(project) -> None:
     assert ok.returncode == 1 and "not Arabic" not in ok.stderr or ok.returncode == 0
 
 
+@pytest.mark.slow
 def test_build_existing_version_exit_1(project) -> None:
     from khabar.release.build import build
     build(project, "0.1.0", progress=False)

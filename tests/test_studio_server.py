@@ -307,6 +307,7 @@ _chars = st.sampled_from(list("ابتثجحخدذرسشصضطعغفقكلمنه�
                                                                        "\u0301", "\u200f", "\u200e", "\u202b", "\r\n", "\n", "A", "٣"])
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.lists(_chars, min_size=3, max_size=80).map("".join), data=st.data())
 def test_property_push_annotate_pull_returns_what_was_put_in(project, studio, title, raw: str, data) -> None:

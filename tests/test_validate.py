@@ -928,12 +928,14 @@ def _cli(release: Path, root: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, env=env, timeout=600)
 
 
+@pytest.mark.slow
 def test_cli_passes_the_good_release(gate_release: Path, gate_project: Path) -> None:
     r = _cli(gate_release, gate_project)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "passed every check" in r.stdout
 
 
+@pytest.mark.slow
 def test_cli_lists_every_problem_and_exits_1(gate_release: Path, gate_project: Path, gate_schemas: khabar.core.schema.Schemas,
                                              tmp_path: Path) -> None:
     def breaker(folder: Path) -> None:
