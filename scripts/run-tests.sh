@@ -12,5 +12,5 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 echo "import layers (pyproject.toml [tool.importlinter]) ..."
-.venv/bin/lint-imports --config pyproject.toml
+.venv/bin/lint-imports
 exec .venv/bin/python -m pytest "$@"

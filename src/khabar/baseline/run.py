@@ -21,6 +21,7 @@ from khabar.baseline.models import (CLASSIFIER_SETTINGS, CRF_SETTINGS, SCHEMES, 
 from khabar.core.errors import InputError
 from khabar.dataset.lookup import card_yaml_of
 from khabar.dataset.rows import SPLITS
+from khabar.dataset.layout import CARD
 
 __all__ = ["run_baseline", "baseline_report", "baseline_markdown", "load_release_rows", "rows_from_files", "TRAIN", "TEST",
            "CRF_SETTINGS", "TOKEN_FEATURES", "CLASSIFIER_SETTINGS", "SCHEMES", "token_features", "sentence_features",
@@ -37,7 +38,7 @@ def _card_configs(release: Path) -> list[str]:
     if not release.is_dir():
         raise InputError(f"{release}: not a folder", hint="name a release folder, e.g. releases/0.3.0")
     try:
-        meta = card_yaml_of((release / "README.md").read_bytes())
+        meta = card_yaml_of((release / CARD).read_bytes())
     except (OSError, InputError):
         meta = {}
     if not isinstance(meta.get("configs"), list):

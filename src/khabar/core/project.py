@@ -14,7 +14,7 @@ from pathlib import Path
 from khabar.core.errors import InputError
 
 __all__ = ["Project", "find_root", "inside_releases", "GOLD", "CONFLICTS", "PREANNOTATOR", "ANNOTATORS",
-           "DRAFT_SUFFIX", "NOT_ANNOTATORS", "GUIDELINES", "STUDIO_DATA", "STUDIO_VENV", "ANNOTATOR_MAP"]
+           "DRAFT_SUFFIX", "NOT_ANNOTATORS", "GUIDELINES", "STUDIO_DATA", "STUDIO_VENV", "ANNOTATOR_MAP", "MANIFEST"]
 
 _MARKER = Path("schema") / "labels.schema.json"
 
@@ -30,6 +30,7 @@ GUIDELINES = "GUIDELINES.md"      #: ``annotations/GUIDELINES.md``
 STUDIO_DATA = ".labelstudio"      #: the Label Studio server's data folder (git-ignored)
 STUDIO_VENV = ".venv-studio"      #: the Label Studio server's own virtualenv (git-ignored)
 ANNOTATOR_MAP = "annotator-map.json"  #: ``.labelstudio/annotator-map.json``: e-mail -> annotator id
+MANIFEST = "manifest.jsonl"       #: ``seeds/manifest.jsonl``: one line per seed
 
 
 def find_root(start: str | os.PathLike[str] | None = None) -> Path:
@@ -87,7 +88,7 @@ class Project:
 
     @property
     def manifest(self) -> Path:
-        return self.root / "seeds" / "manifest.jsonl"
+        return self.seeds / MANIFEST
 
     @property
     def corpus(self) -> Path:

@@ -9,6 +9,7 @@ from typing import Any, Iterator
 from khabar.core.errors import InputError
 from khabar.core.jsonio import load_json
 from khabar.dataset.versioning import parse_version, VersionError
+from khabar.dataset.layout import BUILD_INFO, INDEX, REPORTS
 
 __all__ = ["list_releases", "latest_release", "release_dir", "card_yaml_of", "declared_files", "iter_shard_rows",
            "read_index", "iter_index", "iter_index_file", "read_build_info"]
@@ -145,7 +146,7 @@ def iter_shard_rows(path: Path, columns: list[str], hint: str, limit: int | None
 
 def iter_index(release: Path) -> Iterator[dict[str, Any]]:
     """The lines of a release's ``reports/index.jsonl`` (sorted by id), streamed."""
-    yield from iter_index_file(release / "reports" / "index.jsonl")
+    yield from iter_index_file(release / REPORTS / INDEX)
 
 
 def iter_index_file(path: Path) -> Iterator[dict[str, Any]]:
@@ -171,7 +172,7 @@ def read_index(release: Path) -> dict[str, dict[str, Any]]:
 
 
 def read_build_info(release: Path) -> dict[str, Any]:
-    path = release / "reports" / "build.json"
+    path = release / REPORTS / BUILD_INFO
     if not path.is_file():
         raise InputError(f"{path}: missing (not a Khabar release?)")
     info = load_json(path)

@@ -34,12 +34,13 @@ from khabar.dataset.features import CONFIGS, arrow_schema, features_for
 from khabar.dataset.lookup import card_yaml_of
 from khabar.dataset.rows import SPLITS
 from khabar.gate.problems import Problem
+from khabar.dataset.layout import CARD, CHANGELOG, CHECKSUMS, CROISSANT, DATASHEET
 
 __all__ = ["REQUIRED_FILES", "inside", "check_files", "read_card", "check_card", "check_shard_schemas"]
 
 #: files every release holds (``reports/agreement.json`` and ``baseline.json`` too from 0.3.0:
 #: :func:`khabar.gate.reports.check_reports`)
-REQUIRED_FILES = ("README.md", "SHA256SUMS", "croissant.json", "DATASHEET.md", "CHANGELOG.md",
+REQUIRED_FILES = (CARD, CHECKSUMS, CROISSANT, DATASHEET, CHANGELOG,
                   "reports/rows.json", "reports/index.jsonl", "reports/build.json", "reports/stats.json")
 
 
@@ -65,11 +66,11 @@ def _read_sums(text: str, rel: Path) -> tuple[dict[str, str], list[Problem]]:
     for n, line in enumerate(text.splitlines(), 1):
         parts = line.split("  ", 1)
         if len(parts) != 2 or not re.fullmatch("[0-9a-f]{64}", parts[0]):
-            out.append(Problem("checksum-mismatch", "SHA256SUMS", f"line {n} is not '<sha256>  <path>'"))
+            out.append(Problem("checksum-mismatch", CHECKSUMS, f"line {n} is not '<sha256>  <path>'"))
         elif not inside(rel, parts[1]):
-            out.append(Problem("checksum-mismatch", "SHA256SUMS", f"line {n}: path {parts[1]!r} points outside the release"))
+            out.append(Problem("checksum-mismatch", CHECKSUMS, f"line {n}: path {parts[1]!r} points outside the release"))
         elif parts[1] in listed:
-            out.append(Problem("checksum-mismatch", "SHA256SUMS", f"line {n}: {parts[1]} is listed twice"))
+            out.append(Problem("checksum-mismatch", CHECKSUMS, f"line {n}: {parts[1]} is listed twice"))
         else:
             listed[parts[1]] = parts[0]
     return listed, out
@@ -83,13 +84,13 @@ def check_files(rel: Path) -> list[Problem]:
             out.append(Problem("file-symlink", p.relative_to(rel).as_posix(), "a link inside a release (releases hold plain files only)"))
     out += [Problem("file-missing", f, "required file is missing") for f in REQUIRED_FILES
             if not (rel / f).is_file() or (rel / f).is_symlink()]
-    sums = rel / "SHA256SUMS"
+    sums = rel / CHECKSUMS
     if not sums.is_file() or sums.is_symlink():
         return out
     try:
         text = sums.read_bytes().decode("utf-8")
     except UnicodeDecodeError as err:
-        return out + [Problem("checksum-mismatch", "SHA256SUMS", f"not UTF-8 (byte {err.start})")]
+        return out + [Problem("checksum-mismatch", CHECKSUMS, f"not UTF-8 (byte {err.start})")]
     listed, bad = _read_sums(text, rel)
     out += bad
     for name, digest in sorted(listed.items()):
@@ -100,7 +101,7 @@ def check_files(rel: Path) -> list[Problem]:
             out.append(Problem("checksum-mismatch", name, f"SHA-256 is {sha256_file(p)[:16]}…, SHA256SUMS says {digest[:16]}…"))
     for p in _walk(rel):
         name = p.relative_to(rel).as_posix()
-        if p.is_file() and not p.is_symlink() and name != "SHA256SUMS" and name not in listed:
+        if p.is_file() and not p.is_symlink() and name != CHECKSUMS and name not in listed:
             out.append(Problem("checksum-unlisted", name, "file is not listed in SHA256SUMS"))
     return out
 
@@ -108,13 +109,13 @@ def check_files(rel: Path) -> list[Problem]:
 def read_card(rel: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     """``(the card's YAML front matter, problems)``; ``(None, [])`` when ``README.md`` is missing
     (``file-missing`` says so), ``(None, [card-yaml-invalid])`` when it does not parse."""
-    path = rel / "README.md"
+    path = rel / CARD
     if not path.is_file():
         return None, []
     try:
         return card_yaml_of(path.read_bytes()), []
     except InputError as err:
-        return None, [Problem("card-yaml-invalid", "README.md", str(err))]
+        return None, [Problem("card-yaml-invalid", CARD, str(err))]
 
 
 def _declared(meta: dict[str, Any]) -> tuple[dict[str, dict[str, str]], list[Problem]]:
@@ -124,19 +125,19 @@ def _declared(meta: dict[str, Any]) -> tuple[dict[str, dict[str, str]], list[Pro
     configs = meta.get("configs") or []
     if not isinstance(configs, list):
         configs = []
-        out.append(Problem("card-yaml-invalid", "README.md", "configs must be a list of mappings", field="configs"))
+        out.append(Problem("card-yaml-invalid", CARD, "configs must be a list of mappings", field="configs"))
     for cfg in configs:
         if not isinstance(cfg, dict):
-            out.append(Problem("card-yaml-invalid", "README.md", f"configs item {cfg!r} is not a mapping", field="configs"))
+            out.append(Problem("card-yaml-invalid", CARD, f"configs item {cfg!r} is not a mapping", field="configs"))
             continue
         name = cfg.get("config_name")
         files = cfg.get("data_files") or []
         if not isinstance(name, str):
-            out.append(Problem("card-yaml-invalid", "README.md", f"config_name {name!r} is not a string", field="configs"))
+            out.append(Problem("card-yaml-invalid", CARD, f"config_name {name!r} is not a string", field="configs"))
             continue
         if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("split"), str)
                                                   and isinstance(f.get("path"), str) for f in files):
-            out.append(Problem("card-yaml-invalid", "README.md", f"config {name}: data_files must list split/path pairs", field=f"configs.{name}"))
+            out.append(Problem("card-yaml-invalid", CARD, f"config {name}: data_files must list split/path pairs", field=f"configs.{name}"))
             continue
         declared[name] = {f.get("split"): f.get("path") for f in files}
     return declared, out
@@ -146,15 +147,15 @@ def _check_configs(rel: Path, declared: dict[str, dict[str, str]]) -> list[Probl
     """``card-files-mismatch``: configs, splits and data files of the card against the folder."""
     out: list[Problem] = []
     if "documents" not in declared:
-        out.append(Problem("card-files-mismatch", "README.md", "config documents is not declared", field="configs"))
+        out.append(Problem("card-files-mismatch", CARD, "config documents is not declared", field="configs"))
     for config in sorted(set(declared) - set(CONFIGS)):
-        out.append(Problem("card-files-mismatch", "README.md", f"config {config} is not one of {', '.join(CONFIGS)}", field="configs"))
+        out.append(Problem("card-files-mismatch", CARD, f"config {config} is not one of {', '.join(CONFIGS)}", field="configs"))
     for config in [c for c in CONFIGS if c in declared]:  # training configs the card lacks: khabar.gate.training
         for split, path in declared[config].items():
             if split not in SPLITS:
-                out.append(Problem("card-files-mismatch", "README.md", f"split {split!r} is not one of {', '.join(SPLITS)}", field=f"configs.{config}"))
+                out.append(Problem("card-files-mismatch", CARD, f"split {split!r} is not one of {', '.join(SPLITS)}", field=f"configs.{config}"))
             if not isinstance(path, str) or not inside(rel, path) or not (rel / path).is_file():
-                out.append(Problem("card-files-mismatch", "README.md", f"data file {path} of split {split} does not exist", field=f"configs.{config}"))
+                out.append(Problem("card-files-mismatch", CARD, f"data file {path} of split {split} does not exist", field=f"configs.{config}"))
     declared_paths = {p for d in declared.values() for p in d.values()}
     for p in sorted((rel / "data").rglob("*.parquet")) if (rel / "data").is_dir() else []:
         name = p.relative_to(rel).as_posix()
@@ -166,14 +167,14 @@ def _check_configs(rel: Path, declared: dict[str, dict[str, str]]) -> list[Probl
 def _check_splits(rel: Path, config: str, splits: Any, declared: dict[str, dict[str, str]]) -> list[Problem]:
     """The ``dataset_info`` splits of ``config``: structure, a split per data file, counts."""
     if not isinstance(splits, list) or not all(isinstance(x, dict) for x in splits):
-        return [Problem("card-yaml-invalid", "README.md", f"dataset_info of {config}: splits must be a list of mappings",
+        return [Problem("card-yaml-invalid", CARD, f"dataset_info of {config}: splits must be a list of mappings",
                         field=f"dataset_info.{config}.splits")]
     if not all(isinstance(x.get("name"), str) and isinstance(x.get("num_examples"), int) for x in splits):
-        return [Problem("card-yaml-invalid", "README.md", f"dataset_info of {config}: each split needs a name (string) "
+        return [Problem("card-yaml-invalid", CARD, f"dataset_info of {config}: each split needs a name (string) "
                         "and num_examples (integer)", field=f"dataset_info.{config}.splits")]
     out = []
     for split in sorted(set(declared.get(config, {})) - {x.get("name") for x in splits}, key=str):
-        out.append(Problem("card-files-mismatch", "README.md", f"split {split} has a data file but no dataset_info entry",
+        out.append(Problem("card-files-mismatch", CARD, f"split {split} has a data file but no dataset_info entry",
                            field=f"dataset_info.{config}.splits"))
     for split in splits:
         path = declared.get(config, {}).get(split.get("name"))
@@ -183,7 +184,7 @@ def _check_splits(rel: Path, config: str, splits: Any, declared: dict[str, dict[
             except Exception:  # noqa: BLE001 - reported by the parquet check
                 continue
             if n != split.get("num_examples"):
-                out.append(Problem("card-count-mismatch", "README.md", f"{config}/{split.get('name')}: card says "
+                out.append(Problem("card-count-mismatch", CARD, f"{config}/{split.get('name')}: card says "
                                    f"{split.get('num_examples')} rows, {path} has {n}", field="dataset_info.splits"))
     return out
 
@@ -197,15 +198,15 @@ def _check_infos(rel: Path, meta: dict[str, Any], declared: dict[str, dict[str, 
     for config in [c for c in CONFIGS if c in declared or c == "documents"]:
         info = by_name.get(config)
         if info is None:
-            out.append(Problem("card-features-mismatch", "README.md", f"no dataset_info for config {config}", field="dataset_info"))
+            out.append(Problem("card-features-mismatch", CARD, f"no dataset_info for config {config}", field="dataset_info"))
             continue
         try:
             card_features = Features._from_yaml_list(info.get("features") or [])
         except Exception as err:  # noqa: BLE001 - any malformed YAML feature is reported
-            out.append(Problem("card-features-mismatch", "README.md", f"features of {config} do not parse: {err}", field="dataset_info"))
+            out.append(Problem("card-features-mismatch", CARD, f"features of {config} do not parse: {err}", field="dataset_info"))
             continue
         if card_features != features_for(schemas, config):
-            out.append(Problem("card-features-mismatch", "README.md", f"features of {config} differ from those derived from schema/",
+            out.append(Problem("card-features-mismatch", CARD, f"features of {config} differ from those derived from schema/",
                                field=f"dataset_info.{config}.features"))
         out += _check_splits(rel, config, info.get("splits") or [], declared)
     return out

@@ -25,6 +25,7 @@ from khabar.dataset.croissant import validate_croissant
 from khabar.dataset.digest import row_digest
 from khabar.gate.files import inside
 from khabar.gate.problems import Problem
+from khabar.dataset.layout import CARD, CROISSANT
 
 __all__ = ["check_croissant", "check_load"]
 
@@ -32,9 +33,9 @@ __all__ = ["check_croissant", "check_load"]
 def _check_croissant_hashes(rel: Path) -> list[Problem]:
     """Each FileObject's ``sha256`` in croissant.json against the file it names."""
     try:
-        meta = load_json(rel / "croissant.json")
+        meta = load_json(rel / CROISSANT)
     except InputError as err:
-        return [Problem("croissant-invalid", "croissant.json", str(err).split(": ", 1)[-1])]
+        return [Problem("croissant-invalid", CROISSANT, str(err).split(": ", 1)[-1])]
     out = []
     dist = meta.get("distribution", []) if isinstance(meta, dict) else []
     for obj in dist if isinstance(dist, list) else []:
@@ -42,20 +43,20 @@ def _check_croissant_hashes(rel: Path) -> list[Problem]:
             url = str(obj.get("contentUrl", ""))
             path = rel / url
             if not inside(rel, url):
-                out.append(Problem("croissant-invalid", "croissant.json", f"FileObject {url} points outside the release"))
+                out.append(Problem("croissant-invalid", CROISSANT, f"FileObject {url} points outside the release"))
             elif not path.is_file():
-                out.append(Problem("croissant-invalid", "croissant.json", f"FileObject {obj.get('contentUrl')} does not exist"))
+                out.append(Problem("croissant-invalid", CROISSANT, f"FileObject {obj.get('contentUrl')} does not exist"))
             elif sha256_file(path) != obj["sha256"]:
-                out.append(Problem("croissant-invalid", "croissant.json", f"sha256 of {obj.get('contentUrl')} differs from the file"))
+                out.append(Problem("croissant-invalid", CROISSANT, f"sha256 of {obj.get('contentUrl')} differs from the file"))
     return out
 
 
 def check_croissant(rel: Path) -> list[Problem]:
     """``croissant-invalid`` problems of ``rel/croissant.json`` (none when the file is missing:
     ``file-missing`` says so): first the Croissant validator's, then the file hashes'."""
-    if not (rel / "croissant.json").is_file():
+    if not (rel / CROISSANT).is_file():
         return []
-    return ([Problem("croissant-invalid", "croissant.json", msg) for msg in validate_croissant(rel / "croissant.json")]
+    return ([Problem("croissant-invalid", CROISSANT, msg) for msg in validate_croissant(rel / CROISSANT)]
             + _check_croissant_hashes(rel))
 
 
@@ -92,7 +93,7 @@ def _check_config(rel: Path, config: str, splits: dict[str, dict[str, Any]], cac
         dsd = datasets.load_dataset(str(rel), config, cache_dir=str(cache),
                                     fragment_scan_options=pads.ParquetFragmentScanOptions(pre_buffer=False))
     except Exception as err:  # noqa: BLE001 - the gate reports every failure to load
-        return [Problem("load-failed", "README.md", f"load_dataset({rel.name!r}, {config!r}): {type(err).__name__}: {err}".splitlines()[0])]
+        return [Problem("load-failed", CARD, f"load_dataset({rel.name!r}, {config!r}): {type(err).__name__}: {err}".splitlines()[0])]
     out = []
     for split, expect in splits.items():
         if split not in dsd:

@@ -23,6 +23,7 @@ from khabar.core.store import DiskIndex
 from khabar.dataset.digest import DIGEST_KEY
 from khabar.dataset.features import features_for
 from khabar.gate.problems import Problem
+from khabar.dataset.layout import AGREEMENT, BASELINE, BUILD_INFO, INDEX, REPORTS, ROWS, STATS
 
 __all__ = ["check_reports", "read_rows_report"]
 
@@ -30,8 +31,8 @@ __all__ = ["check_reports", "read_rows_report"]
 def _check_tool_reports(rel: Path, every: bool) -> list[Problem]:
     """``reports/agreement.json`` and ``reports/baseline.json`` (required when ``every``)."""
     out = []
-    for name, key, value in (("agreement.json", "report", "khabar agreement"), ("baseline.json", "train_split", "train")):
-        path = rel / "reports" / name
+    for name, key, value in ((AGREEMENT, "report", "khabar agreement"), (BASELINE, "train_split", "train")):
+        path = rel / REPORTS / name
         if not path.is_file():
             if every:
                 out.append(Problem("file-missing", f"reports/{name}", "required file is missing (every release from 0.3.0 carries it)"))
@@ -50,7 +51,7 @@ def _check_tool_reports(rel: Path, every: bool) -> list[Problem]:
 def _check_index(rel: Path, seen: DiskIndex, rows: int) -> list[Problem]:
     """``reports/index.jsonl``: one line per row of the ``documents`` config, each naming a row."""
     out = []
-    path = rel / "reports" / "index.jsonl"
+    path = rel / REPORTS / INDEX
     if not path.is_file():
         return out
     n = 0
@@ -79,19 +80,19 @@ def check_reports(rel: Path, schemas: Schemas, seen: DiskIndex, rows: int, confi
         every: ``agreement.json`` and ``baseline.json`` are required (releases from 0.3.0).
     """
     out = _check_tool_reports(rel, every) + _check_index(rel, seen, rows)
-    for name in ("build.json", "stats.json"):
-        if (rel / "reports" / name).is_file():
+    for name in (BUILD_INFO, STATS):
+        if (rel / REPORTS / name).is_file():
             try:
-                data = load_json(rel / "reports" / name)
+                data = load_json(rel / REPORTS / name)
             except InputError as err:
                 out.append(Problem("report-invalid", f"reports/{name}", str(err).split(": ", 1)[-1]))
                 continue
-            if name == "build.json":
+            if name == BUILD_INFO:
                 feats = data.get("features") if isinstance(data, dict) else None
                 for config in configs:
                     if not isinstance(feats, dict) or feats.get(config) != features_for(schemas, config).to_dict():
                         out.append(Problem("report-invalid", "reports/build.json", f"features.{config} differ from those derived from schema/"))
-            if name == "stats.json" and not isinstance(data, dict):
+            if name == STATS and not isinstance(data, dict):
                 out.append(Problem("report-invalid", "reports/stats.json", "not a JSON object"))
     return out
 
@@ -115,7 +116,7 @@ def read_rows_report(rel: Path, shards_ok: dict[str, dict[str, str]]) -> tuple[d
     ``report-invalid`` problem when it does not parse, names another digest scheme
     (:data:`khabar.dataset.digest.DIGEST_KEY`), is malformed, or lacks a shard of ``shards_ok``."""
     try:
-        rows = load_json(rel / "reports" / "rows.json")
+        rows = load_json(rel / REPORTS / ROWS)
     except InputError as err:
         return None, [Problem("report-invalid", "reports/rows.json", str(err))]
     why = _rows_report_problem(rows)

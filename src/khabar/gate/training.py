@@ -40,6 +40,7 @@ from khabar.dataset.rows import SPLITS, split_for
 from khabar.dataset.training import Spec, derive
 from khabar.gate.problems import Problem
 from khabar.gate.records import OutOfRange, label_problems, raise_out_of_range, schema_problems
+from khabar.dataset.layout import CARD
 
 __all__ = ["check_training_configs", "check_training_row", "ALL_CONFIGS_SINCE"]
 
@@ -193,7 +194,7 @@ def check_training_configs(rel: Path, schemas: Schemas, version: tuple[int, int,
                                    f"at row {i}: {what}", doc_id))
     for c in configs if derive_all else ():
         if c not in declared and totals[c]:
-            out.append(Problem("card-files-mismatch", "README.md", f"config {c} is not declared, but the documents rows give "
+            out.append(Problem("card-files-mismatch", CARD, f"config {c} is not declared, but the documents rows give "
                                f"{totals[c]} {c} rows (releases from {'.'.join(map(str, ALL_CONFIGS_SINCE))} carry every "
                                "training config that has rows)", field="configs"))
     return out

@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from khabar.core.errors import VersionError
-from khabar.core.project import find_root
+from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.core.store import DiskIndex
 from khabar.dataset.features import CONFIGS
@@ -50,6 +50,7 @@ from khabar.gate.problems import STRUCTURAL, Problem
 from khabar.gate.reports import check_reports, read_rows_report
 from khabar.gate.rows import check_documents
 from khabar.gate.training import ALL_CONFIGS_SINCE, check_training_configs
+from khabar.dataset.layout import REPORTS, ROWS
 
 __all__ = ["Problem", "validate_release", "REQUIRED_FILES"]
 
@@ -101,7 +102,7 @@ def _levels_rows(rel: Path, schemas: Schemas, meta: dict[str, Any] | None, decla
 
 def _level_load(rel: Path, shards_ok: dict[str, dict[str, str]]) -> list[Problem]:
     """Level 4's ``load_dataset`` round trip against ``reports/rows.json``."""
-    if not (rel / "reports" / "rows.json").is_file():
+    if not (rel / REPORTS / ROWS).is_file():
         return []
     counts, problems = read_rows_report(rel, shards_ok)
     return problems if counts is None else check_load(rel, counts)
@@ -125,7 +126,7 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
     rel = Path(release)
     if not rel.is_dir():
         return [Problem("file-missing", str(rel), "release folder does not exist")]
-    schemas = schemas or Schemas(find_root() / "schema")
+    schemas = schemas or Schemas(Project.find().schema)
     meta, declared, shards_ok, problems = _level_files(rel, schemas)
     problems += _levels_rows(rel, schemas, meta, declared, shards_ok, problems, progress)
     problems += check_croissant(rel)  # level 4: release

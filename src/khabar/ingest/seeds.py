@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 from khabar.core.errors import InputError
 from khabar.core.jsonio import loads_json
+from khabar.core.project import MANIFEST
 from khabar.core.schema import Schemas
 
 __all__ = ["iter_manifest", "new_entry", "doc_id_for", "iter_seed_files", "sha256_hex", "seed_name"]
@@ -41,7 +42,7 @@ def iter_seed_files(folder: Path) -> Iterator[os.DirEntry[str]]:
         return
     with os.scandir(folder) as it:
         for entry in it:
-            if entry.name.endswith(SEED_SUFFIXES) and not entry.name.startswith(".") and entry.name != "manifest.jsonl":
+            if entry.name.endswith(SEED_SUFFIXES) and not entry.name.startswith(".") and entry.name != MANIFEST:
                 yield entry
 
 

@@ -42,6 +42,7 @@ from khabar.release.plan import diff_against_latest, index_entry, iter_checked, 
 from khabar.release.reports import write_reports
 from khabar.release.shards import Shards, configs_stats
 from khabar.release.tally import Tally
+from khabar.dataset.layout import INDEX, REPORTS
 
 __all__ = ["build", "BuildReport", "plan", "diff_against_latest", "write_checksums"]
 
@@ -190,7 +191,7 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=project.releases))
     shards = Shards(staging, features)
     try:
-        index = staging / "reports" / "index.jsonl"
+        index = staging / REPORTS / INDEX
         index.parent.mkdir(parents=True)
         tally, errors = _write_rows(project, schemas, spec, encoders, shards, index, progress)
         shards.close()

@@ -15,6 +15,7 @@ from khabar.core.schema import Schemas
 from khabar.dataset.lookup import iter_index, iter_index_file, latest_release, release_dir
 from khabar.dataset.versioning import Diff, diff_streams, next_version, parse_version
 from khabar.release.plan import diff_against_latest, plan
+from khabar.dataset.layout import INDEX
 
 __all__ = ["compare", "Comparison"]
 
@@ -55,7 +56,7 @@ def compare(project: Project, old: str | None = None, new: str | None = None, sc
     schemas = schemas or Schemas(project.schema)
     if new is None:
         with tempfile.TemporaryDirectory(prefix="khabar-diff-") as tmp:
-            index = Path(tmp) / "index.jsonl"
+            index = Path(tmp) / INDEX
             problems = plan(project, index, schemas)
             if old is None:
                 prev, d = diff_against_latest(project, index, schemas)

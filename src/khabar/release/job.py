@@ -20,6 +20,7 @@ from khabar.gate.validate import validate_release
 from khabar.ingest.run import IngestReport, ingest
 from khabar.release.build import build
 from khabar.release.plan import diff_against_latest, plan
+from khabar.dataset.layout import INDEX
 
 __all__ = ["run_release", "ReleaseResult", "load_summary"]
 
@@ -78,7 +79,7 @@ def run_release(project: Project, progress: bool = True) -> ReleaseResult:
     schemas = Schemas(project.schema)
     report = ingest(project, progress=progress, schemas=schemas)
     with tempfile.TemporaryDirectory(prefix="khabar-plan-") as tmp:
-        index = Path(tmp) / "index.jsonl"
+        index = Path(tmp) / INDEX
         errors = plan(project, index, schemas)
         if errors:
             raise InputError("the corpus cannot be released:\n  " + "\n  ".join(errors))

@@ -28,6 +28,7 @@ from khabar.dataset.versioning import Diff
 from khabar.release.changelog import changelog_entry, read_text, source_date
 from khabar.release.shards import Shards
 from khabar.release.tally import Tally
+from khabar.dataset.layout import BUILD_INFO, CARD, CHANGELOG, CHECKSUMS, CROISSANT, DATASHEET, REPORTS, ROWS, STATS
 
 __all__ = ["write_metadata", "annotators_used", "open_conflicts", "write_checksums"]
 
@@ -140,13 +141,13 @@ def _full_stats(version: str, tally: Tally, counts: dict[str, int], note: str, p
 def _write_texts(project: Project, schemas: Schemas, staging: Path, card: str, entry: str,
                  full_stats: dict[str, Any]) -> None:
     """README.md (the card), CHANGELOG.md, DATASHEET.md and the guidelines of the staged release."""
-    (staging / "README.md").write_text(card, encoding="utf-8")
-    (staging / "CHANGELOG.md").write_text("# Changelog of this release\n\n" + entry[1:], encoding="utf-8")
+    (staging / CARD).write_text(card, encoding="utf-8")
+    (staging / CHANGELOG).write_text("# Changelog of this release\n\n" + entry[1:], encoding="utf-8")
     try:
         sheet = splice_generated(read_text(project.datasheet), schemas, full_stats)
     except ValueError as err:
         raise InputError(f"{project.datasheet}: {err}", hint="keep the BEGIN/END GENERATED marker lines in DATASHEET.md") from None
-    (staging / "DATASHEET.md").write_text(sheet, encoding="utf-8")
+    (staging / DATASHEET).write_text(sheet, encoding="utf-8")
     if full_stats["annotated"] and project.guidelines.is_file():  # the guidelines travel with the annotations they define
         (staging / GUIDELINES).write_text(read_text(project.guidelines), encoding="utf-8")
 
@@ -179,17 +180,17 @@ def write_metadata(project: Project, schemas: Schemas, staging: Path, version: s
     entry = changelog_entry(version, previous, diff)
     card = render_card(schemas, version, data, full_stats, entry, sections)
     _write_texts(project, schemas, staging, card, entry, full_stats)
-    reports = staging / "reports"
-    (reports / "stats.json").write_text(dumps_canonical(full_stats), encoding="utf-8")
+    reports = staging / REPORTS
+    (reports / STATS).write_text(dumps_canonical(full_stats), encoding="utf-8")
     if pre_report is not None:
         (reports / PREANNOTATOR).write_text(dumps_canonical(pre_report), encoding="utf-8")
-    (reports / "rows.json").write_text(dumps_canonical(shards.report()), encoding="utf-8")
+    (reports / ROWS).write_text(dumps_canonical(shards.report()), encoding="utf-8")
     build_info = {"version": version, "previous": previous, "bump": diff.bump(), "toolkit": f"khabar {__version__}",
                   "features": {c: f.to_dict() for c, f in features.items()}}
-    (reports / "build.json").write_text(dumps_canonical(build_info), encoding="utf-8")
+    (reports / BUILD_INFO).write_text(dumps_canonical(build_info), encoding="utf-8")
     croissant = make_croissant(staging, version, declared, {c: [data_path(c, s) for s in rows[c]] for c in declared},
                                _facts(full_stats), source_date())
-    (staging / "croissant.json").write_text(croissant_dumps(croissant), encoding="utf-8")
+    (staging / CROISSANT).write_text(croissant_dumps(croissant), encoding="utf-8")
     write_checksums(staging)
 
 
@@ -197,7 +198,7 @@ def write_checksums(release: Path) -> None:
     """Write ``SHA256SUMS`` (``sha256sum`` format, sorted paths) for every file but itself."""
     lines = []
     for p in sorted(release.rglob("*")):
-        if p.is_file() and p.name != "SHA256SUMS":
+        if p.is_file() and p.name != CHECKSUMS:
             rel = p.relative_to(release).as_posix()
             lines.append(f"{sha256_file(p)}  {rel}")
-    (release / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (release / CHECKSUMS).write_text("\n".join(lines) + "\n", encoding="utf-8")

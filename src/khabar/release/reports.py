@@ -28,6 +28,7 @@ from khabar.baseline.reference import reference_baseline
 from khabar.core.jsonio import dumps_canonical
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
+from khabar.dataset.layout import AGREEMENT, BASELINE, REPORTS
 
 __all__ = ["write_reports", "TRAIN_ROWS", "TEST_ROWS"]
 
@@ -55,9 +56,9 @@ def write_reports(project: Project, schemas: Schemas, staging: Path, version: st
         ``(card sections, facts)``: the Markdown sections for the card, in order, and a few
         figures for the card's other texts (``agreement_compared``, ``agreement_note``).
     """
-    reports = staging / "reports"
+    reports = staging / REPORTS
     agreement = corpus_agreement(project, progress=progress)
-    (reports / "agreement.json").write_text(dumps_canonical(agreement), encoding="utf-8")
+    (reports / AGREEMENT).write_text(dumps_canonical(agreement), encoding="utf-8")
     section = agreement_markdown(agreement)
     compared = agreement["documents"]["compared"]
     if compared:
@@ -69,7 +70,7 @@ def write_reports(project: Project, schemas: Schemas, staging: Path, version: st
     report = baseline_report(ent_rows, claim_rows, schemas.vocab("EntityType"), version, progress,
                              reference_baseline(schemas, progress), counts={c: rows.get(c, {}) for c in ("entities", "claims")})
     report["rows_left_out"] = {"entities": ent_left, "claims": claim_left, "limits": {"train": TRAIN_ROWS, "test": TEST_ROWS}}
-    (reports / "baseline.json").write_text(dumps_canonical(report), encoding="utf-8")
+    (reports / BASELINE).write_text(dumps_canonical(report), encoding="utf-8")
     base = baseline_markdown(report)
     left = {c: n for c, n in (("entities", ent_left), ("claims", claim_left)) if any(n.values())}
     if left:

@@ -79,7 +79,7 @@ def bio_layers(tokens: Sequence[tuple[int, int]], entities: Sequence[dict[str, A
 
     Args:
         tokens: ``[(start, end), ...]`` token offsets (code points, half-open, increasing), e.g.
-            from :func:`khabar.tokenize.tokenize` over one sentence.
+            from :func:`khabar.text.tokens.tokenize` over one sentence.
         entities: dicts with ``start``, ``end``, ``type``, in document offsets; entities outside
             the tokens' range are ignored.
         depth: number of layers to produce (2 for the ``entities`` config, 3 for Wojood CoNLL).

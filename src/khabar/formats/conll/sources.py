@@ -26,6 +26,7 @@ from khabar.core.project import Project
 from khabar.dataset.lookup import card_yaml_of, declared_files, iter_shard_rows, latest_release, release_dir
 from khabar.core.schema import Schemas
 from khabar.ingest.seeds import iter_manifest
+from khabar.dataset.layout import CARD
 
 __all__ = ["release_rows", "corpus_rows"]
 
@@ -47,7 +48,7 @@ def release_rows(project: Project, release: str | None, split: str | None, progr
         folder = found[1]
     else:
         folder = release_dir(project.releases, release)
-    card = folder / "README.md"
+    card = folder / CARD
     try:
         meta = card_yaml_of(card.read_bytes())
         files = {s: folder / p for s, p in declared_files(meta, "documents").items()}
