@@ -33,13 +33,24 @@ def load_case(name: str) -> dict:
     return json.loads((CASES / name).read_text(encoding="utf-8"))
 
 
-def make_project(folder: Path, with_corpus: bool = True) -> Project:
-    """A project at ``folder`` with the real schema, seeds and manifest (and corpus, if asked)."""
+def make_project(folder: Path, with_corpus: bool = True, full: bool = False) -> Project:
+    """A project at ``folder`` with the real schema and the seed article (its seed file, manifest
+    line and, if asked, its corpus document); with ``full``, every seed and document of the checkout."""
     shutil.copytree(ROOT / "schema", folder / "schema")
-    shutil.copytree(ROOT / "seeds", folder / "seeds")
     shutil.copy(ROOT / "DATASHEET.md", folder / "DATASHEET.md")
-    if with_corpus:
-        shutil.copytree(ROOT / "corpus", folder / "corpus")
+    if full:
+        shutil.copytree(ROOT / "seeds", folder / "seeds")
+        if with_corpus:
+            shutil.copytree(ROOT / "corpus", folder / "corpus")
+    else:
+        (folder / "seeds").mkdir()
+        shutil.copy(ROOT / "seeds" / SEED, folder / "seeds" / SEED)
+        lines = (ROOT / "seeds" / "manifest.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+        (folder / "seeds" / "manifest.jsonl").write_text("".join(line for line in lines if f'"seed_file": "{SEED}"' in line),
+                                                          encoding="utf-8")
+        if with_corpus:
+            (folder / "corpus").mkdir()
+            shutil.copy(ROOT / "corpus" / f"{SEED_ID}.json", folder / "corpus" / f"{SEED_ID}.json")
     (folder / "annotations").mkdir()
     shutil.copy(ROOT / "annotations" / "annotators.json", folder / "annotations" / "annotators.json")
     return Project(folder)

@@ -77,15 +77,20 @@ def test_encoder_decoder_round_trip(schemas) -> None:
 
 
 def test_generated_tables_in_release_datasheet_agree(schemas) -> None:
-    release = ROOT / "releases" / "0.1.0"
+    """The newest release's card and datasheet hold the tables the schema generates now (older
+    releases keep the tables of their day: the target registry grows)."""
+    from khabar.dataset.lookup import latest_release
+
+    release = latest_release(ROOT / "releases")[1]
     stats = json.loads((release / "reports" / "stats.json").read_text(encoding="utf-8"))
     for name in ("DATASHEET.md", "README.md"):
         text = (release / name).read_text(encoding="utf-8")
         section = text[text.index(BEGIN):text.index(END) + len(END)]
         assert section == generated_section(schemas, stats), f"{name}: regenerate with khabar build"
-    assert "| documents | 1 |" in section and "| machine-translated | 1 (from: fa 1) |" in section
-    for name in schemas.vocab("EntityType"):
+    for name in schemas.vocab("EntityType") + schemas.vocab("StanceTarget"):
         assert f"`{name}`" in section
+    first = (ROOT / "releases" / "0.1.0" / "DATASHEET.md").read_text(encoding="utf-8")
+    assert "| documents | 1 |" in first and "| machine-translated | 1 (from: fa 1) |" in first
 
 
 def _doc() -> dict:

@@ -29,6 +29,7 @@ import khabar.core.project
 import khabar.core.schema
 import khabar.dataset.digest
 import khabar.gate.validate
+from conftest import make_project
 from khabar.dataset.card import data_path
 from khabar.dataset.features import CONFIGS, TRAINING_CONFIGS, arrow_schema, features_for, make_decoder, make_encoder
 from khabar.dataset.rows import split_for
@@ -85,9 +86,7 @@ def _gold_annotation(doc: dict[str, Any]) -> dict[str, Any]:
 def gate_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A throw-away project: the real schema, seeds, corpus and datasheet plus one gold annotation."""
     root = tmp_path_factory.mktemp("gate-project")
-    for name in ("schema", "seeds", "corpus"):
-        shutil.copytree(ROOT / name, root / name)
-    shutil.copy(ROOT / "DATASHEET.md", root / "DATASHEET.md")
+    make_project(root)  # the real schema and datasheet, the seed article's seed and document
     doc = json.loads((root / "corpus" / f"{DOC_ID}.json").read_text(encoding="utf-8"))
     gold = _gold_annotation(doc)
     schemas = khabar.core.schema.Schemas(root / "schema")

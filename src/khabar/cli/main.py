@@ -32,7 +32,7 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
     """Khabar: build an annotated corpus of Arabic news."""
 
 
-from khabar.cli import agreement as _agreement_cmds, annotate as _annotate_cmds, corpus as _corpus_cmds  # noqa: E402
+from khabar.cli import accept as _accept_cmds, agreement as _agreement_cmds, annotate as _annotate_cmds, corpus as _corpus_cmds  # noqa: E402
 from khabar.cli.baseline import baseline as _baseline  # noqa: E402
 from khabar.cli.conll import export_app, import_app  # noqa: E402
 from khabar.cli.studio import studio_app  # noqa: E402
@@ -45,6 +45,7 @@ app.command(name="release")(_corpus_cmds.release)
 app.add_typer(studio_app, name="studio")
 app.command(name="agreement")(_agreement_cmds.agreement)
 app.command(name="adjudicate")(_agreement_cmds.adjudicate)
+app.command(name="accept")(_accept_cmds.accept)
 app.command(name="baseline")(_baseline)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")

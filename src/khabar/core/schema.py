@@ -15,6 +15,7 @@ Schema names are file stems below ``schema/``: ``document``, ``annotation``,
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +25,9 @@ import jsonschema_rs
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from khabar.core.errors import InputError
 from khabar.core.jsonio import load_json
+from khabar.core.targets import inject
 
 if TYPE_CHECKING:  # imported where used: its format checkers take ~1 s to import (rfc3987-syntax)
     import jsonschema
@@ -66,6 +69,44 @@ class Schemas:
             self.by_name[name] = load_json(path)
         self._ref = {}
         self._fast = {}
+        self.targets_registry: dict[str, Any] | None = None  # schema/stance-targets.json, once read
+        self._read_registries()
+
+    def _read_registries(self) -> None:
+        """Vocabularies kept in a registry file (``x-registry``: the stance targets) are read into
+        ``labels`` (:mod:`khabar.core.targets`); the registry is checked against its own schema.
+
+        Raises:
+            InputError: the registry is missing, not strict JSON or not valid (one line each).
+        """
+        labels = self.by_name.get("labels")
+        vocab = (labels or {}).get("$defs", {}).get("StanceTarget", {})
+        if "x-registry" not in vocab:
+            return
+        path = self.folder / vocab["x-registry"]
+        registry = load_json(path)
+        rs = jsonschema_rs.validator_for(self.by_name["stance-targets"], registry=jsonschema_rs.Registry(
+            [(self.by_name["common"]["$id"], self.by_name["common"])]))
+        bad = [f"{path}: {'/'.join(map(str, e.instance_path)) or '$'}: {e.message}" for e in rs.iter_errors(registry)]
+        if bad:
+            raise InputError("\n".join(bad), hint="see schema/stance-targets.schema.json")
+        inject(labels, registry, str(path))
+        self.targets_registry = registry
+
+    def with_targets(self, count: int) -> "Schemas":
+        """A copy whose ``StanceTarget`` vocabulary is the first ``count`` targets of the registry:
+        the schemas as an older release, built before later targets were added, knew them."""
+        other = copy.copy(self)
+        other.by_name = dict(self.by_name)
+        labels = copy.deepcopy(self.by_name["labels"])
+        vocab = labels["$defs"]["StanceTarget"]
+        vocab["enum"] = vocab["enum"][:count]
+        vocab["x-labels"] = {k: v for k, v in vocab.get("x-labels", {}).items() if k in vocab["enum"]}
+        other.by_name["labels"] = labels
+        other._ref, other._fast = {}, {}
+        for cached in ("registry", "_rs_registry", "integer_fields"):
+            other.__dict__.pop(cached, None)
+        return other
 
     # -- registry -----------------------------------------------------------------------
     @cached_property

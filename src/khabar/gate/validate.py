@@ -38,7 +38,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from khabar.core.errors import VersionError
+from khabar.core.errors import InputError, VersionError
+from khabar.core.jsonio import load_json
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.core.store import DiskIndex
@@ -50,7 +51,7 @@ from khabar.gate.problems import STRUCTURAL, Problem
 from khabar.gate.reports import check_reports, read_rows_report
 from khabar.gate.rows import check_documents
 from khabar.gate.training import ALL_CONFIGS_SINCE, check_training_configs
-from khabar.dataset.layout import REPORTS, ROWS
+from khabar.dataset.layout import BUILD_INFO, REPORTS, ROWS
 
 __all__ = ["Problem", "validate_release", "REQUIRED_FILES"]
 
@@ -108,6 +109,35 @@ def _level_load(rel: Path, shards_ok: dict[str, dict[str, str]]) -> list[Problem
     return problems if counts is None else check_load(rel, counts)
 
 
+def _released_targets(node: Any) -> list[str] | None:
+    """The names of the first ``target`` ClassLabel found in a features dict (``reports/build.json``)."""
+    if isinstance(node, dict):
+        t = node.get("target")
+        if isinstance(t, dict) and t.get("_type") == "ClassLabel" and isinstance(t.get("names"), list):
+            return t["names"]
+        for v in node.values():
+            found = _released_targets(v)
+            if found is not None:
+                return found
+    return None
+
+
+def as_released(rel: Path, schemas: Schemas) -> Schemas:
+    """The schemas as release ``rel`` was built with them: the stance-target registry only grows
+    (:mod:`khabar.core.targets`), so a release built before targets were added carries a prefix
+    of today's ``StanceTarget`` names (its ``reports/build.json`` says which). Such a release is
+    checked against that prefix; any other difference (a renamed or reordered target) is left to
+    the feature checks, which report it."""
+    try:
+        names = _released_targets(load_json(rel / REPORTS / BUILD_INFO).get("features"))
+    except (InputError, AttributeError):
+        return schemas
+    now = schemas.vocab("StanceTarget")
+    if names and len(names) < len(now) and now[: len(names)] == names:
+        return schemas.with_targets(len(names))
+    return schemas
+
+
 def validate_release(release: str | Path, schemas: Schemas | None = None, progress: bool = False,
                      load: bool = True) -> list[Problem]:
     """Run every check of the gate on a release folder.
@@ -126,7 +156,7 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
     rel = Path(release)
     if not rel.is_dir():
         return [Problem("file-missing", str(rel), "release folder does not exist")]
-    schemas = schemas or Schemas(Project.find().schema)
+    schemas = as_released(rel, schemas or Schemas(Project.find().schema))
     meta, declared, shards_ok, problems = _level_files(rel, schemas)
     problems += _levels_rows(rel, schemas, meta, declared, shards_ok, problems, progress)
     problems += check_croissant(rel)  # level 4: release
