@@ -49,7 +49,17 @@ def test_config_offers_every_schema_label_and_field(schemas: Schemas) -> None:
     values = lambda name: [c.get("value") for c in tags[name]]  # noqa: E731
     assert values("entity") == schemas.vocab("EntityType") and len(values("entity")) == 21
     assert values("attribution") == ["content", "cue"]
-    assert values("stance") == schemas.vocab("StanceTarget")
+    # stance targets are dynamic labels: each task offers the registry's targets for its document
+    assert values("stance") == [] and tags["stance"].get("value") == "$stance_targets"
+    from khabar.studio.config import stance_target_options
+
+    seed = stance_target_options(schemas, "kb-1415eb2e8d27dc16")
+    assert [o["value"] for o in seed] == ["us-military-presence-iraq", "attacks-on-us-forces", "us-iraq-withdrawal-negotiations"]
+    assert seed[0]["hint"].startswith("The US military presence in Iraq / الوجود العسكري الأمريكي في العراق: ")
+    assert "FAVOR: The holder supports US troops" in seed[0]["hint"]
+    assert stance_target_options(schemas, "kb-0000000000000000") == []
+    every = {o["value"] for t in schemas.targets_registry["targets"] for d in t["documents"] for o in stance_target_options(schemas, d)}
+    assert every == set(schemas.vocab("StanceTarget"))  # every target is offered somewhere
     assert values("checkworthy") == schemas.vocab("Checkworthy") == ["no", "yes"]
     assert values("speech") == schemas.vocab("Speech") == ["direct", "indirect", "mixed"]
     assert values("stance_label") == schemas.vocab("StanceLabel") == ["FAVOR", "AGAINST", "NONE"]

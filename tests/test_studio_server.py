@@ -59,6 +59,9 @@ def test_seed_gold_survives_push_and_pull_unchanged(project, studio, title) -> N
     assert (report.created, report.predictions, report.annotations) == (1, 1, 1)
     [task] = tasks_of(studio, title)
     assert task["data"]["doc_id"] == SEED_ID and task["predictions"][0]["model_version"] == "khabar-preannotate 0.1.0"
+    # the task offers the stance targets of its document (dynamic labels), not all 35 of the registry
+    assert [o["value"] for o in task["data"]["stance_targets"]] == ["us-military-presence-iraq", "attacks-on-us-forces",
+                                                                     "us-iraq-withdrawal-negotiations"]
     pulled = pull(project, studio, title=title, progress=False)
     name = f"ls-{studio.user_id}"
     assert pulled.written == [f"annotations/{SEED_ID}/{name}.json"] and pulled.warnings == []
@@ -431,7 +434,7 @@ def test_task_with_a_path_as_doc_id_is_refused(project, studio, title) -> None:
     push(project, studio, title=title, docs=[doc_for("أعلنت الحكومة")], progress=False)
     text = "أعلنت الحكومة"
     [tid] = studio.import_tasks(studio.find_project(title).id, [{"data": {
-        "text": text, "doc_id": "../../escape", "text_sha256": hashlib.sha256(text.encode()).hexdigest()}}])
+        "text": text, "doc_id": "../../escape", "text_sha256": hashlib.sha256(text.encode()).hexdigest(), "stance_targets": []}}])
     _annotate(studio, {"id": tid, "data": {"text": text}}, 6, 13)
     with pytest.raises(ConversionError, match=r"data.doc_id '../../escape' is not a Khabar document id"):
         pull(project, studio, title=title, progress=False)

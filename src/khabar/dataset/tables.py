@@ -43,18 +43,25 @@ def fields_table(schemas: Schemas, config: str = "documents") -> str:
     return "\n".join(lines)
 
 
+_EXTRA = {"favor": "FAVOR means", "against": "AGAINST means", "added_in": "added in"}
+
+
 def labels_tables(schemas: Schemas) -> str:
-    """One table per vocabulary: ClassLabel id, name, English and Arabic label, crosswalks."""
+    """One table per vocabulary: ClassLabel id, name, English and Arabic label, crosswalks, and for
+    the stance targets (``schema/stance-targets.json``) what FAVOR and AGAINST mean and the release
+    that added each."""
     parts = []
     for vocab in schemas.vocabularies("release/documents"):
         info = schemas.vocab_info(vocab)
         cross = sorted({k for v in info.values() for k in v if k in ("ontonotes5", "ace2005")})
-        head = ["id", "label", "English", "Arabic"] + cross + ["description"]
+        extra = [k for k in ("favor", "against", "added_in") if any(k in v for v in info.values())]
+        head = ["id", "label", "English", "Arabic"] + cross + ["description"] + [_EXTRA[k] for k in extra]
         lines = [f"**{vocab}** — {schemas.vocab_description(vocab)}", "", "| " + " | ".join(head) + " |",
                  "|" + "---|" * len(head)]
         for i, name in enumerate(schemas.vocab(vocab)):
             x = info.get(name, {})
-            cells = [str(i), f"`{name}`", x.get("en", ""), x.get("ar", "")] + [str(x.get(c) or "—") for c in cross] + [x.get("description", "")]
+            cells = ([str(i), f"`{name}`", x.get("en", ""), x.get("ar", "")] + [str(x.get(c) or "—") for c in cross]
+                     + [x.get("description", "")] + [str(x.get(k) or "—") for k in extra])
             lines.append("| " + " | ".join(cells) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts)

@@ -42,6 +42,7 @@ from xml.etree import ElementTree as ET
 from khabar.core.errors import InputError
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
+from khabar.core.targets import applicable
 
 __all__ = ["Scheme", "labeling_config", "project_labeling_config", "same_config", "max_via"]
 
@@ -142,6 +143,20 @@ class Scheme:
         raise KeyError(role)
 
 
+def stance_target_options(schemas: Schemas, doc_id: str) -> list[dict[str, str]]:
+    """Task data ``stance_targets`` of a document: one dynamic ``<Label>`` per registry target that
+    applies to it (``schema/stance-targets.json``, ``documents``), in registry order, as
+    ``{"value": id, "background": …, "hint": English / Arabic: what FAVOR and AGAINST mean}``."""
+    registry = schemas.targets_registry or {"targets": []}
+    tinfo = schemas.vocab_info("StanceTarget")
+    out = []
+    for tid in applicable(registry, doc_id):
+        x = tinfo.get(tid, {})
+        hint = _hint(tinfo, tid) + (f" FAVOR: {x['favor']} AGAINST: {x['against']}" if x.get("favor") else "")
+        out.append({"value": tid, "background": "#597ef7", "hint": hint})
+    return out
+
+
 def _hint(info: dict, value: str) -> str:
     """A label's hint: its English / Arabic names and description from the vocabulary's ``x-labels``."""
     i = info.get(value, {})
@@ -167,10 +182,9 @@ def labeling_config(schemas: Schemas) -> str:
                   hint="claim content (PARC): what is reported to have been said")
     ET.SubElement(att, "Label", value=s.cue_label, background="#d4380d",
                   hint="cue (PARC): the reporting verb or noun, e.g. قال، أعلن، بحسب")
-    st = ET.SubElement(root, "Labels", name="stance", toName=s.text_name, choice="single", showInline="true")
-    tinfo = schemas.vocab_info("StanceTarget")
-    for t in s.stance_targets:
-        ET.SubElement(st, "Label", value=t, background="#597ef7", hint=_hint(tinfo, t))
+    # dynamic labels: each task offers the targets that apply to its document (task data
+    # ``stance_targets``, :func:`stance_target_options`), not every target of the corpus
+    ET.SubElement(root, "Labels", name="stance", toName=s.text_name, choice="single", showInline="true", value="$stance_targets")
     rels = ET.SubElement(root, "Relations", choice="single")
     for label in s.relations:
         ET.SubElement(rels, "Relation", value=label)

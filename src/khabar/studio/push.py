@@ -25,7 +25,7 @@ from khabar.core.jsonio import load_json
 from khabar.core.project import PREANNOTATOR, Project
 from khabar.core.schema import Schemas
 from khabar.studio.client import Studio
-from khabar.studio.config import Scheme
+from khabar.studio.config import Scheme, stance_target_options
 from khabar.studio.tasks import DEFAULT_TITLE, ensure_project, guidelines_version, result_key, task_payload
 from khabar.studio.to_results import annotation_to_results
 
@@ -201,7 +201,7 @@ def _offer(project: Project, doc: dict[str, Any], schemas: Schemas, scheme: Sche
         a = _annotation_file(project.annotator_file(doc["id"], name), doc, schemas)
         if a is not None:
             anns.append(annotation_to_results(a, doc["text"], scheme))
-    return _Offer(task_payload(doc, guidelines), pre_result, model_version, anns)
+    return _Offer(task_payload(doc, guidelines, stance_target_options(schemas, doc["id"])), pre_result, model_version, anns)
 
 
 def _needs_new_task(studio: Studio, tasks: list[_TaskSummary], doc: dict[str, Any], offer: _Offer, add_revisions: bool,

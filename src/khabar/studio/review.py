@@ -35,7 +35,7 @@ from khabar.core.jsonio import atomic_write_text, dumps_canonical, load_json, no
 from khabar.core.project import CONFLICTS, Project
 from khabar.core.schema import Schemas
 from khabar.studio.client import Studio
-from khabar.studio.config import Scheme
+from khabar.studio.config import Scheme, stance_target_options
 from khabar.studio.parse import ConversionError
 from khabar.studio.tasks import ensure_project, guidelines_version, project_uid, studio_timestamp, task_data_problem, task_payload
 from khabar.studio.to_annotation import results_to_annotation
@@ -181,7 +181,7 @@ def _review_task(project: Project, doc_id: str, schemas: Schemas, scheme: Scheme
         gold = load_checked_annotation(project.gold(doc_id), doc, schemas)
         preds.append({"model_version": AGREED, "result": annotation_to_results(gold, doc["text"], scheme)})
     n = len(conflicts.get("conflicts") or [])
-    data = {**task_payload(doc, guidelines), "review": "conflicts", "conflicts_sha256": csha,
+    data = {**task_payload(doc, guidelines, stance_target_options(schemas, doc_id)), "review": "conflicts", "conflicts_sha256": csha,
             "annotators": list(conflicts["annotators"])}
     data["title_line"] = f"{data['title_line']} · review: {n} conflict{'s' if n != 1 else ''} between {', '.join(conflicts['annotators'])}"
     return {"data": data, "predictions": preds}

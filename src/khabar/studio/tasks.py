@@ -89,20 +89,22 @@ def project_uid(studio: Studio, proj: Any) -> str:
     return uid
 
 
-def task_payload(doc: dict[str, Any], guidelines: str | None) -> dict[str, Any]:
+def task_payload(doc: dict[str, Any], guidelines: str | None, stance_targets: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """``task.data`` for a corpus document: the text and what identifies its version.
 
     Args:
         doc: a corpus document (``schema/document.schema.json``).
         guidelines: the guidelines version (:func:`guidelines_version`), or None.
+        stance_targets: the stance labels offered on this task
+            (:func:`khabar.studio.config.stance_target_options`); none when not given.
 
     Returns:
         A dict with keys ``text``, ``doc_id``, ``text_sha256``, ``revision``, ``title_line``
-        (doc id and title, shown above the text) and ``guidelines_version``.
+        (doc id and title, shown above the text), ``guidelines_version`` and ``stance_targets``.
     """
     return {"text": doc["text"], "doc_id": doc["id"], "text_sha256": doc["text_sha256"], "revision": doc["revision"],
             "title_line": f"{doc['id']} · {doc['title']}" if doc.get("title") else doc["id"],
-            "guidelines_version": guidelines}
+            "guidelines_version": guidelines, "stance_targets": stance_targets or []}
 
 
 def task_data_problem(data: Any) -> str | None:

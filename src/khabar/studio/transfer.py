@@ -24,6 +24,7 @@ from khabar.studio.annotators import annotation_user
 from khabar.studio.client import Studio, connect
 from khabar.studio.parse import refuse_json_min
 from khabar.studio.push import PushReport
+from khabar.studio.config import stance_target_options
 from khabar.studio.tasks import DEFAULT_TITLE, ensure_project, result_key, task_data_problem
 
 __all__ = ["import_export", "import_export_file"]
@@ -83,6 +84,8 @@ def import_export(project: Project, studio: Studio, export: Any, *, source: str,
     for t in tqdm(export, desc="import", unit="task", disable=not progress):
         _merge_task(studio, t, existing, queue, as_me, report)
     payloads = [{k: v for k, v in p.items() if v or k == "data"} for p in queue.values()]
+    for p in payloads:  # exports made before the registry lack the targets the config's $stance_targets needs
+        p["data"] = {**p["data"], "stance_targets": p["data"].get("stance_targets") or stance_target_options(schemas, p["data"]["doc_id"])}
     for i in range(0, len(payloads), 500):
         studio.import_tasks(proj.id, payloads[i:i + 500])
     report.created = len(payloads)
