@@ -65,14 +65,28 @@ METHOD = {
 }
 
 
+def _is_file(entry: os.DirEntry) -> bool:
+    """``entry`` is a file, or a link that cannot be followed (it points nowhere or loops): such a
+    link is kept so that reading it reports it, naming the file, instead of dropping it silently."""
+    try:
+        if entry.is_file():
+            return True
+    except OSError:  # ELOOP: a link that loops
+        return True
+    return entry.is_symlink() and not os.path.exists(entry.path)
+
+
 def annotator_files(folder: Path) -> dict[str, Path]:
-    """Annotator id -> file of a document folder (sorted by id); see the module docstring for what is not an annotator."""
+    """Annotator id -> file of a document folder (sorted by id); see the module docstring for what is
+    not an annotator. A file named like an annotator's that is a broken or looping link is listed
+    (reading it fails, naming it); ``gold.json``, ``preannotator.json`` and the others are never
+    looked at here, whatever they are."""
     out: dict[str, Path] = {}
     if folder.is_dir():
         with os.scandir(folder) as it:
             for entry in it:
                 m = _FILE.match(entry.name)
-                if m and entry.is_file() and m.group(1) not in NOT_ANNOTATORS and not m.group(1).endswith(DRAFT_SUFFIX):
+                if m and m.group(1) not in NOT_ANNOTATORS and not m.group(1).endswith(DRAFT_SUFFIX) and _is_file(entry):
                     out[m.group(1)] = Path(entry.path)
     return dict(sorted(out.items()))
 
@@ -84,7 +98,7 @@ def misnamed_files(folder: Path) -> list[Path]:
         return []
     with os.scandir(folder) as it:
         return sorted(Path(e.path) for e in it
-                      if e.name.endswith(".json") and not e.name.startswith(".") and not _FILE.match(e.name) and e.is_file())
+                      if e.name.endswith(".json") and not e.name.startswith(".") and not _FILE.match(e.name) and _is_file(e))
 
 
 def load_annotations(files: dict[str, Path], doc: dict[str, Any], schemas: Schemas,

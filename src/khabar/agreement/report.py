@@ -29,6 +29,22 @@ def _open_documents_sink(out: Path) -> tuple[str, Any]:
     return tmp, os.fdopen(fd, "w", encoding="utf-8")
 
 
+def _refuse_protected(project: Project, out: Path) -> None:
+    """Refuse an ``--out`` folder that is, or lies inside, ``releases/``, ``corpus/`` or ``annotations/``
+    (``..`` and symbolic links resolved; ``out`` relative to the current folder): a release's files
+    are checksummed, and the other two hold only documents and annotation files.
+
+    Raises:
+        InputError: naming the folder it lies in, with a hint.
+    """
+    target = os.path.realpath(out)
+    for folder in (project.releases, project.corpus, project.annotations):
+        guarded = os.path.realpath(folder)
+        if target == guarded or target.startswith(guarded.rstrip(os.sep) + os.sep):
+            raise InputError(f"--out {out}: lies inside {folder} (khabar agreement never writes into releases/, corpus/ or annotations/)",
+                             hint="write the report to a folder of its own, e.g. --out agreement-report")
+
+
 def agreement_report(project: Project, doc_ids: Iterable[str] | None = None, out: Path | None = None, *,
                      progress: bool = True) -> tuple[dict[str, Any], list[Path]]:
     """Compare the annotator files (:func:`khabar.agreement.compare.corpus_agreement`) and, with
@@ -38,13 +54,15 @@ def agreement_report(project: Project, doc_ids: Iterable[str] | None = None, out
         ``(report, written)``: the report dict and the paths written (empty without ``out``).
 
     Raises:
-        InputError: ``out`` exists and is not a folder; a file cannot be written (one line naming
+        InputError: ``out`` lies inside ``releases/``, ``corpus/`` or ``annotations/``; ``out`` exists
+            and is not a folder; a file cannot be written (one line naming
             it: permission denied, disk full); and whatever ``corpus_agreement`` raises.
     """
     tmp = None
     try:
         sink = fh = None
         if out is not None:
+            _refuse_protected(project, out)
             if out.exists() and not out.is_dir():
                 raise InputError(f"--out {out}: exists and is not a folder", hint="--out names a folder to write the report files into")
             out.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,9 @@ Public API: :func:`evaluate_pairs`, :func:`preannotator_report`, :data:`SCHEMES`
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
 from typing import Any, Iterable
 
 from nervaluate import Evaluator
@@ -91,6 +94,23 @@ def _why_not_scored(pred: Any, doc: dict[str, Any], schemas: Schemas) -> str | N
     return None
 
 
+def _not_a_regular_file(path: Path) -> str | None:
+    """What ``path`` is when it is there but is not a regular file (``a folder``, ``a link that
+    points nowhere``, ``a FIFO``…), or None (a regular file, or a link to one, or nothing there).
+    Decided with ``os.stat`` alone: a FIFO is never opened (opening one would wait for a writer)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "a link that points nowhere" if path.is_symlink() else None
+    except OSError as err:  # ELOOP, EACCES
+        return f"cannot be followed: {err.strerror}"
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+    return next((name for test, name in kinds if test(mode)), "not a file")
+
+
 def _pair(project: Project, doc_id: str, schemas: Schemas) -> tuple[tuple[dict[str, Any], dict[str, Any]] | None, str]:
     """``((prediction, gold) spans, "")`` of one document, or ``(None, warning)``."""
     path = project.preannotator_file(doc_id)
@@ -131,7 +151,12 @@ def preannotator_report(project: Project, schemas: Schemas, doc_ids: Iterable[st
         wanted = set(doc_ids)
         folders = [d for d in folders if d in wanted]
     for doc_id in folders:
-        if not (project.preannotator_file(doc_id).is_file() and project.gold(doc_id).exists()):
+        path = project.preannotator_file(doc_id)
+        odd = _not_a_regular_file(path)
+        if odd:
+            warnings.append(f"{path}: not a regular file ({odd}); not scored (hint: remove it and regenerate it with khabar preannotate)")
+            continue
+        if not (path.is_file() and project.gold(doc_id).exists()):
             continue
         pair, warning = _pair(project, doc_id, schemas)
         if pair is None:

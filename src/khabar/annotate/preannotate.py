@@ -15,6 +15,7 @@ Offsets are Unicode code points, half-open, into the document's text.
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -234,21 +235,110 @@ def _outermost(entities: list[dict[str, Any]], idxs: list[int]) -> int:
     return max((i for i in idxs if entities[i]["start"] == first), key=lambda i: entities[i]["end"])
 
 
-def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress: bool = True) -> list[Path]:
-    """Write ``annotations/<doc_id>/preannotator.json`` for the given documents (default: all).
+def _checked_annotation(path: Path, schemas: Any) -> dict[str, Any]:
+    """The pre-annotation of the corpus document at ``path``, checked against the schema and its text.
 
-    Each file is written atomically and validated first.
+    Raises:
+        InputError: the document is not valid, or the pre-annotator produced an invalid annotation.
+    """
+    from khabar.core.checks import check_row
+    from khabar.core.errors import InputError
+    from khabar.core.jsonio import load_json
+
+    doc = load_json(path)
+    problems = schemas.problems("document", doc)
+    if problems:
+        raise InputError(f"{path}: not a valid corpus document ({problems[0].path}: {problems[0].message[:200]})",
+                         hint="run khabar ingest to rebuild corpus/ from seeds/")
+    ann = preannotate(doc)
+    bad = [f"{x.path}: {x.message}" for x in schemas.problems("annotation", ann)] + [f"{f}: {c}: {m}" for c, f, m in check_row(ann, text=doc["text"])]
+    if bad:
+        raise InputError(f"{doc['id']}: the pre-annotator produced an invalid annotation: " + "; ".join(bad[:5]))
+    return ann
+
+
+class _Staged:
+    """Files written beside their targets first (``.preannotator.json.*.tmp``), renamed into place
+    together by :meth:`commit`; :meth:`discard` removes them and the folders made for them."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[Path, Path]] = []  # (temporary file, target)
+        self.made: list[Path] = []                # folders made, in order
+
+    def _folder(self, folder: Path) -> None:
+        if folder.is_dir():
+            return
+        from khabar.core.errors import InputError
+
+        if folder.exists() or folder.is_symlink():  # a file, or a link to nothing or a loop
+            raise InputError(f"{folder}: not a folder (a file, or a link that points nowhere)",
+                             hint="move it away, then run khabar preannotate again")
+        folder.mkdir()
+        self.made.append(folder)
+
+    def add(self, target: Path, text: str, annotations: Path) -> None:
+        """Stage ``text`` for ``target`` (``annotations/<doc_id>/<file>``), making the folders it needs.
+
+        Raises:
+            InputError: a folder on the way is not a folder, or ``target`` is one.
+            OSError: the folder cannot be written.
+        """
+        import tempfile
+
+        from khabar.core.errors import InputError
+
+        self._folder(annotations)
+        self._folder(target.parent)
+        if target.is_dir():
+            raise InputError(f"{target}: a folder, not a file", hint="move it away, then run khabar preannotate again")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        self.files.append((Path(tmp), target))
+        with os.fdopen(fd, "wb") as fh:
+            mask = os.umask(0o022)
+            os.umask(mask)
+            os.fchmod(fh.fileno(), 0o666 & ~mask)  # mkstemp makes 0600
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def commit(self) -> None:
+        """Rename every staged file onto its target (each rename atomic; interrupts held back)."""
+        from khabar.core.jsonio import no_interrupts
+
+        with no_interrupts():
+            for tmp, target in self.files:
+                os.replace(tmp, target)
+        self.files, self.made = [], []
+
+    def discard(self) -> None:
+        for tmp, _ in self.files:
+            tmp.unlink(missing_ok=True)
+        for folder in reversed(self.made):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        self.files, self.made = [], []
+
+
+def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress: bool = True) -> list[Path]:
+    """Write ``annotations/<doc_id>/preannotator.json`` for the given documents (default: all;
+    a document named twice is done once), all or nothing.
+
+    Every document is pre-annotated and checked, and its file staged beside its target, before any
+    file is replaced; then each is renamed into place (atomically). On any problem, nothing under
+    ``annotations/`` changes.
 
     Raises:
         InputError: a named document is not in ``corpus/``; a produced annotation fails the schema
-            or the span checks (a bug of the pre-annotator, reported with the document id).
+            or the span checks (a bug of the pre-annotator, reported with the document id); a file
+            or folder cannot be written (one line naming it: :func:`khabar.core.errors.os_error`).
     """
     from tqdm import tqdm
 
-    from khabar.core.checks import check_row
-    from khabar.core.errors import InputError
+    from khabar.core.errors import InputError, os_error
     from khabar.core.ids import is_doc_id
-    from khabar.core.jsonio import load_json, write_json
+    from khabar.core.jsonio import dumps_canonical
     from khabar.core.schema import Schemas
     from khabar.core.store import iter_corpus_paths
 
@@ -256,25 +346,27 @@ def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress:
     for d in doc_ids or []:
         if not is_doc_id(d):
             raise InputError(f"--doc {d!r}: not a document id (kb-<16 hex digits>)")
-    paths = [project.corpus / f"{d}.json" for d in doc_ids] if doc_ids else list(iter_corpus_paths(project.corpus))
+    paths = [project.corpus_file(d) for d in dict.fromkeys(doc_ids)] if doc_ids else list(iter_corpus_paths(project.corpus))
     for p in paths:
         if not p.is_file():
             raise InputError(f"{p.stem}: no such document in {project.corpus}")
-    written = []
-    for p in tqdm(paths, desc="preannotate", unit="doc", disable=not progress):
-        doc = load_json(p)
-        problems = schemas.problems("document", doc)
-        if problems:
-            raise InputError(f"{p}: not a valid corpus document ({problems[0].path}: {problems[0].message[:200]})",
-                             hint="run khabar ingest to rebuild corpus/ from seeds/")
-        ann = preannotate(doc)
-        bad = [f"{x.path}: {x.message}" for x in schemas.problems("annotation", ann)] + [f"{f}: {c}: {m}" for c, f, m in check_row(ann, text=doc["text"])]
-        if bad:
-            raise InputError(f"{doc['id']}: the pre-annotator produced an invalid annotation: " + "; ".join(bad[:5]))
-        out = project.preannotator_file(doc["id"])
-        write_json(out, ann)
-        written.append(out)
-    return written
+    staged = _Staged()
+    try:
+        for p in tqdm(paths, desc="preannotate", unit="doc", disable=not progress):
+            ann = _checked_annotation(p, schemas)
+            out = project.preannotator_file(ann["doc_id"])
+            try:
+                staged.add(out, dumps_canonical(ann), project.annotations)
+            except OSError as err:
+                raise os_error(OSError(err.errno, err.strerror, str(out)), str(out)) from None
+        written = [target for _, target in staged.files]
+        try:
+            staged.commit()
+        except OSError as err:
+            raise os_error(err, str(project.annotations)) from None
+        return written
+    finally:
+        staged.discard()
 
 
 def preannotate(doc: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from khabar.cli.common import QuietOpt, RootOpt, fail as _fail, project_at as _project
-from khabar.core.errors import KhabarError
+from khabar.core.errors import KhabarError, os_error
 
 __all__ = ["preannotate"]
 
@@ -31,6 +31,8 @@ def preannotate(
         report, warnings = preannotator_report(project, Schemas(project.schema), doc_ids=[p.parent.name for p in written])
     except KhabarError as err:
         _fail(err)
+    except OSError as err:  # the library names the files it writes; this is the last resort
+        _fail(os_error(err, "annotations/"))
     typer.echo(f"wrote {len(written)} {PREANNOTATOR} file(s)")
     for w in warnings:
         typer.echo(f"not scored: {w}")

@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from khabar.cli.common import QuietOpt, RootOpt, fail as _fail, project_at as _project
-from khabar.core.errors import KhabarError
+from khabar.core.errors import KhabarError, os_error
 
 __all__ = ["ingest", "build", "validate", "diff", "release"]
 
@@ -68,6 +68,8 @@ def build(
         r = run(project, version, progress=not quiet)
     except KhabarError as err:
         _fail(err)
+    except OSError as err:  # the library names the files it writes; this is the last resort
+        _fail(os_error(err, "releases/"))
     for w in r.warnings:
         typer.echo(f"warning: {w}", err=True)
     typer.echo(f"built {r.path} ({', '.join(f'{s}: {n}' for s, n in r.counts.items())}); "
@@ -91,6 +93,8 @@ def validate(
         problems = validate_release(release, schemas=Schemas(project.schema), progress=not quiet, load=not no_load)
     except KhabarError as err:
         _fail(err)
+    except OSError as err:  # e.g. a file of the release that cannot be read: one line naming it
+        _fail(os_error(err, str(release)))
     for p in problems:
         typer.echo(p.line())
     if problems:
@@ -106,19 +110,31 @@ def diff(
 ) -> None:
     """Show what changed between two releases, or between the latest release and the corpus now,
     and the version bump (SemVer for data) that the change requires."""
+    for name, value in (("OLD", old), ("NEW", new)):
+        if value is not None and not value.strip():
+            raise typer.BadParameter("an empty argument names no release; give a version (0.1.0) or a folder (releases/0.1.0)",
+                                     param_hint=name)
     from khabar.release.compare import compare
 
     try:
         c = compare(_project(root), old, new)
     except KhabarError as err:
         _fail(err)
+    except OSError as err:
+        _fail(os_error(err, "releases/"))
     for e in c.problems:
         typer.echo(f"problem: {e}")
     typer.echo(f"comparing {c.old or 'no release'} -> {c.new or 'corpus/ now'}")
     for line in c.diff.lines():
         typer.echo(line)
     bump = c.diff.bump()
-    typer.echo(f"bump: {bump}" + (f" (next version {c.next_version})" if c.next_version else ""))
+    note = ""
+    if c.next_version:
+        note = f" (next version {c.next_version})"
+    elif c.new is None and bump != "none" and not c.old_is_latest:
+        note = (f" (since {c.old}; the latest release is {c.latest}: `khabar diff` alone gives the next version)" if c.latest
+                else f" (since {c.old}, which is not a release of this project)")
+    typer.echo(f"bump: {bump}{note}")
 
 
 def release(root: Optional[Path] = RootOpt, quiet: bool = QuietOpt) -> None:
@@ -130,6 +146,8 @@ def release(root: Optional[Path] = RootOpt, quiet: bool = QuietOpt) -> None:
         r = run_release(_project(root), progress=not quiet)
     except KhabarError as err:
         _fail(err)
+    except OSError as err:  # the library names the files it writes; this is the last resort
+        _fail(os_error(err, "releases/"))
     s = r.summary
     typer.echo(f"corpus: {r.ingest.total} document(s) ({r.ingest.counts['created']} new, {r.ingest.counts['updated']} updated)")
     for w in r.warnings:

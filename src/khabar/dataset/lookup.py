@@ -41,8 +41,11 @@ def release_dir(releases: Path, ref: str) -> Path:
     from the current folder or the project's).
 
     Raises:
-        InputError: neither names a folder.
+        InputError: ``ref`` is empty (it would name the current folder), or names no folder.
     """
+    if not ref:
+        raise InputError("an empty release name names no release",
+                         hint="name a release by version (0.1.0) or folder (releases/0.1.0)")
     try:  # a version names the project's release, even if a folder of that name is in the current directory
         parse_version(ref)
         if (releases / ref).is_dir():
@@ -149,21 +152,67 @@ def iter_index(release: Path) -> Iterator[dict[str, Any]]:
     yield from iter_index_file(release / REPORTS / INDEX)
 
 
+#: what a damaged index needs (the hint of every problem :func:`iter_index_file` reports)
+INDEX_HINT = "the release's reports/index.jsonl is damaged: restore the release folder (e.g. from version control) or rebuild it"
+_SHA = ("text_sha256", "annotation_sha256")
+
+
+def _index_problem(entry: object, last: str | None) -> str | None:
+    """Why a parsed index line cannot be used (``<field>: <reason>``), or None."""
+    if not isinstance(entry, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(type(entry), "null")
+        return f"not a JSON object ({kind})"
+    if "id" not in entry:
+        return "id: missing"
+    if not isinstance(entry["id"], str) or not entry["id"]:
+        return f"id: {entry['id']!r} is not a document id (a non-empty string)"
+    for name in _SHA:
+        if name not in entry:
+            return f"{name}: missing"
+    if not isinstance(entry["text_sha256"], str):
+        return f"text_sha256: {entry['text_sha256']!r} is not a string"
+    if entry["annotation_sha256"] is not None and not isinstance(entry["annotation_sha256"], str):
+        return f"annotation_sha256: {entry['annotation_sha256']!r} is neither a string nor null"
+    if last is not None and entry["id"] <= last:
+        return f"id: {entry['id']} comes after {last}; the index must be sorted by id, each id once"
+    return None
+
+
 def iter_index_file(path: Path) -> Iterator[dict[str, Any]]:
-    """The lines of an index file, streamed.
+    """The lines of an index file (JSON objects ``{id, text_sha256, annotation_sha256, …}``,
+    sorted by id), streamed and checked one by one.
 
     Raises:
-        InputError: the file is missing or a line is not JSON.
+        InputError: ``<file>: line N: <field>: <reason>`` (with :data:`INDEX_HINT`): the file is
+            missing or unreadable (a folder), a line is not UTF-8, not JSON or not an object, its
+            ``id`` is missing, not a string or out of order (not after the line before), its
+            ``text_sha256`` or ``annotation_sha256`` is missing or of the wrong type.
     """
     try:
-        with open(path, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise InputError(f"{path}: line {n}: invalid JSON: {err.msg}") from None
+        fh = open(path, "rb")
     except FileNotFoundError:
-        raise InputError(f"{path}: missing (not a Khabar release?)") from None
+        raise InputError(f"{path}: missing (not a Khabar release?)", hint=INDEX_HINT) from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read: {err.strerror}", hint=INDEX_HINT) from None
+    last = None
+    with fh:
+        try:
+            for n, raw in enumerate(fh, 1):
+                try:
+                    entry = json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError as err:
+                    raise InputError(f"{path}: line {n}: not UTF-8 (byte {err.start})", hint=INDEX_HINT) from None
+                except json.JSONDecodeError as err:
+                    raise InputError(f"{path}: line {n}: invalid JSON: {err.msg}", hint=INDEX_HINT) from None
+                except RecursionError:
+                    raise InputError(f"{path}: line {n}: invalid JSON: nested too deeply", hint=INDEX_HINT) from None
+                why = _index_problem(entry, last)
+                if why:
+                    raise InputError(f"{path}: line {n}: {why}", hint=INDEX_HINT)
+                last = entry["id"]
+                yield entry
+        except OSError as err:  # a read error after opening (EISDIR on some systems, EIO)
+            raise InputError(f"{path}: cannot read: {err.strerror}", hint=INDEX_HINT) from None
 
 
 def read_index(release: Path) -> dict[str, dict[str, Any]]:

@@ -135,11 +135,15 @@ def _compare(d: Diff, doc_id: str, a: dict[str, Any] | None, b: dict[str, Any] |
             d.note("metadata_changed", doc_id)
 
 
-def diff_streams(old: Iterable[dict[str, Any]], new: Iterable[dict[str, Any]], schema: str = "none") -> Diff:
+def diff_streams(old: Iterable[dict[str, Any]], new: Iterable[dict[str, Any]], schema: str = "none",
+                 names: tuple[str, str] = ("the old index", "the new index")) -> Diff:
     """The :class:`Diff` between two index streams, each sorted by ``id`` (a merge join).
 
+    Args:
+        names: what messages call the two streams (their files, when they are read from files).
+
     Raises:
-        VersionError: a stream is not sorted by id (a damaged index).
+        VersionError: a stream is not sorted by id (a damaged index), naming it.
     """
     d = Diff(schema=schema)
     end = {"id": None}
@@ -147,9 +151,10 @@ def diff_streams(old: Iterable[dict[str, Any]], new: Iterable[dict[str, Any]], s
     a, b = next(it_a, end), next(it_b, end)
     last_a = last_b = ""
     while a is not end or b is not end:
-        for item, last, name in ((a, last_a, "old"), (b, last_b, "new")):
+        for item, last, name in ((a, last_a, names[0]), (b, last_b, names[1])):
             if item is not end and item["id"] <= last:
-                raise VersionError(f"the {name} index is not sorted by id at {item['id']}")
+                raise VersionError(f"{name}: not sorted by id at {item['id']!r}" + (f" (after {last})" if last else ""),
+                                   hint="a damaged index: restore the release folder or rebuild it")
         if b is end or (a is not end and a["id"] < b["id"]):
             _compare(d, a["id"], a, None)
             last_a, a = a["id"], next(it_a, end)

@@ -1,6 +1,7 @@
 """Level 1 of the gate: the files of a release folder.
 
-* :func:`check_files`: ``file-symlink``, ``file-missing`` (:data:`REQUIRED_FILES`),
+* :func:`check_files`: ``file-symlink`` (also for a FIFO, socket or device: a release holds
+  regular files and folders only), ``file-missing`` (:data:`REQUIRED_FILES`),
   ``checksum-mismatch``, ``checksum-file-missing``, ``checksum-unlisted`` (``SHA256SUMS``);
 * :func:`read_card`: ``card-yaml-invalid`` (the card's YAML front matter does not parse);
 * :func:`check_card`: the card against the files and ``schema/``: ``card-yaml-invalid``,
@@ -19,6 +20,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,18 @@ def _walk(rel: Path) -> list[Path]:
     return sorted(out)
 
 
+def _special(p: Path) -> str | None:
+    """What ``p`` is when it is neither a regular file nor a folder (``a FIFO``, ``a socket``, ``a
+    device``), from ``os.lstat`` alone (never opened: a FIFO would block), or None."""
+    try:
+        mode = os.lstat(p).st_mode
+    except OSError as err:
+        return f"cannot be read: {err.strerror}"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode):
+        return None
+    return "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+
+
 def inside(rel: Path, name: str) -> bool:
     """``name`` is a plain relative path that stays inside ``rel`` (no ``..``, not absolute)."""
     p = Path(name)
@@ -82,6 +96,11 @@ def check_files(rel: Path) -> list[Problem]:
     for p in _walk(rel):
         if p.is_symlink():
             out.append(Problem("file-symlink", p.relative_to(rel).as_posix(), "a link inside a release (releases hold plain files only)"))
+            continue
+        odd = _special(p)
+        if odd:
+            out.append(Problem("file-symlink", p.relative_to(rel).as_posix(),
+                               f"not a regular file or folder ({odd}) inside a release (releases hold plain files only)"))
     out += [Problem("file-missing", f, "required file is missing") for f in REQUIRED_FILES
             if not (rel / f).is_file() or (rel / f).is_symlink()]
     sums = rel / CHECKSUMS

@@ -30,14 +30,10 @@ from khabar.dataset.layout import CARD, CROISSANT
 __all__ = ["check_croissant", "check_load"]
 
 
-def _check_croissant_hashes(rel: Path) -> list[Problem]:
-    """Each FileObject's ``sha256`` in croissant.json against the file it names."""
-    try:
-        meta = load_json(rel / CROISSANT)
-    except InputError as err:
-        return [Problem("croissant-invalid", CROISSANT, str(err).split(": ", 1)[-1])]
+def _check_croissant_hashes(rel: Path, meta: dict[str, Any]) -> list[Problem]:
+    """Each FileObject's ``sha256`` in croissant.json (parsed: ``meta``) against the file it names."""
     out = []
-    dist = meta.get("distribution", []) if isinstance(meta, dict) else []
+    dist = meta.get("distribution", [])
     for obj in dist if isinstance(dist, list) else []:
         if isinstance(obj, dict) and obj.get("@type") == "cr:FileObject" and obj.get("sha256"):
             url = str(obj.get("contentUrl", ""))
@@ -53,11 +49,18 @@ def _check_croissant_hashes(rel: Path) -> list[Problem]:
 
 def check_croissant(rel: Path) -> list[Problem]:
     """``croissant-invalid`` problems of ``rel/croissant.json`` (none when the file is missing:
-    ``file-missing`` says so): first the Croissant validator's, then the file hashes'."""
+    ``file-missing`` says so). A file that is not UTF-8 strict JSON, or not a JSON object, is one
+    problem with a plain reason; otherwise the Croissant validator's problems, then the file hashes'."""
     if not (rel / CROISSANT).is_file():
         return []
+    try:
+        meta = load_json(rel / CROISSANT)
+    except InputError as err:
+        return [Problem("croissant-invalid", CROISSANT, str(err).split(": ", 1)[-1])]
+    if not isinstance(meta, dict):
+        return [Problem("croissant-invalid", CROISSANT, "not a JSON object (Croissant metadata is one JSON-LD object)")]
     return ([Problem("croissant-invalid", CROISSANT, msg) for msg in validate_croissant(rel / CROISSANT)]
-            + _check_croissant_hashes(rel))
+            + _check_croissant_hashes(rel, meta))
 
 
 def _iter_loaded_rows(ds: Any) -> Iterator[dict[str, Any]]:

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from khabar.annotate.evaluate import preannotator_report
-from khabar.core.errors import InputError, KhabarError, ReleaseExistsError, VersionError
-from khabar.core.jsonio import atomic_write_text, no_interrupts
+from khabar.core.errors import InputError, KhabarError, ReleaseExistsError, VersionError, os_error
+from khabar.core.jsonio import no_interrupts
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.dataset.features import CONFIGS, features_for, make_encoder
@@ -36,7 +36,7 @@ from khabar.dataset.lookup import latest_release
 from khabar.dataset.rows import document_row, split_for
 from khabar.dataset.training import Spec, derive
 from khabar.dataset.versioning import Diff, check_version, parse_version
-from khabar.release.changelog import changelog_with
+from khabar.release.changelog import changelog_with, stage_text
 from khabar.release.metadata import annotators_used, write_checksums, write_metadata
 from khabar.release.plan import diff_against_latest, index_entry, iter_checked, plan
 from khabar.release.reports import write_reports
@@ -144,21 +144,73 @@ def _gate(staging: Path, schemas: Schemas, progress: bool) -> None:
                           + "\n  ".join(p.line() for p in problems))
 
 
+def _named(err: OSError, path: Path, after: str = "") -> InputError:
+    """:func:`~khabar.core.errors.os_error` naming ``path`` (not a temporary file beside it)."""
+    e = os_error(OSError(err.errno, err.strerror, str(path)), str(path))
+    return InputError(f"{e}{after}", hint=e.hint)
+
+
 def _ship(project: Project, staging: Path, target: Path, version: str, previous: str | None, diff: Diff) -> None:
-    """Rename the staged release into place and add its changelog entry, together.
+    """Rename the staged release into place and add its changelog entry, together: the new
+    CHANGELOG.md is written to a temporary file first, so that only two renames are left; if the
+    second fails, the release is moved back to ``staging`` (nothing ships).
 
     Raises:
         ReleaseExistsError: the target appeared meanwhile (another build).
-        InputError: CHANGELOG.md cannot be read.
+        InputError: CHANGELOG.md cannot be read, or written (the folder is not writable, the disk is
+            full), or the release cannot be moved into place.
     """
     changelog = changelog_with(project, version, previous, diff)  # read and checked before anything ships
-    with no_interrupts():  # the release and its changelog entry land together
-        try:
-            os.rename(staging, target)
-        except OSError:
-            raise ReleaseExistsError(f"{target}: release {version} appeared while building (another build?); "
-                                     "releases are never overwritten") from None
-        atomic_write_text(project.changelog, changelog)
+    try:
+        tmp: Path | None = stage_text(project.changelog, changelog)
+    except OSError as err:
+        raise _named(err, project.changelog, f"; release {version} not shipped") from None
+    try:
+        with no_interrupts():  # the release and its changelog entry land together
+            try:
+                os.rename(staging, target)
+            except OSError as err:
+                if target.exists():
+                    raise ReleaseExistsError(f"{target}: release {version} appeared while building (another build?); "
+                                             "releases are never overwritten") from None
+                raise _named(err, target, f"; release {version} not shipped") from None
+            try:
+                os.replace(tmp, project.changelog)
+            except OSError as err:
+                os.rename(target, staging)  # put the release back: it never ships without its entry
+                raise _named(err, project.changelog, f"; release {version} not shipped") from None
+            tmp = None
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+def _rmdir(folder: Path) -> None:
+    """Remove ``folder`` if it is an empty folder."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _make_staging(project: Project, version: str) -> Path:
+    """A new staging folder ``releases/.staging-<version>-*`` (``releases/`` made if missing).
+
+    Raises:
+        InputError: ``releases`` is not a folder, or cannot be written (one line naming it).
+    """
+    releases = project.releases
+    if (releases.exists() or releases.is_symlink()) and not releases.is_dir():
+        raise InputError(f"{releases}: not a folder (releases are built into {releases.name}/<version>/)",
+                         hint=f"move the file {releases} away, then run it again")
+    made = not releases.exists()
+    try:
+        releases.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=releases))
+    except OSError as err:
+        if made:
+            _rmdir(releases)  # made just now: leave no empty releases/ behind
+        raise _named(err, releases) from None
 
 
 def build(project: Project, version: str, *, progress: bool = True, schemas: Schemas | None = None,
@@ -187,8 +239,7 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
     spec = Spec.from_schemas(schemas)
     features = {config: features_for(schemas, config) for config in CONFIGS}
     encoders = {config: make_encoder(f) for config, f in features.items()}
-    project.releases.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=project.releases))
+    staging = _make_staging(project, version)
     shards = Shards(staging, features)
     try:
         index = staging / REPORTS / INDEX
@@ -211,6 +262,8 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
         _ship(project, staging, target, version, previous, diff)
         rows = shards.rows()
         return BuildReport(version, target, rows["documents"], diff, previous, dict(tally.stats), rows, warnings)
+    except OSError as err:  # a write into staging, or a read of the project, failed: one line naming the file
+        raise os_error(err, str(staging)) from None
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

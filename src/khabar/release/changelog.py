@@ -1,12 +1,14 @@
 """The changelog entry of a release, in the release (``CHANGELOG.md``) and on top of the project's
 ``CHANGELOG.md``; and the build's date (``SOURCE_DATE_EPOCH`` only: outputs carry no wall-clock time).
 
-Public API: :func:`source_date`, :func:`changelog_entry`, :func:`changelog_with`, :func:`read_text`.
+Public API: :func:`source_date`, :func:`changelog_entry`, :func:`changelog_with`, :func:`read_text`,
+:func:`stage_text`.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from khabar.core.errors import InputError
 from khabar.core.project import Project
 from khabar.dataset.versioning import Diff
 
-__all__ = ["source_date", "changelog_entry", "changelog_with", "read_text"]
+__all__ = ["source_date", "changelog_entry", "changelog_with", "read_text", "stage_text"]
 
 
 def source_date() -> datetime | None:
@@ -58,3 +60,26 @@ def changelog_with(project: Project, version: str, previous: str | None, diff: D
     entry = changelog_entry(version, previous, diff)[1:]  # "## [x.y.z]" at the top level
     cut = old.find("\n## ")
     return (old[:cut] + "\n" + entry + old[cut:]) if cut >= 0 else (old.rstrip("\n") + "\n\n" + entry)
+
+
+def stage_text(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to a hidden temporary file beside ``path``, flushed to disk and with the
+    usual file mode, and return it: renaming it onto ``path`` (``os.replace``) is then the only step
+    left, and it replaces ``path`` atomically. The caller renames or removes it.
+
+    Raises:
+        OSError: the folder is not writable, the disk is full… (nothing is left behind).
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            mask = os.umask(0o022)
+            os.umask(mask)
+            os.fchmod(fh.fileno(), 0o666 & ~mask)  # mkstemp makes 0600
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)

@@ -36,6 +36,7 @@ from khabar.dataset.features import CONFIGS, features_for, make_encoder
 from khabar.dataset.lookup import iter_index, iter_index_file, latest_release, read_build_info
 from khabar.dataset.rows import document_row, split_for
 from khabar.dataset.versioning import Diff, diff_streams, features_bump
+from khabar.dataset.layout import INDEX, REPORTS
 
 __all__ = ["iter_checked", "index_entry", "plan", "diff_against_latest"]
 
@@ -45,6 +46,22 @@ def _annotation_sha(gold: dict[str, Any] | None) -> str | None:
         return None
     layers = {k: gold[k] for k in ("entities", "claims", "stances")}
     return hashlib.sha256(dumps_canonical(layers, indent=None).encode("utf-8")).hexdigest()
+
+
+def _present(path: Path) -> bool:
+    """``path`` is there: a file, a folder, or a symbolic link even if it points nowhere or loops
+    (a broken link to a gold annotation is an error, never "no gold")."""
+    return path.exists() or path.is_symlink()
+
+
+def _stat_error(path: Path) -> str:
+    """The system's reason why ``path`` cannot be followed (``No such file or directory``, ``Too many
+    levels of symbolic links``)."""
+    try:
+        os.stat(path)
+    except OSError as err:
+        return err.strerror or type(err).__name__
+    return "unreadable"
 
 
 def _check_annotation_folders(project: Project, ids: np.ndarray, errors: list[str]) -> None:
@@ -65,7 +82,7 @@ def _check_annotation_folders(project: Project, ids: np.ndarray, errors: list[st
                     missing = at >= len(ids) or ids[at] != value
                 except (ValueError, OverflowError):
                     missing = True
-                if missing and project.gold(entry.name).exists():
+                if missing and _present(project.gold(entry.name)):
                     errors.append(f"{project.gold(entry.name)}: annotation of a document that is not in corpus/")
 
 
@@ -73,8 +90,12 @@ def _checked_gold(project: Project, doc: dict[str, Any], schemas: Schemas, error
     """``(ok, gold or None)`` of a checked document; ``ok`` is False (and ``errors`` says why) when
     its gold annotation is stale, invalid or names no source annotator."""
     gp = project.gold(doc["id"])
-    if not gp.exists():
+    if not _present(gp):
         return True, None
+    if gp.is_symlink() and not gp.exists():  # a link to nothing, or a loop: never "no gold"
+        errors.append(f"{gp}: a symbolic link whose target cannot be read ({_stat_error(gp)}); "
+                      "restore the gold annotation or remove the link")
+        return False, None
     try:
         gold = load_checked_annotation(gp, doc, schemas)
     except StaleAnnotationError as err:
@@ -161,12 +182,13 @@ def diff_against_latest(project: Project, index: Path, schemas: Schemas, before:
     """
     latest = latest_release(project.releases, before=before)
     if latest is None:
-        return None, diff_streams([], iter_index_file(index))
+        return None, diff_streams([], iter_index_file(index), names=("", str(index)))
     version, path = latest
     old_features = read_build_info(path)["features"]  # config -> features; a config added is a minor change
     new_features = {c: features_for(schemas, c).to_dict() for c in CONFIGS}
     schema_change = features_bump(old_features, new_features)
-    diff = diff_streams(iter_index(path), iter_index_file(index), schema=schema_change)
+    diff = diff_streams(iter_index(path), iter_index_file(index), schema=schema_change,
+                        names=(str(path / REPORTS / INDEX), str(index)))
     added, removed = sorted(set(new_features) - set(old_features)), sorted(set(old_features) - set(new_features))
     changed = sorted(c for c in set(old_features) & set(new_features) if old_features[c] != new_features[c])
     diff.schema_detail = "; ".join(f"{what}: {', '.join(cs)}" for what, cs in

@@ -100,9 +100,16 @@ class Studio:
     user_id: int
     retries: int = 3
 
-    def call(self, action: str, fn: Callable[..., T], *args: Any, idempotent: bool = True, **kwargs: Any) -> T:
+    def call(self, action: str, fn: Callable[..., T], *args: Any, idempotent: bool = True, retry_unreachable: bool = True,
+             **kwargs: Any) -> T:
         """Run an SDK call; transport errors are retried (only for ``idempotent`` calls) and every
-        failure becomes a :class:`StudioError` naming ``action`` (never the key or headers)."""
+        failure becomes a :class:`StudioError` naming ``action`` (never the key or headers).
+
+        Args:
+            retry_unreachable: also retry ``httpx.ConnectError`` (connection refused, a host name that
+                does not resolve). The connect probe turns it off: nothing listens there, and waiting
+                would only delay the answer.
+        """
         import httpx
         from label_studio_sdk.core.api_error import ApiError
 
@@ -124,7 +131,8 @@ class Studio:
                 raise StudioError(f"{action}: the request could not be sent ({type(err).__name__})",
                                   hint="check LABEL_STUDIO_API_KEY and LABEL_STUDIO_URL for stray characters") from None
             except httpx.TransportError as err:
-                if attempt + 1 < (self.retries if idempotent else 1):
+                unreachable = isinstance(err, httpx.ConnectError) and not retry_unreachable
+                if not unreachable and attempt + 1 < (self.retries if idempotent else 1):
                     time.sleep(1.0 * (attempt + 1))
                     continue
                 raise StudioError(f"{action}: cannot reach Label Studio at {self.url} ({type(err).__name__})",
@@ -259,7 +267,7 @@ def connect(url: str | None = None, api_key: str | None = None) -> Studio:
     sdk = LabelStudio(base_url=url, api_key=key, timeout=120, max_retries=0)
     probe = Studio(url=shown, sdk=sdk, user_id=0)
     try:
-        me = probe.call("connecting", sdk.users.whoami)
+        me = probe.call("connecting", sdk.users.whoami, retry_unreachable=False)  # refused or no such host: answer at once
     except StudioError as err:
         msg = str(err)
         if "cannot reach" in msg and from_env:
