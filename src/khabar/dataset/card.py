@@ -101,6 +101,15 @@ def _provenance_text(stats: dict[str, Any]) -> str:
         lines.append(f"- **Licence unknown for {unknown} of {n} document(s)** (`license_status: unknown`): do not "
                      "redistribute their text until cleared.")
     lines.append("- Licences: " + ", ".join(f"`{k}` {v}" for k, v in prov["licenses"].items()) + ".")
+    if any("CC BY" in k for k in prov["licenses"]):
+        lines.append("- **Attribution (CC BY).** Texts under a Creative Commons Attribution licence are credited in their "
+                     "`provenance.license` (e.g. Arabic Wikinews articles: text by Wikinews contributors, CC BY 2.5, "
+                     "https://creativecommons.org/licenses/by/2.5/); keep that credit, and say that Khabar removed diacritics "
+                     "and added the annotations, when you redistribute them.")
+    if prov.get("per_document"):
+        rows = "\n".join(f"| `{d}` | `{seed}` | {lic} | {status} |" for d, seed, lic, status in prov["per_document"])
+        lines.append("- Licence of each document:\n\n  <details><summary>" + f"{len(prov['per_document'])} documents</summary>\n\n"
+                     "| document | seed file | licence | status |\n|---|---|---|---|\n" + rows + "\n\n  </details>")
     if prov["machine_translated"]:
         src = ", ".join(f"{k} {v}" for k, v in prov["translated_from"].items())
         lines.append(f"- **{prov['machine_translated']} document(s) are machine translations** (from: {src}); the evidence "

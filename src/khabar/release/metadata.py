@@ -96,6 +96,27 @@ def open_conflicts(project: Project) -> list[str]:
     return sorted(p.name for p in project.annotations.glob("kb-*") if project.conflicts(p.name).exists())
 
 
+_ORIGIN_WORDS = {"adjudication": "adjudicated from two or more annotators' files (`khabar adjudicate`: the items a majority "
+                                  "agrees on; the rest settled in a Label Studio review task)",
+                 "accepted": "accepted from a single annotator's file (`khabar accept`)",
+                 "manual": "written by hand", "label-studio": "pulled from Label Studio as they are",
+                 "import": "imported from another corpus", "preannotator": "a pre-annotator's output"}
+
+
+def _origin_note(origins: dict[str, int], registry: dict[str, Any] | None) -> str:
+    """How the gold annotations were made (by ``origin.kind``), counted apart, and what agreement
+    between language-model annotators does and does not show."""
+    if not origins:
+        return ""
+    text = "\n\nHow the gold was made: " + "; ".join(f"{n} {_ORIGIN_WORDS.get(k, k)}" for k, n in sorted(origins.items(), key=lambda kv: -kv[1])) + "."
+    kinds = {info["kind"] for info in (registry or {}).values()}
+    if kinds == {"language-model"}:
+        text += (" Every annotator is an instance of a language-model assistant working from the same guidelines and "
+                 "pre-annotations, and no person reviewed their work: the agreement figures measure consistency between such "
+                 "instances and overstate what independent human annotators would reach.")
+    return text
+
+
 def _annotation_note(project: Project, tally: Tally, registry: dict[str, Any] | None) -> str:
     """The card's paragraph on who annotated, under which guidelines, and what is unfinished."""
     stats, prov_counts = tally.stats, tally.prov
@@ -111,6 +132,7 @@ def _annotation_note(project: Project, tally: Tally, registry: dict[str, Any] | 
                "and no agreement figure." if len(prov_counts["annotators"]) <= 1 else "")
             + "".join(f"\n\n- `{a}`: {info['kind']}, {_review_words(info)}. "
                       f"{info['description']}" for a, info in sorted((registry or {}).items())))
+    note += _origin_note(prov_counts["gold_origin"], registry)
     conflicts = open_conflicts(project)
     if conflicts:  # gold of these documents holds only the agreed items
         note += (f"\n\n**Adjudication not finished** for {len(conflicts)} document(s) ({', '.join(conflicts[:5])}"
@@ -133,7 +155,9 @@ def _full_stats(version: str, tally: Tally, counts: dict[str, int], note: str, p
                            "machine_translated": known["machine_translated"],
                            "translated_from": dict(sorted(prov_counts["translated_from"].items())),
                            "publisher_known": known["publisher"], "url_known": known["url"],
-                           "date_known": known["published_date"]},
+                           "date_known": known["published_date"],
+                           "per_document": [list(t) for t in tally.licences] if len(tally.licences) == stats["documents"] else None},
+            "gold_origin": dict(sorted(prov_counts["gold_origin"].items())),
             "configs": stats["configs"], "agreement": stats["agreement"],
             **({"preannotator": pre} if pre else {})}
 

@@ -12,7 +12,10 @@ from typing import Any
 
 from khabar.dataset.features import TRAINING_CONFIGS
 
-__all__ = ["Tally"]
+__all__ = ["Tally", "LICENCE_ROWS"]
+
+#: the card lists the licence of each document up to this many documents (beyond, the ``provenance`` column holds it)
+LICENCE_ROWS = 500
 
 
 def _counters() -> collections.defaultdict[str, collections.Counter[str]]:
@@ -37,6 +40,8 @@ class Tally:
     configs: dict[str, collections.Counter[str]] = field(default_factory=lambda: {c: collections.Counter() for c in TRAINING_CONFIGS})
     types: collections.Counter[str] = field(default_factory=collections.Counter)
     prov: collections.defaultdict[str, collections.Counter[str]] = field(default_factory=_counters)
+    #: ``(doc_id, seed_file, licence, license_status)`` of the first :data:`LICENCE_ROWS` documents (the card's per-document list)
+    licences: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def add(self, doc: dict[str, Any], gold: dict[str, Any] | None, row: dict[str, Any],
             derived: dict[str, dict[str, int]]) -> None:
@@ -61,6 +66,9 @@ class Tally:
             prov_counts["known"][key] += prov[key] is not None
         prov_counts["known"]["machine_translated"] += prov["machine_translated"] is True
         prov_counts["flag_kinds"].update(f["kind"] for f in row["flags"])
+        if len(self.licences) < LICENCE_ROWS:
+            self.licences.append((doc["id"], doc["provenance"]["seed_file"], prov["license"] or "unknown", prov["license_status"]))
         if gold is not None:
+            prov_counts["gold_origin"][(gold.get("origin") or {}).get("kind") or "unknown"] += 1
             prov_counts["annotators"].update(row["annotation"]["annotators"])
             prov_counts["guidelines"][gold.get("guidelines_version") or "none"] += 1
