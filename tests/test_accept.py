@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from conftest import ROOT, SEED_ID
+from khabar import __version__
 from khabar.annotate.accept import accept
 from khabar.core.errors import InputError, StaleAnnotationError
 from khabar.core.schema import Schemas
@@ -30,7 +31,7 @@ def test_accept_makes_the_file_gold_with_its_origin(project) -> None:
     r = accept(project, SEED_ID, "a01")
     gold = json.loads(r.path.read_text(encoding="utf-8"))
     assert (r.path, r.changed, r.replaced) == (project.gold(SEED_ID), True, None)
-    assert gold["annotator"] == "gold" and gold["origin"] == {"kind": "accepted", "tool": "khabar accept", "version": "0.2.0", "sources": ["a01"]}
+    assert gold["annotator"] == "gold" and gold["origin"] == {"kind": "accepted", "tool": "khabar accept", "version": __version__, "sources": ["a01"]}
     assert (gold["entities"], gold["claims"], gold["stances"]) == (ann["entities"], ann["claims"], ann["stances"])
     assert (len(gold["entities"]), len(gold["claims"]), len(gold["stances"])) == (140, 19, 10)
     again = accept(project, SEED_ID, "a01")
