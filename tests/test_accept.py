@@ -140,3 +140,36 @@ def test_a_renamed_target_is_not_taken_for_a_prefix(tmp_path) -> None:
     path.write_text(json.dumps(registry), encoding="utf-8")
     problems = validate_release(ROOT / "releases" / "0.3.0", schemas=Schemas(tmp_path / "schema"), load=False)
     assert {p.check for p in problems} >= {"card-features-mismatch", "parquet-schema-mismatch"}
+
+
+def test_accept_refuses_what_gold_may_not_hold(project) -> None:
+    """Found by the new-user review: an uncorrected pre-annotation, claims without speech or
+    check-worthiness, a stance without evidence or on a target that does not apply to the document."""
+    ann = _annotator_file(project)
+    path = project.annotations / SEED_ID / "a01.json"
+    bad = json.loads(json.dumps(ann))
+    bad["origin"] = {"kind": "preannotator", "tool": "khabar-preannotate", "version": "0.1.0"}
+    bad["claims"][0]["speech"] = None
+    bad["stances"][0]["evidence"] = []
+    bad["stances"][1]["target"] = "ronaldo-ballon-dor-2013-deserved"  # in the registry, for another document
+    path.write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        accept(project, SEED_ID, "a01")
+    assert str(err.value).splitlines() == [
+        f"{path}: origin kind 'preannotator', guidelines_version '1.0': an uncorrected pre-annotation is not gold (correct it, "
+        "set origin kind 'manual' and the guidelines version you followed)",
+        f"{path}: claims (id c1): speech not set (gold claims need both, guidelines §4)",
+        f"{path}: stances (id s1): no evidence (gold stances name the claims that support them, §5)",
+        f"{path}: stances (id s2): target 'ronaldo-ballon-dor-2013-deserved' does not apply to {SEED_ID} "
+        "(schema/stance-targets.json lists the documents of each target)"]
+    assert not project.gold(SEED_ID).exists()
+
+
+def test_every_committed_gold_keeps_the_rules_of_gold() -> None:
+    from khabar.annotate.accept import gold_problems
+
+    schemas = Schemas(ROOT / "schema")
+    golds = sorted((ROOT / "annotations").glob("kb-*/gold.json"))
+    assert len(golds) == len(list((ROOT / "corpus").glob("kb-*.json")))  # every document has gold
+    for path in golds:
+        assert gold_problems(json.loads(path.read_text(encoding="utf-8")), schemas, path) == []

@@ -244,3 +244,12 @@ def test_bad_manifest_line_named(project) -> None:
     with pytest.raises(InputError) as err:
         ingest(project, progress=False)
     assert f"manifest.jsonl: line 1 ({SEED}): published_date:" in str(err.value)
+
+
+def test_a_short_article_is_kept_and_named_in_a_warning(empty_project) -> None:
+    """Found by the new-user review: a 7-word "article" went in without a word."""
+    (empty_project.seeds / "short.txt").write_text("خبر قصير\nقال الوزير إن الاجتماع انتهى اليوم.\n", encoding="utf-8")
+    report = ingest(empty_project, progress=False)
+    assert report.counts["created"] == 1
+    assert report.warnings == [f"{empty_project.seeds / 'short.txt'}: a short article (8 words, under 40): kept; "
+                               "check that it is a whole article, not a fragment or a headline alone"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from khabar import __version__
 from khabar.annotate.files import load_checked_annotation
@@ -22,8 +23,9 @@ from khabar.core.ids import is_doc_id
 from khabar.core.jsonio import atomic_write_bytes, dumps_canonical, load_json
 from khabar.core.project import NOT_ANNOTATORS, Project
 from khabar.core.schema import Schemas
+from khabar.core.targets import applicable
 
-__all__ = ["accept", "AcceptReport", "TOOL"]
+__all__ = ["accept", "AcceptReport", "TOOL", "gold_problems"]
 
 TOOL = "khabar accept"
 _ANNOTATOR = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")  # AnnotatorId of schema/common.schema.json
@@ -76,12 +78,38 @@ def _replaced_kind(gold_path: Path, annotator: str, force: bool) -> str | None:
     return kind
 
 
+def gold_problems(ann: dict[str, Any], schemas: Schemas, path: Path) -> list[str]:
+    """What keeps a valid annotator file from being gold (annotations/GUIDELINES.md §1, §4, §5):
+    it is an uncorrected pre-annotation (``origin.kind`` ``preannotator``) or follows no guidelines
+    version; a claim lacks ``speech`` or ``checkworthy``; a stance has no evidence, or its target is
+    one the registry (``schema/stance-targets.json``, ``documents``) does not apply to this
+    document. One line each, naming the file and the item."""
+    out = []
+    origin = ann.get("origin") or {}
+    if origin.get("kind") == "preannotator" or ann.get("guidelines_version") is None:
+        out.append(f"{path}: origin kind {origin.get('kind')!r}, guidelines_version {ann.get('guidelines_version')!r}: an "
+                   "uncorrected pre-annotation is not gold (correct it, set origin kind 'manual' and the guidelines version you followed)")
+    for c in ann["claims"]:
+        missing = [k for k in ("speech", "checkworthy") if c.get(k) is None]
+        if missing:
+            out.append(f"{path}: claims (id {c['id']}): {' and '.join(missing)} not set (gold claims need both, guidelines §4)")
+    applies = set(applicable(schemas.targets_registry or {"targets": []}, ann["doc_id"]))
+    for s in ann["stances"]:
+        if not s.get("evidence"):
+            out.append(f"{path}: stances (id {s['id']}): no evidence (gold stances name the claims that support them, §5)")
+        if s["target"] not in applies:
+            out.append(f"{path}: stances (id {s['id']}): target {s['target']!r} does not apply to {ann['doc_id']} "
+                       "(schema/stance-targets.json lists the documents of each target)")
+    return out
+
+
 def accept(project: Project, doc_id: str, annotator: str, *, force: bool = False, schemas: Schemas | None = None) -> AcceptReport:
     """Make ``annotations/<doc_id>/<annotator>.json`` the document's gold (see the module docstring).
 
     Raises:
         InputError: a malformed or unknown id; the annotator is not in the registry; the file is
-            missing, invalid (schema, spans, ids) or names another annotator; open adjudication
+            missing, invalid (schema, spans, ids), names another annotator or breaks a rule of gold
+            (:func:`gold_problems`); open adjudication
             conflicts (``conflicts.json``) or an existing gold that is not this acceptance (unless
             ``force``).
         StaleAnnotationError: the file was made on another text of the document.
@@ -95,6 +123,9 @@ def accept(project: Project, doc_id: str, annotator: str, *, force: bool = False
     ann = load_checked_annotation(source, load_json(project.corpus_file(doc_id)), schemas)
     if ann["annotator"] != annotator:
         raise InputError(f"{source}: annotator is {ann['annotator']!r}, not {annotator!r}", hint="the file name and its annotator field must agree")
+    problems = gold_problems(ann, schemas, source)
+    if problems:
+        raise InputError("\n".join(problems), hint="correct the annotator file, then accept it again")
     if project.conflicts(doc_id).exists() and not force:
         raise InputError(f"{project.conflicts(doc_id)}: the document has open adjudication conflicts; refusing to accept one annotator",
                          hint="settle them with khabar studio push-review / pull-review, or pass --force")

@@ -43,6 +43,8 @@ __all__ = ["ingest", "IngestReport"]
 SAMPLE = 20
 MAX_ERRORS_SHOWN = 200
 MIN_WORDS = 3
+#: an article shorter than this is kept but named in a warning (check that it is a whole article)
+SHORT_WORDS = 40
 _WORDS = re.compile(r"\w+")
 
 
@@ -82,6 +84,7 @@ class _State:
             CREATE TABLE ids (id TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID;
             CREATE TABLE txt (sha TEXT PRIMARY KEY, name TEXT) WITHOUT ROWID;
             CREATE TABLE staged (id TEXT PRIMARY KEY, kind TEXT) WITHOUT ROWID;
+            CREATE TABLE short (name TEXT PRIMARY KEY, words INTEGER) WITHOUT ROWID;
         """)
 
     def one(self, sql: str, *args: Any) -> Any:
@@ -256,6 +259,8 @@ def _checked_document(st: _State, schemas: Schemas, name: str, path: Path, raw: 
         words = len(_WORDS.findall(doc["text"]))
         if words < MIN_WORDS:
             raise InputError(f"{name}: too short for a news article ({words} word{'s' if words != 1 else ''}; at least {MIN_WORDS})")
+        if words < SHORT_WORDS:
+            st.db.execute("INSERT OR REPLACE INTO short VALUES (?, ?)", (name, words))
     except InputError as err:
         errors.append(str(err) + (f" (hint: {err.hint})" if err.hint else ""))
         return None
@@ -331,6 +336,9 @@ def _warn(project: Project, st: _State, report: IngestReport) -> None:
               and st.one("SELECT kind FROM staged WHERE id=?", p.name[:-5]) is None]
     for p in sorted(strays, key=lambda e: e.name)[:SAMPLE]:
         report.warnings.append(f"{p.path}: no seed in the manifest has this id (orphan document)")
+    for name, words in st.db.execute("SELECT name, words FROM short ORDER BY name LIMIT ?", (SAMPLE,)):
+        report.warnings.append(f"{project.seeds / name}: a short article ({words} words, under {SHORT_WORDS}): kept; "
+                               "check that it is a whole article, not a fragment or a headline alone")
 
 
 def _write_manifest(path: Path, st: _State) -> None:
