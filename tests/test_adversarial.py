@@ -4,6 +4,7 @@ annotations/ and releases/ exactly as they were. Every test holds the input that
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -455,3 +456,15 @@ def test_other_transport_errors_are_still_retried(monkeypatch) -> None:
         studio.call("connecting", lambda: calls.append(1) or (_ for _ in ()).throw(httpx.ConnectError("refused")),
                     retry_unreachable=False)
     assert len(calls) == 1
+
+
+def test_diff_with_a_stale_gold_computes_no_bump(project) -> None:
+    """Found by the new-user review: a stale gold made diff say "documents removed … bump: major"."""
+    gold = json.loads((ROOT / "annotations" / "kb-1415eb2e8d27dc16" / "gold.json").read_text(encoding="utf-8"))
+    (project.annotations / "kb-1415eb2e8d27dc16").mkdir(parents=True)
+    (project.annotations / "kb-1415eb2e8d27dc16" / "gold.json").write_text(json.dumps({**gold, "text_sha256": "0" * 64}), encoding="utf-8")
+    res = CliRunner().invoke(app, ["diff", "--root", str(project.root)])
+    assert res.exit_code == 1
+    assert res.output.splitlines()[0].startswith("problem: ") and "stale" in res.output.splitlines()[0]
+    assert "bump: not computed: 1 problem(s) above leave documents out of the comparison; fix them and run khabar diff again" in res.output
+    assert "bump: major" not in res.output

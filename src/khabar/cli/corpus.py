@@ -134,6 +134,10 @@ def diff(
     elif c.new is None and bump != "none" and not c.old_is_latest:
         note = (f" (since {c.old}; the latest release is {c.latest}: `khabar diff` alone gives the next version)" if c.latest
                 else f" (since {c.old}, which is not a release of this project)")
+    if c.problems:  # the documents they name are left out of the comparison and would read as removed
+        typer.echo(f"bump: not computed: {len(c.problems)} problem(s) above leave documents out of the comparison; "
+                   "fix them and run khabar diff again", err=True)
+        raise typer.Exit(1)
     typer.echo(f"bump: {bump}{note}")
 
 
