@@ -283,23 +283,14 @@ class _Staged:
             InputError: a folder on the way is not a folder, or ``target`` is one.
             OSError: the folder cannot be written.
         """
-        import tempfile
-
         from khabar.core.errors import InputError
+        from khabar.core.jsonio import stage_bytes
 
         self._folder(annotations)
         self._folder(target.parent)
         if target.is_dir():
             raise InputError(f"{target}: a folder, not a file", hint="move it away, then run khabar preannotate again")
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        self.files.append((Path(tmp), target))
-        with os.fdopen(fd, "wb") as fh:
-            mask = os.umask(0o022)
-            os.umask(mask)
-            os.fchmod(fh.fileno(), 0o666 & ~mask)  # mkstemp makes 0600
-            fh.write(text.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
+        self.files.append((stage_bytes(target, text.encode("utf-8")), target))
 
     def commit(self) -> None:
         """Rename every staged file onto its target (each rename atomic; interrupts held back)."""

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from khabar.core.errors import InputError
 
-__all__ = ["load_json", "loads_json", "dumps_canonical", "atomic_write_bytes", "atomic_write_text", "write_json", "sha256_file", "no_interrupts"]
+__all__ = ["stage_bytes", "load_json", "loads_json", "dumps_canonical", "atomic_write_bytes", "atomic_write_text", "write_json", "sha256_file", "no_interrupts"]
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -81,13 +81,15 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temp file in the same folder, fsync, rename.
+def stage_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to a hidden temporary file beside ``path`` (same folder), flushed to disk and
+    with the usual file mode, and return it: renaming it onto ``path`` (``os.replace``) is then the
+    only step left, and it replaces ``path`` atomically. The caller renames or removes it.
 
-    A crash leaves either the old file or the new one, never a half-written file.
+    Raises:
+        OSError: the folder is not writable, the disk is full… (nothing is left behind).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets the usual mode
@@ -95,12 +97,24 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temp file in the same folder, fsync, rename.
+
+    A crash leaves either the old file or the new one, never a half-written file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = stage_bytes(path, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        tmp.unlink(missing_ok=True)
         raise
 
 

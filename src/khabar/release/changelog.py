@@ -8,10 +8,10 @@ Public API: :func:`source_date`, :func:`changelog_entry`, :func:`changelog_with`
 from __future__ import annotations
 
 import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from khabar.core.jsonio import stage_bytes
 from khabar.core.errors import InputError
 from khabar.core.project import Project
 from khabar.dataset.versioning import Diff
@@ -63,23 +63,11 @@ def changelog_with(project: Project, version: str, previous: str | None, diff: D
 
 
 def stage_text(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to a hidden temporary file beside ``path``, flushed to disk and with the
-    usual file mode, and return it: renaming it onto ``path`` (``os.replace``) is then the only step
-    left, and it replaces ``path`` atomically. The caller renames or removes it.
+    """:func:`khabar.core.jsonio.stage_bytes` for UTF-8 text: a flushed temporary file beside
+    ``path`` that the caller renames onto it (or removes).
 
     Raises:
         OSError: the folder is not writable, the disk is full… (nothing is left behind).
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            mask = os.umask(0o022)
-            os.umask(mask)
-            os.fchmod(fh.fileno(), 0o666 & ~mask)  # mkstemp makes 0600
-            fh.write(text.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
+    return stage_bytes(path, text.encode("utf-8"))
+
