@@ -253,3 +253,18 @@ def test_a_short_article_is_kept_and_named_in_a_warning(empty_project) -> None:
     assert report.counts["created"] == 1
     assert report.warnings == [f"{empty_project.seeds / 'short.txt'}: a short article (8 words, under 40): kept; "
                                "check that it is a whole article, not a fragment or a headline alone"]
+
+
+def test_a_near_duplicate_article_is_kept_and_named_in_a_warning(project) -> None:
+    """Found by the new-user review: a copy of an article with one letter added went in silently
+    (the gate refuses near duplicates only across splits)."""
+    raw = (ROOT / "seeds" / SEED).read_bytes()
+    (project.seeds / "copy.txt").write_bytes(raw.replace("البنتاغون".encode(), "البنتاغونن".encode(), 1) + b"\n\n")
+    report = ingest(project, progress=False)
+    assert report.counts["created"] == 1
+    [new] = [w for w in report.warnings if "nearly the same text" in w]
+    new_id = next(p.stem for p in project.corpus.glob("kb-*.json") if p.stem != SEED_ID)
+    assert new.startswith(f"{project.corpus / new_id}.json: nearly the same text as {SEED_ID} (similarity ")
+    assert new.endswith("kept; check that it is not the same article twice (the gate refuses such a pair across splits)")
+    again = ingest(project, progress=False)  # named when the article comes in, not on every ingest
+    assert not [w for w in again.warnings if "nearly the same text" in w]

@@ -32,6 +32,7 @@ from typing import Any, Iterator
 from tqdm import tqdm
 
 from khabar.ingest.document import make_document
+from khabar.ingest.duplicates import near_duplicate_warnings
 from khabar.core.errors import InputError
 from khabar.core.jsonio import dumps_canonical, load_json, no_interrupts
 from khabar.core.project import Project
@@ -336,6 +337,8 @@ def _warn(project: Project, st: _State, report: IngestReport) -> None:
               and st.one("SELECT kind FROM staged WHERE id=?", p.name[:-5]) is None]
     for p in sorted(strays, key=lambda e: e.name)[:SAMPLE]:
         report.warnings.append(f"{p.path}: no seed in the manifest has this id (orphan document)")
+    created = [row[0] for row in st.db.execute("SELECT id FROM staged WHERE kind='created' ORDER BY id")]
+    report.warnings.extend(near_duplicate_warnings(project, created, SAMPLE))
     for name, words in st.db.execute("SELECT name, words FROM short ORDER BY name LIMIT ?", (SAMPLE,)):
         report.warnings.append(f"{project.seeds / name}: a short article ({words} words, under {SHORT_WORDS}): kept; "
                                "check that it is a whole article, not a fragment or a headline alone")

@@ -81,9 +81,19 @@ class NearDupIndex(TempSqlite):
     def cross_split_pairs(self) -> list[tuple[str, str, str, str, float]]:
         """``[(id_a, split_a, id_b, split_b, estimated_jaccard)]`` with different splits, similarity
         at least :data:`THRESHOLD`, in insertion order."""
+        return self._pairs("dx.split != dy.split")
+
+    def pairs(self) -> list[tuple[str, str, str, str, float]]:
+        """Like :meth:`cross_split_pairs`, whatever the splits (``split`` is then any label: the
+        ingest passes ``new`` or ``old``)."""
+        return self._pairs("1")
+
+    def _pairs(self, where: str) -> list[tuple[str, str, str, str, float]]:
+        """Candidate pairs sharing an LSH band that satisfy ``where`` (SQL over ``dx``/``dy``),
+        kept when their estimated Jaccard similarity is at least :data:`THRESHOLD`."""
         self.db.execute("CREATE INDEX IF NOT EXISTS band_key ON band (b, key)")
-        query = """SELECT DISTINCT x.n, y.n FROM band x JOIN band y ON x.b = y.b AND x.key = y.key AND x.n < y.n
-                   JOIN doc dx ON dx.n = x.n JOIN doc dy ON dy.n = y.n WHERE dx.split != dy.split ORDER BY x.n, y.n"""
+        query = f"""SELECT DISTINCT x.n, y.n FROM band x JOIN band y ON x.b = y.b AND x.key = y.key AND x.n < y.n
+                   JOIN doc dx ON dx.n = x.n JOIN doc dy ON dy.n = y.n WHERE {where} ORDER BY x.n, y.n"""
         out = []
         for a, b in self.db.execute(query).fetchall():
             (ia, sa, ga), (ib, sb, gb) = (self.db.execute("SELECT id, split, sig FROM doc WHERE n=?", (n,)).fetchone() for n in (a, b))
