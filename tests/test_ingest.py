@@ -268,3 +268,14 @@ def test_a_near_duplicate_article_is_kept_and_named_in_a_warning(project) -> Non
     assert new.endswith("kept; check that it is not the same article twice (the gate refuses such a pair across splits)")
     again = ingest(project, progress=False)  # named when the article comes in, not on every ingest
     assert not [w for w in again.warnings if "nearly the same text" in w]
+
+
+def test_the_headline_is_the_first_line_even_when_the_body_is_one_line() -> None:
+    """Issue 11: one-line bodies (wikinews_ar_001: headline and one paragraph) keep their headline."""
+    lines = (ROOT / "seeds" / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    [entry] = [e for e in map(json.loads, lines) if e["seed_file"] == "wikinews_ar_001.txt"]
+    doc = json.loads((ROOT / "corpus" / f"{entry['doc_id']}.json").read_text(encoding="utf-8"))
+    assert doc["title"] == "فيلم جاذبية يتصدر ترشيحات جوائز الأكاديمية البريطانية لفنون الفيلم والتلفزيون"
+    assert doc["title_span"] == {"start": 0, "end": len(doc["title"])} and len(doc["paragraphs"]) == 2
+    assert doc["provenance"]["publisher"] == "Arabic Wikinews (ar.wikinews.org)" and doc["provenance"]["url"] is None
+    assert doc["provenance"]["license"].startswith("CC BY 2.5") and doc["provenance"]["published_date"] is None
