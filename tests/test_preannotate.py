@@ -102,3 +102,37 @@ def test_quality_figures_by_hand() -> None:
     assert r["entities"]["per_type"]["PERS"]["strict"]["spurious"] == 1
     assert r["claims"]["exact"]["f1"] == 0.0 and r["claims"]["partial"]["f1"] == 0.5
     assert evaluate_pairs([], ["ORG"])["claims"]["exact"]["f1"] == 0.0  # no NaN when there is nothing
+
+
+def test_tatweel_diacritics_and_presentation_forms_still_get_proposals() -> None:
+    """Issue 12: text with tatweel or diacritics got no pre-annotation at all. Matching runs on a
+    normalised view; the spans point into the unchanged text of record."""
+    plain = "نقلت وكالة رويترز عن قناة الجزيرة أن وزارة الدفاع الأمريكية أعلنت أن القوات الأمريكية ستبقى في العراق."
+    marked = plain.replace("الدفاع", "الدفـــاع").replace("الأمريكية أعلنت", "الأمريكيَّة أعلنت").replace("رويترز", "رويترز").replace(
+        "العراق", "العِراق").replace("القوات", "\ufe8d\ufedf\ufed8\ufeee\ufe8d\ufe95")  # القوات in presentation forms
+    assert marked != plain
+    doc = {"id": "kb-0000000000000001", "text": marked, "text_sha256": "0" * 64,
+           "sentences": [{"start": a, "end": b} for a, b in sentences(marked)]}
+    ann = preannotate(doc)
+    for e in ann["entities"]:
+        assert marked[e["start"]:e["end"]] == e["text"]
+    got = {(e["text"], e["type"]) for e in ann["entities"]}
+    assert {("وزارة الدفـــاع الأمريكيَّة", "ORG"), ("الأمريكيَّة", "GPE"), ("العِراق", "GPE"), ("وكالة رويترز", "ORG"),
+            ("قناة الجزيرة", "ORG")} <= got
+    plain_ann = preannotate({**doc, "text": plain, "sentences": [{"start": a, "end": b} for a, b in sentences(plain)]})
+    assert len(ann["entities"]) == len(plain_ann["entities"]) and len(ann["claims"]) == len(plain_ann["claims"]) == 2
+    c = ann["claims"][1]
+    assert (c["cue"]["text"], c["content"]["text"]) == ("أعلنت", "\ufe8d\ufedf\ufed8\ufeee\ufe8d\ufe95 الأمريكية ستبقى في العِراق")
+
+
+def test_normal_view_maps_spans_back_with_their_marks() -> None:
+    from khabar.text.normalview import NormalView
+
+    text = "قال الرئيـــس الفرنسيُّ إنَّ ﻻ شيء"
+    view = NormalView(text)
+    assert view.changed and view.text == "قال الرئيس الفرنسي إن لا شيء"
+    i = view.text.index("الفرنسي")
+    assert view.to_original(i, i + 7) == (14, 23) and text[14:23] == "الفرنسيُّ"
+    i = view.text.index("لا")
+    assert text[slice(*view.to_original(i, i + 2))] == "\ufefb"  # one presentation-form ligature: two letters of the view
+    assert NormalView("نص عادي").to_original(0, 2) == (0, 2)

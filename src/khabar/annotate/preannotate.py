@@ -22,6 +22,8 @@ from pathlib import Path
 from importlib import resources
 from typing import Any
 
+from khabar.text.normalview import NormalView
+
 __all__ = ["preannotate", "preannotate_corpus", "VERSION", "TOOL", "find_entities", "find_claims"]
 
 TOOL = "khabar-preannotate"
@@ -361,13 +363,23 @@ def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress:
 
 
 def preannotate(doc: dict[str, Any]) -> dict[str, Any]:
-    """An annotation file for corpus document ``doc`` (valid against ``schema/annotation.schema.json``)."""
+    """An annotation file for corpus document ``doc`` (valid against ``schema/annotation.schema.json``).
+
+    The gazetteers and cue patterns run on the normalised view of the text
+    (:class:`khabar.text.normalview.NormalView`: no diacritics or tatweel, presentation forms as
+    letters), and every span found is mapped back to the text of record, which is never changed.
+    """
     text = doc["text"]
-    ents = find_entities(text)
-    entities = [{"id": f"e{i + 1}", **{k: e[k] for k in ("start", "end", "text", "type")}} for i, e in enumerate(ents)]
+    view = NormalView(text)
+    sentences = doc["sentences"] if not view.changed else [
+        {"start": view.to_view(s["start"]), "end": view.to_view(s["end"])} for s in doc["sentences"]]
+    ents = find_entities(view.text)
+    back = view.to_original
+    entities = [{"id": f"e{i + 1}", "start": (b := back(e["start"], e["end"]))[0], "end": b[1], "text": text[b[0]:b[1]], "type": e["type"]}
+                for i, e in enumerate(ents)]
     claims = []
-    for j, c in enumerate(find_claims(text, doc["sentences"], ents)):
-        (cs, ce), (us, ue) = c["content"], c["cue"]
+    for j, c in enumerate(find_claims(view.text, sentences, ents)):
+        (cs, ce), (us, ue) = back(*c["content"]), back(*c["cue"])
         claims.append({"id": f"c{j + 1}", "content": {"start": cs, "end": ce, "text": text[cs:ce]},
                        "cue": {"start": us, "end": ue, "text": text[us:ue]},
                        "source": entities[c["source"]]["id"] if c["source"] is not None else None,
