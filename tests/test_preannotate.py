@@ -136,3 +136,12 @@ def test_normal_view_maps_spans_back_with_their_marks() -> None:
     i = view.text.index("لا")
     assert text[slice(*view.to_original(i, i + 2))] == "\ufefb"  # one presentation-form ligature: two letters of the view
     assert NormalView("نص عادي").to_original(0, 2) == (0, 2)
+
+
+def test_denial_accusation_and_demand_cues() -> None:
+    """Issue 12: the cues the guidelines list include نفى، اتهم، طالب (a demand is a claim, D8)."""
+    text = "نفت وزارة الخارجية الأمريكية أن القوات ستبقى في العراق. وطالبت الحكومة العراقية بأن تنسحب القوات الأمريكية."
+    sents = [{"start": a, "end": b} for a, b in sentences(text)]
+    ents = find_entities(text)
+    got = [(text[c["cue"][0]:c["cue"][1]], text[c["content"][0]:c["content"][1]]) for c in find_claims(text, sents, ents)]
+    assert got == [("نفت", "القوات ستبقى في العراق"), ("طالبت", "تنسحب القوات الأمريكية")]
