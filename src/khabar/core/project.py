@@ -84,26 +84,32 @@ class Project:
 
     @property
     def seeds(self) -> Path:
+        """``seeds/``: raw articles exactly as received."""
         return self.root / "seeds"
 
     @property
     def manifest(self) -> Path:
+        """``seeds/manifest.jsonl``: one line per seed (id, provenance)."""
         return self.seeds / MANIFEST
 
     @property
     def corpus(self) -> Path:
+        """``corpus/``: one ``<doc_id>.json`` per ingested document."""
         return self.root / "corpus"
 
     @property
     def schema(self) -> Path:
+        """``schema/``: the JSON Schemas and registries."""
         return self.root / "schema"
 
     @property
     def annotations(self) -> Path:
+        """``annotations/``: one folder per document, the annotator registry and the guidelines."""
         return self.root / "annotations"
 
     @property
     def releases(self) -> Path:
+        """``releases/``: one immutable folder per release version."""
         return self.root / "releases"
 
     @property
@@ -161,10 +167,12 @@ class Project:
 
     @property
     def datasheet(self) -> Path:
+        """``DATASHEET.md``: the datasheet copied into each release."""
         return self.root / "DATASHEET.md"
 
     @property
     def changelog(self) -> Path:
+        """``CHANGELOG.md``: release and toolkit history."""
         return self.root / "CHANGELOG.md"
 
 

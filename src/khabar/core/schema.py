@@ -276,6 +276,7 @@ class Schemas:
         return dict(self.by_name["labels"]["$defs"][name].get("x-labels", {}))
 
     def vocab_description(self, name: str) -> str:
+        """The ``description`` of vocabulary ``name`` in labels.schema.json ('' when it has none)."""
         return self.by_name["labels"]["$defs"][name].get("description", "")
 
     def resolve(self, ref: str, base: str) -> dict[str, Any]:
