@@ -31,7 +31,7 @@ from khabar.core.jsonio import load_json
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 
-__all__ = ["evaluate_pairs", "preannotator_report", "SCHEMES"]
+__all__ = ["evaluate_pairs", "preannotator_report", "source_accuracy", "SCHEMES"]
 
 SCHEMES = ("strict", "exact", "partial", "ent_type")
 
@@ -74,6 +74,36 @@ def evaluate_pairs(pairs: list[tuple[dict[str, Any], dict[str, Any]]], entity_ty
     cl = Evaluator(true_c, pred_c, tags=["CLAIM"], loader="dict").evaluate()
     out["claims"] = {s: _result(cl["overall"][s]) for s in SCHEMES}
     return out
+
+
+def source_accuracy(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+    """Claim source accuracy of ``[(prediction, gold)]`` annotation pairs.
+
+    A gold claim's source is right when a predicted claim's content overlaps the gold content (the
+    first such claim in text order) and the predicted source entity has the gold source's span
+    ``[start, end)`` (types are not compared: that is the entity score's job), or both have none
+    (an unnamed source). The denominator is every gold claim, so a missed claim counts as wrong.
+
+    Returns:
+        ``{"accuracy": float (0.0 with no gold claim), "correct": int, "gold": int,
+        "with_source": int (gold claims naming a source), "correct_with_source": int}``.
+    """
+    ok = named = ok_named = total = 0
+    for pred, gold in pairs:
+        p_ents = {e["id"]: (e["start"], e["end"]) for e in pred.get("entities", [])}
+        g_ents = {e["id"]: (e["start"], e["end"]) for e in gold.get("entities", [])}
+        for c in gold.get("claims", []):
+            total += 1
+            named += c.get("source") is not None
+            gs, ge = c["content"]["start"], c["content"]["end"]
+            match = next((q for q in pred.get("claims", []) if q["content"]["start"] < ge and gs < q["content"]["end"]), None)
+            if match is None:
+                continue
+            right = g_ents.get(c.get("source")) == p_ents.get(match.get("source"))
+            ok += right
+            ok_named += right and c.get("source") is not None
+    return {"accuracy": round(ok / total, 4) if total else 0.0, "correct": ok, "gold": total,
+            "with_source": named, "correct_with_source": ok_named}
 
 
 def _spans_only(ann: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +156,8 @@ def _pair(project: Project, doc_id: str, schemas: Schemas) -> tuple[tuple[dict[s
     why = _why_not_scored(pred, doc, schemas)
     if why:
         return None, f"{path}: {why}; not scored (hint: regenerate it with khabar preannotate)".replace("\n", " ")
-    return (_spans_only(pred), _spans_only(gold)), ""
+    origin = pred.get("origin") or {}
+    return (_spans_only(pred) | {"origin": (origin.get("tool"), origin.get("version"))}, _spans_only(gold)), ""
 
 
 def preannotator_report(project: Project, schemas: Schemas, doc_ids: Iterable[str] | None = None) -> tuple[dict[str, Any] | None, list[str]]:
@@ -137,7 +168,8 @@ def preannotator_report(project: Project, schemas: Schemas, doc_ids: Iterable[st
     annotation, in document-id order (only ``doc_ids`` when given).
 
     Returns:
-        ``(report, warnings)``: ``report`` is ``{"tool", "version", **figures}`` (figures of
+        ``(report, warnings)``: ``report`` is ``{"tool", "version", **figures}`` (tool and version
+        of the pre-annotations' ``origin``: the gazetteers' or a trained model's) (figures of
         :func:`evaluate_pairs` over the scored documents; what a build writes to
         ``reports/preannotator.json``), or None when no document could be scored; ``warnings`` has
         one line per pre-annotation not scored, ``<file>: <reason>; not scored …`` (not strict JSON,
@@ -165,4 +197,8 @@ def preannotator_report(project: Project, schemas: Schemas, doc_ids: Iterable[st
             pairs.append(pair)
     if not pairs:
         return None, warnings
-    return {"tool": TOOL, "version": VERSION, **evaluate_pairs(pairs, schemas.vocab("EntityType"))}, warnings
+    origins = sorted({p["origin"] for p, _ in pairs}, key=str)
+    tool, ver = origins[0] if len(origins) == 1 and origins[0][0] else (TOOL, VERSION)
+    if len(origins) > 1:
+        warnings.append("pre-annotations of " + ", ".join(f"{t} {v}" for t, v in origins) + " are scored together")
+    return {"tool": tool, "version": ver, **evaluate_pairs(pairs, schemas.vocab("EntityType"))}, warnings

@@ -238,7 +238,7 @@ def _outermost(entities: list[dict[str, Any]], idxs: list[int]) -> int:
     return max((i for i in idxs if entities[i]["start"] == first), key=lambda i: entities[i]["end"])
 
 
-def _checked_annotation(path: Path, schemas: Any) -> dict[str, Any]:
+def _checked_annotation(path: Path, schemas: Any, annotate: Any = None) -> dict[str, Any]:
     """The pre-annotation of the corpus document at ``path``, checked against the schema and its text.
 
     Raises:
@@ -253,7 +253,7 @@ def _checked_annotation(path: Path, schemas: Any) -> dict[str, Any]:
     if problems:
         raise InputError(f"{path}: not a valid corpus document ({problems[0].path}: {problems[0].message[:200]})",
                          hint="run khabar ingest to rebuild corpus/ from seeds/")
-    ann = preannotate(doc)
+    ann = (annotate or preannotate)(doc)
     bad = [f"{x.path}: {x.message}" for x in schemas.problems("annotation", ann)] + [f"{f}: {c}: {m}" for c, f, m in check_row(ann, text=doc["text"])]
     if bad:
         raise InputError(f"{doc['id']}: the pre-annotator produced an invalid annotation: " + "; ".join(bad[:5]))
@@ -315,9 +315,13 @@ class _Staged:
         self.files, self.made = [], []
 
 
-def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress: bool = True) -> list[Path]:
+def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress: bool = True,
+                       annotate: Any = None) -> list[Path]:
     """Write ``annotations/<doc_id>/preannotator.json`` for the given documents (default: all;
     a document named twice is done once), all or nothing.
+
+    ``annotate`` makes each annotation from a corpus document (default :func:`preannotate`, the
+    gazetteers; a trained model's :meth:`khabar.model.Model.annotate` for ``--model``).
 
     Every document is pre-annotated and checked, and its file staged beside its target, before any
     file is replaced; then each is renamed into place (atomically). On any problem, nothing under
@@ -347,7 +351,7 @@ def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress:
     staged = _Staged()
     try:
         for p in tqdm(paths, desc="preannotate", unit="doc", disable=not progress):
-            ann = _checked_annotation(p, schemas)
+            ann = _checked_annotation(p, schemas, annotate)
             out = project.preannotator_file(ann["doc_id"])
             try:
                 staged.add(out, dumps_canonical(ann), project.annotations)

@@ -30,7 +30,8 @@ __all__ = ["run_baseline", "baseline_report", "baseline_markdown", "load_release
 
 TRAIN, TEST = "train", "test"
 #: columns read from each config (other columns are not loaded)
-_COLUMNS = {"entities": ["id", "doc_id", "tokens", "ner_tags"], "claims": ["id", "doc_id", "text", "has_claim"]}
+_COLUMNS = {"entities": ["id", "doc_id", "tokens", "ner_tags"], "claims": ["id", "doc_id", "text", "has_claim"],
+            "documents": ["id", "text", "text_sha256", "sentences", "entities", "claims", "annotation"]}
 _LIBRARIES = ("sklearn-crfsuite", "python-crfsuite", "scikit-learn", "nervaluate")
 
 
@@ -52,7 +53,7 @@ def load_release_rows(release: str | Path, config: str) -> tuple[dict[str, list[
 
     Args:
         release: a release folder (``releases/<version>``).
-        config: ``entities`` or ``claims``.
+        config: ``entities``, ``claims`` or ``documents`` (id, text, sentences, gold entities and claims).
 
     Returns:
         ``({split: [row, ...]}, features)``: rows hold the columns of ``_COLUMNS[config]`` with

@@ -15,11 +15,12 @@ __all__ = ["preannotate"]
 
 def preannotate(
     doc: list[str] = typer.Option([], "--doc", metavar="DOC_ID", help="Only this document (repeatable; default: every document)."),
+    model: Optional[Path] = typer.Option(None, "--model", metavar="FOLDER", help="A model made by `khabar train` (default: the gazetteer pre-annotator)."),
     root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
-    """Propose entities and claims with gazetteers, patterns and reporting cues (no downloaded model):
-    writes annotations/<doc_id>/preannotator.json, and prints precision/recall/F1 against gold.json
-    where a document has one."""
+    """Propose entities and claims with gazetteers, patterns and reporting cues (no downloaded model), or
+    with a trained model (--model): writes annotations/<doc_id>/preannotator.json, and prints
+    precision/recall/F1 against gold.json where a document has one."""
     from khabar.annotate.evaluate import preannotator_report
     from khabar.annotate.preannotate import preannotate_corpus
     from khabar.core.project import PREANNOTATOR
@@ -27,7 +28,14 @@ def preannotate(
 
     try:
         project = _project(root)
-        written = preannotate_corpus(project, doc or None, progress=not quiet)
+        annotate = None
+        if model is not None:
+            from khabar.model.artifact import load_model, type_fingerprint
+
+            loaded = load_model(model, type_fingerprint(Schemas(project.schema).vocab("EntityType")))
+            annotate = loaded.annotate
+            typer.echo(f"model {loaded.version}")
+        written = preannotate_corpus(project, doc or None, progress=not quiet, annotate=annotate)
         report, warnings = preannotator_report(project, Schemas(project.schema), doc_ids=[p.parent.name for p in written])
     except KhabarError as err:
         _fail(err)

@@ -36,6 +36,7 @@ from khabar.cli import accept as _accept_cmds, agreement as _agreement_cmds, ann
 from khabar.cli.baseline import baseline as _baseline  # noqa: E402
 from khabar.cli.conll import export_app, import_app  # noqa: E402
 from khabar.cli.studio import studio_app  # noqa: E402
+from khabar.cli.train import train as _train  # noqa: E402
 
 for _name in ("ingest", "build", "validate"):
     app.command(name=_name)(getattr(_corpus_cmds, _name))
@@ -47,6 +48,7 @@ app.command(name="agreement")(_agreement_cmds.agreement)
 app.command(name="adjudicate")(_agreement_cmds.adjudicate)
 app.command(name="accept")(_accept_cmds.accept)
 app.command(name="baseline")(_baseline)
+app.command(name="train")(_train)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from khabar.core.errors import InputError
 
 __all__ = ["Project", "find_root", "inside_releases", "GOLD", "CONFLICTS", "PREANNOTATOR", "ANNOTATORS",
-           "DRAFT_SUFFIX", "NOT_ANNOTATORS", "GUIDELINES", "STUDIO_DATA", "STUDIO_VENV", "ANNOTATOR_MAP", "MANIFEST"]
+           "DRAFT_SUFFIX", "NOT_ANNOTATORS", "GUIDELINES", "STUDIO_DATA", "STUDIO_VENV", "ANNOTATOR_MAP", "MANIFEST", "STUDIO_BACKEND", "BACKEND_RECEIVED",
+           "MODEL_META", "MODEL_CARD", "MODEL_CRFS", "MODELS"]
 
 _MARKER = Path("schema") / "labels.schema.json"
 
@@ -30,7 +31,14 @@ GUIDELINES = "GUIDELINES.md"      #: ``annotations/GUIDELINES.md``
 STUDIO_DATA = ".labelstudio"      #: the Label Studio server's data folder (git-ignored)
 STUDIO_VENV = ".venv-studio"      #: the Label Studio server's own virtualenv (git-ignored)
 ANNOTATOR_MAP = "annotator-map.json"  #: ``.labelstudio/annotator-map.json``: e-mail -> annotator id
+STUDIO_BACKEND = "ml-backend"     #: ``.labelstudio/ml-backend/``: what the Label Studio ML backend received
+BACKEND_RECEIVED = "received.jsonl"  #: ``.labelstudio/ml-backend/received.jsonl``: one line per annotation event
 MANIFEST = "manifest.jsonl"       #: ``seeds/manifest.jsonl``: one line per seed
+#: files of a trained model's folder (``khabar train --out models/<name>``)
+MODEL_META = "model.json"         #: what the model is: version, schema version, training data and hashes, settings, figures
+MODEL_CARD = "MODEL_CARD.md"      #: the model card (Mitchell et al. 2019)
+MODEL_CRFS = ("entities-outer.crfsuite", "entities-inner.crfsuite", "claims.crfsuite")  #: CRFsuite model files
+MODELS = "models"                 #: ``models/``: trained models (git-ignored, rebuilt by ``khabar train``)
 
 
 def find_root(start: str | os.PathLike[str] | None = None) -> Path:
@@ -136,6 +144,12 @@ class Project:
     def annotator_map(self) -> Path:
         """``.labelstudio/annotator-map.json``: Label Studio e-mail -> pseudonymous annotator id."""
         return self.studio_data / ANNOTATOR_MAP
+
+    @property
+    def studio_backend_dir(self) -> Path:
+        """``.labelstudio/ml-backend/``: the ML backend's records (``received.jsonl``, git-ignored
+        with the rest of the server's data)."""
+        return self.studio_data / STUDIO_BACKEND
 
     def doc_folder(self, doc_id: str) -> Path:
         """``annotations/<doc_id>/``: every annotation file of one document."""

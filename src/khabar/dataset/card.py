@@ -262,7 +262,7 @@ _FILES = """## Files
 - `data/<config>/<split>-00000-of-00001.parquet`: the rows (zstd), one explicit Arrow schema per config;
 - `croissant.json`: Croissant 1.0 metadata with its responsible-AI fields;
 - `DATASHEET.md`: the datasheet (Gebru et al.); `GUIDELINES.md`: the annotation guidelines (when the release has annotations);
-- `reports/stats.json` (with `configs`: the rows of each training config and what was merged or left out), `reports/preannotator.json` (when the release has gold and pre-annotations), `reports/index.jsonl` (one line per document: id, split, hashes), `reports/rows.json` (row digests that `khabar validate` checks after `load_dataset`), `reports/agreement.json` (inter-annotator agreement, `khabar agreement`; with PNG plots when documents were compared), `reports/baseline.json` (`khabar baseline` figures and settings, with the reference run);
+- `reports/stats.json` (with `configs`: the rows of each training config and what was merged or left out), `reports/preannotator.json` (when the release has gold and pre-annotations), `reports/index.jsonl` (one line per document: id, split, hashes), `reports/rows.json` (row digests that `khabar validate` checks after `load_dataset`), `reports/agreement.json` (inter-annotator agreement, `khabar agreement`; with PNG plots when documents were compared), `reports/baseline.json` (`khabar baseline` figures and settings, with the reference run), `reports/pretrained.json` (the trained pre-annotator of `khabar train` beside the gazetteers, on `test`);
 - `SHA256SUMS`: a checksum for every other file.
 """
 

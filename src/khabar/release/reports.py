@@ -5,6 +5,9 @@
 * ``reports/agreement.json`` — :func:`khabar.agreement.compare.corpus_agreement` over the project's
   annotator files; with at least one document compared, also the PNG plots
   ``reports/agreement-entity-f1.png`` and ``reports/agreement-entity-confusion.png``.
+* ``reports/pretrained.json`` — the trained pre-annotator (:mod:`khabar.baseline.trainer`, what
+  ``khabar train`` makes) trained on the ``train`` gold and scored on the ``test`` gold next to the
+  gazetteer pre-annotator; when it cannot be trained (no gold in ``train``), the reason.
 * ``reports/baseline.json`` — the CRF tagger and claim-sentence classifier trained on the
   release's ``train`` rows and scored on its ``test`` rows, plus the reference run on the Wojood
   sample (:mod:`khabar.baseline.reference`). At most :data:`TRAIN_ROWS` train and
@@ -28,7 +31,10 @@ from khabar.baseline.reference import reference_baseline
 from khabar.core.jsonio import dumps_canonical
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
-from khabar.dataset.layout import AGREEMENT, BASELINE, REPORTS
+from khabar.baseline.modelcard import figures_markdown
+from khabar.baseline.trainer import train_rows
+from khabar.core.errors import InputError
+from khabar.dataset.layout import AGREEMENT, BASELINE, MODEL_REPORT, REPORTS
 
 __all__ = ["write_reports", "TRAIN_ROWS", "TEST_ROWS"]
 
@@ -77,4 +83,20 @@ def write_reports(project: Project, schemas: Schemas, staging: Path, version: st
         base = base.rstrip("\n") + "\n\n" + " ".join(
             f"`{c}`: trained on the first {TRAIN_ROWS:,} train rows and scored on the first {TEST_ROWS:,} test rows in "
             f"document-id order ({', '.join(f'{n:,} {s} rows left out' for s, n in sorted(v.items()) if n)})." for c, v in left.items()) + "\n"
-    return [section, base], {"agreement_compared": compared, "agreement_note": agreement.get("note")}
+    return [section, base, _model_section(staging, schemas, version)], {"agreement_compared": compared, "agreement_note": agreement.get("note")}
+
+
+def _model_section(staging: Path, schemas: Schemas, version: str) -> str:
+    """Train the pre-annotator on the staged release, write ``reports/pretrained.json``, return its card section."""
+    head = ("## Trained pre-annotator\n\n`khabar train releases/" + version + " --out models/<name>` trains a CRF entity tagger and claim "
+            "tagger on this release's `train` gold and scores them on `test`, next to the gazetteer pre-annotator "
+            "(`khabar preannotate`); `khabar preannotate --model models/<name>` reproduces the model's predictions.\n\n")
+    try:
+        rows, _ = rows_from_files(staging, "documents")
+        _, report = train_rows(rows, schemas.vocab("EntityType"), version)
+    except InputError as err:
+        report = {"status": "not trained", "reason": str(err).splitlines()[0]}
+        (staging / REPORTS / MODEL_REPORT).write_text(dumps_canonical(report), encoding="utf-8")
+        return head + f"Not trained: {report['reason']}.\n"
+    (staging / REPORTS / MODEL_REPORT).write_text(dumps_canonical({"status": "trained", **report}), encoding="utf-8")
+    return head + figures_markdown(report)

@@ -1,0 +1,90 @@
+"""The trained pre-annotator's figures as Markdown: the model card of ``khabar train`` and the
+section a release card carries (:func:`figures_markdown`).
+
+Public API: :func:`figures_markdown`, :func:`model_card`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from khabar.model.features import FEATURES
+
+__all__ = ["figures_markdown", "model_card"]
+
+
+def _prf(r: dict[str, Any]) -> str:
+    return f"{r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f}"
+
+
+def figures_markdown(report: dict[str, Any]) -> str:
+    """Tables of a :func:`khabar.baseline.trainer.train_release` report: entities (strict and
+    partial P/R/F1, overall and per type), claim content spans, claim source accuracy; the trained
+    model beside the gazetteer pre-annotator, both on the same ``test`` documents."""
+    m, g = report["model"], report["gazetteer"]
+    lines = [f"Scored on the `{report['split']}` split ({report['documents']} documents, "
+             f"{m['entities']['overall']['strict']['gold']} gold entities, {m['sources']['gold']} gold claims), "
+             "which the model never trains on. nervaluate (SemEval-2013 9.1): strict = same span and type, "
+             "partial = overlapping span (half credit), type ignored.", "",
+             "| pre-annotator | entities strict P | R | F1 | entities partial P | R | F1 | claim content strict F1 | partial F1 | source accuracy |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in ((f"trained CRF `{m['version']}`", m), (f"gazetteers `{g['version']}`", g)):
+        e, c, s = r["entities"]["overall"], r["claims"], r["sources"]
+        lines.append(f"| {name} | {_prf(e['strict'])} | {_prf(e['partial'])} | {c['strict']['f1']:.3f} | {c['partial']['f1']:.3f} | "
+                     f"{s['accuracy']:.3f} ({s['correct']}/{s['gold']}) |")
+    lines += ["", "Per entity type (strict; trained CRF, then gazetteers F1):", "",
+              "| type | gold | P | R | F1 | gazetteers F1 |", "|---|---|---|---|---|---|"]
+    for t, r in m["entities"]["per_type"].items():
+        st = r["strict"]
+        if st["gold"] == 0 and st["predicted"] == 0:
+            continue
+        gf = g["entities"]["per_type"].get(t, {}).get("strict", {}).get("f1", 0.0)
+        lines.append(f"| {t} | {st['gold']} | {_prf(st)} | {gf:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def model_card(model: Any, report: dict[str, Any]) -> str:
+    """The ``MODEL_CARD.md`` of a trained model (sections after Mitchell et al. 2019, "Model Cards
+    for Model Reporting"): what it is, training data with hashes and licences, settings, figures,
+    limits."""
+    meta = model.meta
+    tr = meta["training"]
+    extra = "".join(f"\n- `{x['file']}` ({x['format']}; SHA-256 `{x['sha256']}`; {x['sentences']} sentences, {x['entities']} entities; "
+                    f"licence: {x['licence']}; class map: {x['class_map']})" for x in tr["extra"]) or " none"
+    settings = meta["model"]["settings"]
+    return f"""# Model card: `{model.version}`
+
+## What it is
+Khabar's trained pre-annotator: a two-layer linear-chain CRF entity tagger (outer entities, then
+the entities nested in them; Wojood types) and a CRF claim tagger (PARC cue, source, content) with
+rules that assemble claims (an anaphoric source takes the previous claim's; a source is an entity,
+never a title inside it or a recipient). It proposes annotations for annotators to correct
+(`khabar preannotate --model`, the Label Studio ML backend); it is not gold.
+
+- toolkit: {meta['toolkit']}; libraries: {', '.join(f'{k} {v}' for k, v in meta['libraries'].items())}
+- label schema: `{meta['schema_version']}` ({len(meta['entity_types'])} entity types); a project with other types refuses it
+- runs on CPU; no downloaded weights or embeddings
+
+## Training data
+- release `{tr['release']}`, split `{tr['split']}` only: {tr['documents']} gold documents, {tr['entities']} entities, {tr['claims']} claims
+- document ids SHA-256 `{tr['document_ids_sha256']}`; texts SHA-256 `{tr['text_sha256']}`
+- extra entity data:{extra}
+
+## Settings
+- entity CRF: `{settings['entities']}`; claim CRF: `{settings['claims']}`
+- token features: {'; '.join(FEATURES)}
+- the same data and settings give the same model version (CRFsuite L-BFGS is deterministic)
+
+## Figures
+{figures_markdown(report)}
+## Limits
+- The test split is small; the figures move by several points with one document.
+- Claims whose content runs over sentences, nested claims and reporting chains (`via`) are not
+  learned; a source named only by a common noun (`التقرير`) is resolved to the previous claim's
+  source, which is often wrong.
+- Dialects, other genres than news and Latin-script text were not in the training data.
+
+## Licence
+Trained on Khabar's gold annotations of Arabic Wikinews articles (text CC BY 2.5, credit Wikinews
+contributors) and on the extra data listed above under their own licences.
+"""

@@ -1,0 +1,162 @@
+"""The trained pre-annotator (``khabar train``, ``khabar preannotate --model``): trained once on the
+committed release's train split; figures, reproducibility, normalised-view matching, refusals."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import unicodedata
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ROOT, SEED_ID, make_project
+from khabar.annotate.evaluate import source_accuracy
+from khabar.baseline.trainer import figures, train_release
+from khabar.cli import app
+from khabar.core.errors import InputError
+from khabar.core.project import MODEL_CARD, MODEL_META
+from khabar.core.schema import Schemas
+from khabar.model.artifact import load_model, save_model, type_fingerprint
+from khabar.model.entities import Clitics, _propagate
+from khabar.baseline.modelcard import model_card
+from khabar.baseline.run import load_release_rows
+
+RELEASE = ROOT / "releases" / "0.4.0"
+SCHEMAS = Schemas(ROOT / "schema")
+FP = type_fingerprint(SCHEMAS.vocab("EntityType"))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    model, report = train_release(RELEASE, schemas=SCHEMAS)
+    folder = tmp_path_factory.mktemp("model") / "crf"
+    save_model(model, folder, model_card(model, report))
+    return model, report, folder
+
+
+@pytest.mark.slow
+def test_train_scores_on_the_test_split_only(trained):
+    model, report, folder = trained
+    assert report["split"] == "test" and report["documents"] == 4
+    assert model.meta["training"]["documents"] == 58 and model.meta["training"]["split"] == "train"
+    assert report["model"]["entities"]["overall"]["strict"]["gold"] == 101
+    assert report["model"]["sources"]["gold"] == 17
+    # the trained model beats the gazetteers on the same documents (entities strict F1)
+    assert report["model"]["entities"]["overall"]["strict"]["f1"] > report["gazetteer"]["entities"]["overall"]["strict"]["f1"]
+    meta = json.loads((folder / MODEL_META).read_text(encoding="utf-8"))
+    assert meta["model_version"] == model.version and meta["schema_version"] == FP
+    card = (folder / MODEL_CARD).read_text(encoding="utf-8")
+    assert model.version in card and "split `train` only: 58 gold documents" in card
+
+
+@pytest.mark.slow
+def test_a_loaded_model_reproduces_the_figures_and_predictions(trained):
+    model, report, folder = trained
+    loaded = load_model(folder, FP)
+    assert loaded.version == model.version
+    rows, _ = load_release_rows(RELEASE, "documents")
+    test = rows["test"]
+    assert [loaded.annotate(d) for d in test] == [model.annotate(d) for d in test]
+    again = figures(loaded.annotate, test, SCHEMAS.vocab("EntityType"))
+    assert again["entities"] == report["model"]["entities"] and again["sources"] == report["model"]["sources"]
+
+
+@pytest.mark.slow
+def test_tatweel_and_diacritics_give_the_same_spans_on_the_text_of_record(trained):
+    model, _, _ = trained
+    plain = "وقال الرئيس الأمريكي باراك أوباما إن الحكومة ستدعم الاقتصاد."
+    marked = plain.replace("الرئيس", "الرَّئِيس").replace("أوباما", "أوبـــاما")
+    a = model.annotate({"text": plain})
+    b = model.annotate({"text": marked})
+    assert a["entities"], "the model finds entities in a plain sentence"
+
+    def bare(s: str) -> str:
+        return "".join(c for c in s if c != "\u0640" and not unicodedata.category(c).startswith("M"))
+    assert [(bare(e["text"]), e["type"]) for e in b["entities"]] == [(e["text"], e["type"]) for e in a["entities"]]
+    for e in b["entities"]:
+        assert marked[e["start"]:e["end"]] == e["text"]  # offsets into the text of record, unchanged
+
+
+@pytest.mark.slow
+def test_preannotate_with_a_model_writes_its_version(trained, tmp_path):
+    model, _, folder = trained
+    project = make_project(tmp_path / "p")
+    res = CliRunner().invoke(app, ["preannotate", "--model", str(folder), "--root", str(project.root), "-q"])
+    assert res.exit_code == 0, res.output
+    ann = json.loads(project.preannotator_file(SEED_ID).read_text(encoding="utf-8"))
+    assert ann["origin"] == {"kind": "preannotator", "tool": "khabar-model", "version": model.version}
+    assert not SCHEMAS.problems("annotation", ann)
+
+
+@pytest.mark.slow
+def test_a_model_of_another_label_schema_is_refused(trained, tmp_path):
+    _, _, folder = trained
+    with pytest.raises(InputError, match="trained on another label schema"):
+        load_model(folder, type_fingerprint(["PERS", "ORG"]))
+    project = make_project(tmp_path / "p")
+    schema = json.loads((project.schema / "labels.schema.json").read_text(encoding="utf-8"))
+    schema["$defs"]["EntityType"]["enum"].append("DISEASE")
+    (project.schema / "labels.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    res = CliRunner().invoke(app, ["preannotate", "--model", str(folder), "--root", str(project.root), "-q"])
+    assert res.exit_code == 1 and "trained on another label schema" in res.output and "Traceback" not in res.output
+    assert not project.preannotator_file(SEED_ID).exists()
+
+
+def test_training_on_a_release_without_gold_in_train_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"release 0.2.0: no gold in the train split \(0 documents"):
+        train_release(ROOT / "releases" / "0.2.0", schemas=SCHEMAS)
+    res = CliRunner().invoke(app, ["train", str(ROOT / "releases" / "0.2.0"), "--out", str(tmp_path / "m"), "--root", str(ROOT), "-q"])
+    assert res.exit_code == 1 and "no gold in the train split" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("damage, reason", [
+    ("none", "not a model folder"),
+    ("bad-json", "cannot read the model"),
+    ("other-format", "not a khabar model of format 1"),
+])
+def test_a_broken_model_folder_is_one_line(tmp_path, damage, reason):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    if damage == "bad-json":
+        (folder / MODEL_META).write_text("{", encoding="utf-8")
+    elif damage == "other-format":
+        (folder / MODEL_META).write_text('{"format": 99}', encoding="utf-8")
+        for name in ("entities-outer.crfsuite", "entities-inner.crfsuite", "claims.crfsuite"):
+            (folder / name).write_bytes(b"")
+    project = make_project(tmp_path / "p")
+    res = CliRunner().invoke(app, ["preannotate", "--model", str(folder), "--root", str(project.root), "-q"])
+    assert res.exit_code == 1 and reason in res.output and "Traceback" not in res.output
+
+
+def test_clitics_cut_proclitics_but_not_letters_of_the_name():
+    c = Clitics(seen={}, words={"بغداد", "الحكومه"})
+    assert c.cut("وبغداد") == 1          # و + a word of the training texts
+    assert c.cut("لبنان") == 0           # "بنان" is not a word: ل is the name's
+    assert c.cut("للحكومة") == 1         # ل + the article whose alef dropped: span "لحكومة"
+    assert c.cut("وللحكومة") == 2
+    assert c.cut("والحكومة") == 1
+    assert c.cut("وزارة") == 0
+    assert Clitics(seen={"وزاره": 0, "بوزاره": 1}).cut("بوزارة") == 1  # as seen in training
+
+
+def test_a_name_found_once_is_tagged_again_in_the_document():
+    text = "صرح سيب بلاتر رئيس الفيفا. وقال بلاتر إن القرار نهائي."
+    found = {(4, 13): "PERS"}
+    _propagate(text, found, df={})
+    assert found == {(4, 13): "PERS", (32, 37): "PERS"} and text[32:37] == "بلاتر"
+
+
+def test_source_accuracy_counts_every_gold_claim():
+    gold = {"entities": [{"id": "e1", "start": 0, "end": 5}, {"id": "e2", "start": 10, "end": 15}],
+            "claims": [{"content": {"start": 20, "end": 40}, "source": "e1"},
+                       {"content": {"start": 50, "end": 60}, "source": None},
+                       {"content": {"start": 70, "end": 80}, "source": "e2"}]}
+    pred = {"entities": [{"id": "e7", "start": 0, "end": 5}, {"id": "e8", "start": 9, "end": 15}],
+            "claims": [{"content": {"start": 25, "end": 41}, "source": "e7"},   # right (same span, other id)
+                       {"content": {"start": 50, "end": 60}, "source": None},   # right (both unnamed)
+                       {"content": {"start": 70, "end": 80}, "source": "e8"}]}  # wrong span
+    assert source_accuracy([(pred, gold)]) == {"accuracy": 0.6667, "correct": 2, "gold": 3, "with_source": 2, "correct_with_source": 1}
+    assert source_accuracy([]) == {"accuracy": 0.0, "correct": 0, "gold": 0, "with_source": 0, "correct_with_source": 0}
