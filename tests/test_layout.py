@@ -17,7 +17,7 @@ SRC = ROOT / "src" / "khabar"
 MODULES = sorted(SRC.rglob("*.py"))
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
-STAGES = ("core", "ingest", "annotate", "text", "agreement", "dataset", "gate", "release", "baseline", "formats", "studio", "cli")
+STAGES = ("core", "ingest", "annotate", "model", "text", "agreement", "dataset", "gate", "release", "baseline", "formats", "studio", "cli")
 
 
 def _tree(path: Path) -> ast.Module:

@@ -15,13 +15,13 @@ Offsets are Unicode code points, half-open, into the document's text.
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
 from importlib import resources
 from typing import Any
 
+from khabar.annotate.staging import Staged
 from khabar.text.normalview import NormalView
 
 __all__ = ["preannotate", "preannotate_corpus", "VERSION", "TOOL", "find_entities", "find_claims"]
@@ -46,6 +46,16 @@ _PATTERNS: list[tuple[str, str]] = [
     ("DATE", r"(?:قبل|منذ|خلال)\s(?:(?:عدة|بضعة|[0-9٠-٩]+)\s)?(?:يومين|أيام|يوم|أسبوعين|أسابيع|أسبوع|شهرين|أشهر|شهور|شهر|سنتين|سنوات|سنة|أعوام|عامين)"
              r"(?:\s(?:الماضية|الماضي|المقبلة|المقبل|الأخيرة))?"),
     ("DATE", r"(?:الأسبوع|الشهر|العام|اليوم)\s(?:الماضي|المقبل|الحالي|الجاري)"),
+    # periods with a free-standing temporal preposition and a count (GUIDELINES D21, D49)
+    ("DATE", rf"(?:(?:منذ|خلال|قبل|بعد|حتى|طوال|مدة|على مدى|اعتبارا من)\s)?(?:أكثر من\s|أقل من\s|نحو\s)?"
+             rf"(?:{_NUM}|عدة|بضعة|ثلاثة|أربعة|خمسة|ستة|سبعة|ثمانية|تسعة|عشرة|ثلاث|أربع|خمس|ست|سبع|ثماني|تسع|عشر)\s"
+             r"(?:أيام|أسابيع|أشهر|شهور|سنوات|أعوام|عقود|ساعات|دقائق|يوما|أسبوعا|شهرا|عاما|سنة)"
+             r"(?:\s(?:الماضية|الماضي|المقبلة|المقبل|الأخيرة|القادمة|القادم|الأولى))?"),
+    ("DATE", r"(?:(?:منذ|خلال|حتى|قبل|بعد)\s)?(?:أكثر من\s)?(?:يومين|أسبوعين|شهرين|سنتين|عامين)(?:\s(?:الماضيين|الماضيتين|المقبلين|المقبلتين|الأخيرين))?"),
+    ("DATE", r"(?:(?:حتى|منذ)\s)?(?:(?:نهاية|بداية|مطلع|أواخر|أوائل)\s)?(?:الموسم|السنة|العام|الشهر|الأسبوع)\s"
+             r"(?:الحالي|الجاري|الحالية|الجارية|الماضي|الماضية|المقبل|المقبلة|القادم|القادمة|الأخير|الأخيرة)"),
+    ("DATE", rf"(?:(?:{_MONTHS})\s(?:الماضي|المقبل|القادم|الجاري))|(?:(?:فصل|هذا)\s)?(?:الصيف|الشتاء|الربيع|الخريف)|"
+             r"هذا\s(?:الأسبوع|الشهر|العام|الموسم)|موسم\s[0-9٠-٩]{4}|(?:عام|يوم)\s(?:كامل|واحد)"),
     ("DATE", r"الأشهر\s(?:الثلاثة|الستة|القليلة|الأخيرة)\s?(?:الماضية|الأخيرة)?|السنوات\s(?:العشر|الخمس|الأخيرة)\s?(?:الماضية)?"),
     ("DATE", r"أمس|اليوم|غدا|غدًا"),
     ("TIME", r"(?:الساعة\s)?[0-9٠-٩]{1,2}:[0-9٠-٩]{2}(?:\s(?:صباحا|مساء|مساءً|صباحًا))?"),
@@ -260,61 +270,6 @@ def _checked_annotation(path: Path, schemas: Any, annotate: Any = None) -> dict[
     return ann
 
 
-class _Staged:
-    """Files written beside their targets first (``.preannotator.json.*.tmp``), renamed into place
-    together by :meth:`commit`; :meth:`discard` removes them and the folders made for them."""
-
-    def __init__(self) -> None:
-        self.files: list[tuple[Path, Path]] = []  # (temporary file, target)
-        self.made: list[Path] = []                # folders made, in order
-
-    def _folder(self, folder: Path) -> None:
-        if folder.is_dir():
-            return
-        from khabar.core.errors import InputError
-
-        if folder.exists() or folder.is_symlink():  # a file, or a link to nothing or a loop
-            raise InputError(f"{folder}: not a folder (a file, or a link that points nowhere)",
-                             hint="move it away, then run khabar preannotate again")
-        folder.mkdir()
-        self.made.append(folder)
-
-    def add(self, target: Path, text: str, annotations: Path) -> None:
-        """Stage ``text`` for ``target`` (``annotations/<doc_id>/<file>``), making the folders it needs.
-
-        Raises:
-            InputError: a folder on the way is not a folder, or ``target`` is one.
-            OSError: the folder cannot be written.
-        """
-        from khabar.core.errors import InputError
-        from khabar.core.jsonio import stage_bytes
-
-        self._folder(annotations)
-        self._folder(target.parent)
-        if target.is_dir():
-            raise InputError(f"{target}: a folder, not a file", hint="move it away, then run khabar preannotate again")
-        self.files.append((stage_bytes(target, text.encode("utf-8")), target))
-
-    def commit(self) -> None:
-        """Rename every staged file onto its target (each rename atomic; interrupts held back)."""
-        from khabar.core.jsonio import no_interrupts
-
-        with no_interrupts():
-            for tmp, target in self.files:
-                os.replace(tmp, target)
-        self.files, self.made = [], []
-
-    def discard(self) -> None:
-        for tmp, _ in self.files:
-            tmp.unlink(missing_ok=True)
-        for folder in reversed(self.made):
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
-        self.files, self.made = [], []
-
-
 def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress: bool = True,
                        annotate: Any = None) -> list[Path]:
     """Write ``annotations/<doc_id>/preannotator.json`` for the given documents (default: all;
@@ -348,7 +303,7 @@ def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress:
     for p in paths:
         if not p.is_file():
             raise InputError(f"{p.stem}: no such document in {project.corpus}")
-    staged = _Staged()
+    staged = Staged()
     try:
         for p in tqdm(paths, desc="preannotate", unit="doc", disable=not progress):
             ann = _checked_annotation(p, schemas, annotate)

@@ -68,7 +68,8 @@ class Model:
         self.schema_version: str = meta["schema_version"]
         m = meta["model"]
         self._entities = {"outer": _Tagger(crfs[MODEL_CRFS[0]]), "inner": _Tagger(crfs[MODEL_CRFS[1]]),
-                          "clitics": Clitics(dict(m["clitics"]), set(m["words"])), "df": dict(m["df"])}
+                          "clitics": Clitics(dict(m["clitics"]), set(m["words"])), "df": dict(m["df"]),
+                          "lexicon": {tuple(k): dict(v) for k, v in m["lexicon"]}}
         self._claims = {"crf": _Tagger(crfs[MODEL_CRFS[2]]), "cues": frozenset(m["cues"])}
         self.crfs = crfs
 
@@ -124,6 +125,7 @@ def model_from_training(entities: dict[str, Any], claims: dict[str, Any], meta: 
             MODEL_CRFS[2]: _crf_bytes(claims["crf"])}
     clitics: Clitics = entities["clitics"]
     part = {"clitics": sorted(clitics.seen.items()), "words": sorted(clitics.words), "df": sorted(entities["df"].items()),
+            "lexicon": sorted([list(k), v] for k, v in entities["lexicon"].items()),
             "cues": sorted(claims["cues"]), "settings": {"entities": entities["settings"], "claims": claims["settings"]}}
     digest = hashlib.sha256()
     for name in MODEL_CRFS:

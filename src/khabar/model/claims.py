@@ -12,7 +12,9 @@ Claims from tags, per sentence: each ``CONTENT`` run is one claim; its cue is th
 run (one before the content first); its source the entity that best covers the ``SRC`` run
 nearest the cue (the outer one of a nest: a source is a person or body, never a title or place
 inside it). With no ``SRC`` run and a cue that opens the sentence (``وأضاف:``), the source is the
-previous claim's source (an anaphoric source, §4.4). A claim's content is trimmed of edge
+previous claim's source (an anaphoric source, §4.4). Where the tagger finds no claim, the gazetteer
+pre-annotator's cue rules may (:func:`khabar.annotate.preannotate.find_claims`); their claims are
+added when their content overlaps none of the tagger's. A claim's content is trimmed of edge
 punctuation and quotes; speech is ``direct`` when a colon or quote opens the content.
 
 Public API: :class:`ClaimExample`, :func:`train_claims`, :func:`tag_claims`, :data:`GUIDELINE_CUES`.
@@ -26,20 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from khabar.model.entities import decode
-from khabar.model.features import fold, stem
+from khabar.model.features import COMPLEMENTIZERS, GUIDELINE_CUES, fold, stem
 from khabar.text.bio import bio_layers
 from khabar.text.tokens import tokenize
 
 __all__ = ["ClaimExample", "train_claims", "tag_claims", "GUIDELINE_CUES", "COMPLEMENTIZERS"]
 
-#: reporting cues of annotations/GUIDELINES.md §4.2 (folded, without proclitic)
-GUIDELINE_CUES = frozenset(fold(w) for w in (
-    "قال قالت يقول تقول اعلن اعلنت يعلن تعلن اكد اكدت يؤكد تؤكد اضاف اضافت زعم زعمت يزعم نقل نقلت كشف كشفت "
-    "اعترف اعترفت ذكر ذكرت افاد افادت صرح صرحت اوضح اوضحت كتب كتبت اشار اشارت حذر حذرت توقع توقعت يتوقع "
-    "نفى نفت ينفي تنفي اتهم اتهمت يتهم تتهم طالب طالبت يطالب تطالب دعا دعت يدعو تدعو بحسب حسب وفقا قائلا قائلة "
-    "تابع تابعت شدد شددت اعتبر اعتبرت يرى ترى").split())
-#: words that open a content clause
-COMPLEMENTIZERS = frozenset(fold(w) for w in "أن إن بأن وأن فإن أنه أنها إنه إنها أننا إننا".split())
 _QUOTES = frozenset('"“”«»:')
 _ANAPHORIC_OPENERS = 2  # a cue within the first two tokens of its sentence may take the previous source
 #: CRFsuite settings of the claim tagger
@@ -164,6 +158,25 @@ def train_claims(examples: Sequence[ClaimExample], settings: dict[str, Any] | No
     return {"crf": crf, "cues": cues, "settings": settings}
 
 
+#: words the content never starts with (GUIDELINES §4.3: the complementizer is outside the content)
+_LEADERS = COMPLEMENTIZERS | frozenset(fold(w) for w in ("إلى", "عن", "على", "ب"))
+
+
+def _quote_end(text: str, s: int, e: int) -> int:
+    """A quotation's content ends at its closing quote: when an opening quote stands just before
+    ``s`` (spaces and a colon aside) and a closing one falls inside ``[s, e)``, the end moves there."""
+    k = s - 1
+    while k >= 0 and text[k] in " :":
+        k -= 1
+    if k < 0 or text[k] not in '"“«':
+        return e
+    close = {"“": "”", "«": "»"}.get(text[k], '"')
+    j = text.find(close, s, e)
+    if j < 0 and close != '"':
+        j = text.find('"', s, e)
+    return j if j > s else e
+
+
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     while e > s and text[e - 1] in " .،,؛:”\"»":
         e -= 1
@@ -191,26 +204,60 @@ _SPEAKERS = ("PERS", "ORG", "OCC", "NORP", "GPE")
 _ANAPHORS = frozenset(fold(w) for w in "التقرير البيان المنظمة الوزارة الحكومة الشركة الاتحاد المجلس الوكالة الصحيفة الدراسة".split())
 
 
-def _fallback_source(ex: ClaimExample, toks: list[tuple[int, int]], strs: list[str], cue: tuple[int, int],
-                     last: int | None) -> int | None:
-    """A source when the tagger marked none: the first speaker entity starting within three tokens
-    after the cue (VSO: ``قال <source>``), not after ``ل`` or ``في`` (a recipient or a place); else,
-    for a cue that opens its sentence or is followed by an anaphoric noun (``التقرير``), the
-    previous claim's source; else the nearest speaker entity before the cue in the sentence."""
-    after_start, after_end = toks[cue[1] - 1][1], toks[min(cue[1] + 2, len(toks) - 1)][1]
-    lo = toks[0][0]
-    cands = [i for i, e in enumerate(ex.entities) if after_start < e["start"] <= after_end and e["type"] in _SPEAKERS
-             and not ex.text[max(0, e["start"] - 3):e["start"]].endswith(("في ", "ل")) ]
-    if cands:
-        first = min(ex.entities[i]["start"] for i in cands)
-        return max((i for i in cands if ex.entities[i]["start"] == first), key=lambda i: ex.entities[i]["end"])
+def _entity_at(ex: ClaimExample, lo: int, hi: int) -> int | None:
+    """The outermost speaker entity starting first in ``[lo, hi]`` (code points), not right after
+    ``ل`` or ``في`` (a recipient, ``لقناة``, or a place)."""
+    cands = [i for i, e in enumerate(ex.entities) if lo <= e["start"] <= hi and e["type"] in _SPEAKERS
+             and not ex.text[max(0, e["start"] - 3):e["start"]].endswith(("في ", "ل"))]
+    if not cands:
+        return None
+    first = min(ex.entities[i]["start"] for i in cands)
+    return max((i for i in cands if ex.entities[i]["start"] == first), key=lambda i: ex.entities[i]["end"])
+
+
+def _person_of_title(ex: ClaimExample, i: int | None) -> int | None:
+    """A source is a person, not the title beside the name (GUIDELINES §4.4): for an OCC source, the
+    person named right after it (``زعيم الحركة خليل إبراهيم``) or right before it (``سيب بلاتر رئيس
+    الفيفا``, a comma between allowed); else ``i``."""
+    if i is None or ex.entities[i]["type"] != "OCC":
+        return i
+    occ = ex.entities[i]
+    for j, e in enumerate(ex.entities):
+        if e["type"] != "PERS":
+            continue
+        gap = ex.text[occ["end"]:e["start"]] if e["start"] >= occ["end"] else ex.text[e["end"]:occ["start"]] if e["end"] <= occ["start"] else None
+        if gap is not None and gap.strip(" ،,") == "" and len(gap) <= 3:
+            return j
+    return i
+
+
+def _choose_source(ex: ClaimExample, toks: list[tuple[int, int]], strs: list[str], cue: tuple[int, int] | None,
+                   tagged: int | None, last: int | None) -> int | None:
+    """The claim's source: (1) VSO, the speaker entity starting within two tokens after the cue
+    (``قال <source>``; after ``نقل X عن Y`` it is Y, X only reports); (2) the tagger's ``SRC``; (3)
+    for a cue that opens its sentence, a coordinated cue (``وأضاف``, ``ونفى``) or a cue followed by
+    an anaphoric noun (``التقرير``), the previous claim's source; (4) the nearest speaker entity
+    before the cue in the sentence. A title gives way to the person it names."""
+    if cue is None:
+        return _person_of_title(ex, tagged)
+    end = toks[cue[1] - 1][1]
+    vso = _entity_at(ex, end, toks[min(cue[1] + 1, len(toks) - 1)][0] + 1)
+    if vso is not None:
+        after = ex.text[ex.entities[vso]["end"]:ex.entities[vso]["end"] + 4]
+        if after.startswith(" عن "):
+            vso = _entity_at(ex, ex.entities[vso]["end"] + 4, ex.entities[vso]["end"] + 5) or vso
+        return _person_of_title(ex, vso)
+    if tagged is not None:
+        return _person_of_title(ex, tagged)
+    word = fold(strs[cue[0]])
     nxt = fold(strs[cue[1]]) if cue[1] < len(strs) else ""
-    if cue[0] < _ANAPHORIC_OPENERS or nxt in _ANAPHORS:
+    if cue[0] < _ANAPHORIC_OPENERS or (word[:1] in ("و", "ف") and _cue_word(strs[cue[0]]) != word) or nxt in _ANAPHORS:
         return last
+    lo = toks[0][0]
     before = [i for i, e in enumerate(ex.entities) if lo <= e["start"] and e["end"] <= toks[cue[0]][0] and e["type"] in _SPEAKERS]
     if before:
         last_start = max(ex.entities[i]["start"] for i in before)
-        return max((i for i in before if ex.entities[i]["start"] == last_start), key=lambda i: ex.entities[i]["end"])
+        return _person_of_title(ex, max((i for i in before if ex.entities[i]["start"] == last_start), key=lambda i: ex.entities[i]["end"]))
     return None
 
 
@@ -228,18 +275,31 @@ def tag_claims(model: dict[str, Any], ex: ClaimExample) -> list[dict[str, Any]]:
         for a, b, t in runs:
             if t != "CONTENT":
                 continue
+            while b - a > 1 and fold(strs[a]) in _LEADERS:  # the complementizer opens the content, outside it
+                a += 1
             cs, ce = _trim(ex.text, *span(a, b))
+            ce = _quote_end(ex.text, cs, ce)
             if ce - cs < 3:
                 continue
             before = [r for r in cue_runs if r[1] <= a]
             cue = max(before) if before else min(cue_runs, key=lambda r: abs(r[0] - b)) if cue_runs else None
             src = min(src_runs, key=lambda r: abs(r[0] - cue[0])) if src_runs and cue else (src_runs[0] if src_runs else None)
-            source = _source(ex, span(*src) if src else None)
-            if source is None and cue is not None:
-                source = _fallback_source(ex, toks, strs, cue, last_source)
+            source = _choose_source(ex, toks, strs, cue, _source(ex, span(*src) if src else None), last_source)
             opener = ex.text[toks[a - 1][0]:toks[a - 1][1]] if a > 0 else ""
             claims.append({"content": (cs, ce), "cue": span(*cue) if cue else None, "source": source, "via": [],
                            "speech": "direct" if any(c in opener for c in ':"“«') or ex.text[cs - 1:cs] in '"“«' else "indirect"})
             if source is not None:
                 last_source = source
-    return claims
+    return _with_rule_claims(ex, claims)
+
+
+def _with_rule_claims(ex: ClaimExample, claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``claims`` and the gazetteer pre-annotator's cue-rule claims whose content overlaps none of
+    them (the rules' recall where the tagger found nothing), in text order."""
+    from khabar.annotate.preannotate import find_claims
+
+    sentences = [{"start": s, "end": e} for s, e in ex.sentences]
+    for r in find_claims(ex.text, sentences, ex.entities):
+        if not any(c["content"][0] < r["content"][1] and r["content"][0] < c["content"][1] for c in claims):
+            claims.append({"content": r["content"], "cue": r["cue"], "source": r["source"], "via": r["via"], "speech": r["speech"]})
+    return sorted(claims, key=lambda c: c["content"])

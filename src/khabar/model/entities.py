@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from khabar.annotate.preannotate import find_entities
-from khabar.model.features import fold, sentence_features, stem
+from khabar.model.features import COMPLEMENTIZERS, GUIDELINE_CUES, fold, sentence_features, stem
 from khabar.text.bio import bio_layers
 from khabar.text.tokens import tokenize
 
 __all__ = ["Example", "Clitics", "train_entities", "tag_entities", "CRF_SETTINGS", "decode"]
 
 #: CRFsuite settings (L-BFGS, elastic net); chosen by 5-fold cross-validation on the train split
-CRF_SETTINGS = {"algorithm": "lbfgs", "c1": 0.05, "c2": 0.05, "max_iterations": 150, "all_possible_transitions": True}
+CRF_SETTINGS = {"algorithm": "lbfgs", "c1": 0.1, "c2": 0.5, "max_iterations": 150, "all_possible_transitions": True}
 _PROCLITICS = re.compile(r"^(?:[وف][بكل]|[وفبكل])")
 
 
@@ -106,22 +106,76 @@ def doc_frequencies(examples: Sequence[Example]) -> dict[str, int]:
     return dict(df)
 
 
-def _units(ex: Example, df: dict[str, int] | None = None, own: bool = False) -> list[tuple[list[tuple[int, int]], list[str], list[dict[str, Any]]]]:
+#: longest name (in tokens) the lexicon of training names matches
+LEXICON_MAX = 6
+
+
+def _names(ex: Example) -> set[tuple[tuple[str, ...], str]]:
+    """The entity mentions of ``ex`` as ``(stems of their tokens, type)``, each once."""
+    out = set()
+    for ent in ex.entities:
+        toks = tokenize(ex.text, ent["start"], ent["end"])
+        if 0 < len(toks) <= LEXICON_MAX:
+            out.add((tuple(stem(ex.text[a:b]) for a, b in toks), ent["type"]))
+    return out
+
+
+def lexicon(examples: Sequence[Example]) -> dict[tuple[str, ...], dict[str, int]]:
+    """``{stems of a name: {type: number of training documents naming it so}}``."""
+    lex: dict[tuple[str, ...], Counter] = defaultdict(Counter)
+    for ex in examples:
+        for key, typ in _names(ex):
+            lex[key][typ] += 1
+    return {k: dict(v) for k, v in lex.items()}
+
+
+def _lexicon_tags(stems: list[str], lex: dict[tuple[str, ...], dict[str, int]]) -> list[str]:
+    """IOB2 tags of the longest names of ``lex`` in a sentence (greedy, left to right)."""
+    tags = ["O"] * len(stems)
+    i = 0
+    while i < len(stems):
+        for n in range(min(LEXICON_MAX, len(stems) - i), 0, -1):
+            hit = lex.get(tuple(stems[i:i + n]))
+            if hit:
+                typ = max(sorted(hit), key=lambda t: hit[t])
+                tags[i:i + n] = [f"B-{typ}"] + [f"I-{typ}"] * (n - 1)
+                i += n
+                break
+        else:
+            i += 1
+    return tags
+
+
+def _units(ex: Example, df: dict[str, int] | None = None, own: bool = False,
+           lex: dict[tuple[str, ...], dict[str, int]] | None = None) -> list[tuple[list[tuple[int, int]], list[str], list[dict[str, Any]]]]:
     """Per sentence: token offsets, token strings, features. With ``own``, ``ex`` is one of the
-    documents counted in ``df`` and is left out of its counts (so a training document's names
-    look as rare as an unseen document's)."""
+    documents counted in ``df`` and ``lex`` and is left out of their counts (so a training
+    document's names look as rare, and as unknown, as an unseen document's)."""
     rules = find_entities(ex.text)
     if df is not None and own:
         mine = _stems(ex)
         df = {k: v - (k in mine) for k, v in df.items()}
+    if lex is not None and own:
+        named = _names(ex)
+        lex = {k: {t: n - ((k, t) in named) for t, n in v.items()} for k, v in lex.items()}
+        lex = {k: {t: n for t, n in v.items() if n > 0} for k, v in lex.items()}
+        lex = {k: v for k, v in lex.items() if v}
     out = []
+    rep = Counter(stem(ex.text[a:b]) for a, b in tokenize(ex.text))
     for s, e in ex.sentences:
         toks = tokenize(ex.text, s, e)
         if not toks:
             continue
         layers = bio_layers(toks, [r for r in rules if s <= r["start"] and r["end"] <= e], depth=2).tags
         strs = [ex.text[a:b] for a, b in toks]
-        out.append((toks, strs, sentence_features(strs, list(zip(layers[0], layers[1])), df)))
+        feats = sentence_features(strs, list(zip(layers[0], layers[1])), df, rep)
+        if lex is not None:
+            ltags = _lexicon_tags([f["stem"] for f in feats], lex)
+            for i, f in enumerate(feats):
+                f["lex"] = ltags[i]
+                f["-1:lex"] = ltags[i - 1] if i else "BOS"
+                f["+1:lex"] = ltags[i + 1] if i + 1 < len(ltags) else "EOS"
+        out.append((toks, strs, feats))
     return out
 
 
@@ -150,8 +204,9 @@ def train_entities(examples: Sequence[Example], settings: dict[str, Any] | None 
 
     X1, Y1, X2, Y2 = [], [], [], []
     df = doc_frequencies(examples)
+    lex = lexicon(examples)
     for ex in examples:
-        for toks, strs, feats in _units(ex, df, own=True):
+        for toks, strs, feats in _units(ex, df, own=True, lex=lex):
             s, e = toks[0][0], toks[-1][1]
             tags = bio_layers(toks, [x for x in ex.entities if s <= x["start"] and x["end"] <= e], depth=2).tags
             X1.append(feats)
@@ -165,7 +220,7 @@ def train_entities(examples: Sequence[Example], settings: dict[str, Any] | None 
     outer.fit(X1, Y1)
     inner = sklearn_crfsuite.CRF(**settings)
     inner.fit(X2, Y2)
-    return {"outer": outer, "inner": inner, "clitics": Clitics.learn(examples), "settings": settings, "df": df}
+    return {"outer": outer, "inner": inner, "clitics": Clitics.learn(examples), "settings": settings, "df": df, "lexicon": lex}
 
 
 def decode(tags: Sequence[str]) -> list[tuple[int, int, str]]:
@@ -185,10 +240,12 @@ def decode(tags: Sequence[str]) -> list[tuple[int, int, str]]:
 
 def tag_entities(model: dict[str, Any], ex: Example) -> list[dict[str, Any]]:
     """Entities of ``ex.text`` (the normalised view): ``[{start, end, type}]`` sorted by start,
-    outer before nested; character spans with proclitics cut (see :class:`Clitics`)."""
+    outer before nested; character spans with proclitics cut (see :class:`Clitics`). The gazetteer
+    pre-annotator's entities (not CARDINAL) are added where they overlap nothing the CRFs found, and
+    names found once are tagged at their other mentions (:func:`_propagate`)."""
     found: dict[tuple[int, int], str] = {}
     clitics: Clitics = model["clitics"]
-    for toks, strs, feats in _units(ex, model.get("df")):
+    for toks, strs, feats in _units(ex, model.get("df"), lex=model.get("lexicon")):
         outer = list(model["outer"].predict_single(feats))
         inner = list(model["inner"].predict_single(_with_outer(feats, outer)))
         for layer in (outer, inner):
@@ -197,11 +254,43 @@ def tag_entities(model: dict[str, Any], ex: Example) -> list[dict[str, Any]]:
                 if s >= toks[b - 1][1]:
                     s = toks[a][0]
                 found.setdefault((s, toks[b - 1][1]), typ)
+        if model.get("names_after_triggers", True):
+            _names_after_triggers(toks, strs, found, model.get("df") or {})
+    for r in find_entities(ex.text):  # the gazetteers' finds where the tagger found nothing
+        if r["type"] not in _NOT_FROM_RULES and not any(a < r["end"] and r["start"] < b for a, b in found):
+            found[(r["start"], r["end"])] = r["type"]
     if model.get("propagate", True):
         _propagate(ex.text, found, model.get("df") or {})
     return [{"start": s, "end": e, "type": t} for (s, e), t in sorted(found.items(), key=lambda x: (x[0][0], -x[0][1]))]
 
 
+def _names_after_triggers(toks: list[tuple[int, int]], strs: list[str], found: dict[tuple[int, int], str],
+                          df: dict[str, int]) -> None:
+    """Title + name and cue + name (GUIDELINES §3.2, §4.4): one to three words right after a title
+    the tagger found (an OCC entity) or after a reporting cue (``قال``), each rare in the training
+    documents (document frequency <= 1), without the article and not a cue or complementizer, are a
+    person (PERS) when they overlap nothing found: ``الباحث آد ستون``, ``قال تيري``."""
+    occ_ends = {e for (s, e), t in found.items() if t == "OCC"}
+    for i in range(len(toks) - 1):
+        f = fold(strs[i])
+        word = f[1:] if f[:1] in ("و", "ف") and len(f) > 3 else f
+        if toks[i][1] not in occ_ends and word not in GUIDELINE_CUES:
+            continue
+        j = i + 1
+        while j < len(toks) and j - i <= 3:
+            w = fold(strs[j])
+            if (not w.isalpha() or w.startswith("ال") or df.get(stem(strs[j]), 0) > 1 or w in GUIDELINE_CUES
+                    or w in COMPLEMENTIZERS or len(w) < 2):
+                break
+            j += 1
+        if j > i + 1:
+            s, e = toks[i + 1][0], toks[j - 1][1]
+            if not any(a < e and s < b for a, b in found):
+                found[(s, e)] = "PERS"
+
+
+#: gazetteer types not added where the tagger found nothing (a bare number is CARDINAL too often)
+_NOT_FROM_RULES = frozenset({"CARDINAL"})
 #: types whose names recur in a document (one sense per discourse, Gale et al. 1992)
 _NAMES = ("PERS", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "EVENT")
 

@@ -17,13 +17,27 @@ import re
 import unicodedata
 from typing import Any, Sequence
 
-__all__ = ["fold", "stem", "sentence_features", "FEATURES"]
+__all__ = ["fold", "stem", "sentence_features", "FEATURES", "GUIDELINE_CUES", "COMPLEMENTIZERS"]
+
+
+def _f(word: str) -> str:
+    return word.translate(str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"}))
 
 #: the features of one token (documented for the model card)
-FEATURES = ["bias", "df (document frequency bucket of the stem)", "w (folded token)", "stem (no proclitic, no article)", "p1..p3 / s1..s3 (prefixes, suffixes)",
+FEATURES = ["bias", "df (document frequency bucket of the stem)", "rep, rep|df (times the stem recurs in its document)", "w (folded token)", "stem (no proclitic, no article)", "p1..p3 / s1..s3 (prefixes, suffixes)",
             "stem s2/s3", "shape (arabic, latin, digit, punct, mixed)", "len (capped at 10)", "al (has the article)",
             "clitic (proclitic letters before the stem)", "rule / rule2 (gazetteer pre-annotator's outer and nested tag)",
             "[-2..+2]: w, stem, rule, s2 of neighbours", "BOS / EOS"]
+
+#: reporting cues of annotations/GUIDELINES.md §4.2 (folded, without proclitic)
+GUIDELINE_CUES = frozenset(_f(w) for w in (
+    "قال قالت يقول تقول اعلن اعلنت يعلن تعلن اكد اكدت يؤكد تؤكد اضاف اضافت زعم زعمت يزعم نقل نقلت كشف كشفت "
+    "اعترف اعترفت ذكر ذكرت افاد افادت صرح صرحت اوضح اوضحت كتب كتبت اشار اشارت حذر حذرت توقع توقعت يتوقع "
+    "نفى نفت ينفي تنفي اتهم اتهمت يتهم تتهم طالب طالبت يطالب تطالب دعا دعت يدعو تدعو بحسب حسب وفقا قائلا قائلة "
+    "تابع تابعت شدد شددت اعتبر اعتبرت يرى ترى").split())
+#: words that open a content clause
+COMPLEMENTIZERS = frozenset(_f(w) for w in "أن إن بأن وأن فإن أنه أنها إنه إنها أننا إننا".split())
+
 
 _FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
 _STEM = re.compile(r"^(?:[وف]?(?:[بكل](?=ال|ل))?)(?:ال|(?<=ل)ل)?")
@@ -75,7 +89,7 @@ def _own(token: str, rule: tuple[str, str], df: dict[str, int] | None = None) ->
 
 
 def sentence_features(tokens: Sequence[str], rules: Sequence[tuple[str, str]],
-                      df: dict[str, int] | None = None) -> list[dict[str, Any]]:
+                      df: dict[str, int] | None = None, rep: dict[str, int] | None = None) -> list[dict[str, Any]]:
     """CRFsuite feature dicts of a sentence's tokens.
 
     Args:
@@ -84,11 +98,18 @@ def sentence_features(tokens: Sequence[str], rules: Sequence[tuple[str, str]],
             (``"O"`` where it found nothing); as long as ``tokens``.
         df: ``{stem: number of training documents holding it}``; a stem's bucket (0, 1, 2-3,
             4-9, 10+) tells a rare word (often a name) from a common one.
+        rep: ``{stem: times in this document}``; a rare word that recurs in its document is
+            often a name (bucket 1, 2, 3+).
 
     Returns:
         One dict per token (see :data:`FEATURES`).
     """
     own = [_own(t, r, df) for t, r in zip(tokens, rules)]
+    if rep is not None:
+        for f in own:
+            n = rep.get(f["stem"], 0)
+            f["rep"] = "1" if n <= 1 else "2" if n == 2 else "3+"
+            f["rep|df"] = f["rep"] + "|" + f["df"]
     out = []
     for i, f in enumerate(own):
         x = dict(f)
