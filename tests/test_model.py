@@ -116,10 +116,15 @@ def test_training_on_a_release_without_gold_in_train_is_refused(tmp_path):
     ("none", "not a model folder"),
     ("bad-json", "cannot read the model"),
     ("other-format", "not a khabar model of format 1"),
+    ("damaged-crf", "does not match the SHA-256 in model.json"),
 ])
-def test_a_broken_model_folder_is_one_line(tmp_path, damage, reason):
+def test_a_broken_model_folder_is_one_line(tmp_path, damage, reason, small):
     folder = tmp_path / "m"
     folder.mkdir()
+    if damage == "damaged-crf":
+        shutil.rmtree(folder)
+        shutil.copytree(small[2], folder)
+        (folder / "claims.crfsuite").write_bytes((folder / "claims.crfsuite").read_bytes()[:-3] + b"xyz")
     if damage == "bad-json":
         (folder / MODEL_META).write_text("{", encoding="utf-8")
     elif damage == "other-format":
@@ -162,22 +167,31 @@ def test_source_accuracy_counts_every_gold_claim():
     assert source_accuracy([]) == {"accuracy": 0.0, "correct": 0, "gold": 0, "with_source": 0, "correct_with_source": 0}
 
 
-def test_a_saved_model_tags_as_the_trained_one(tmp_path):
-    """Regression: the lexicon of training names was not saved, so a loaded model tagged with other
-    features than it was trained on (validation strict F1 0.425 instead of 0.642)."""
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A model trained on six train documents of the committed release (fast): (entity model dict,
+    claim model dict, saved folder)."""
     from khabar.baseline.trainer import _view_examples  # noqa: PLC2701 - the trainer's own conversion
     from khabar.model.artifact import model_from_training
     from khabar.model.claims import train_claims
-    from khabar.model.entities import Example, tag_entities, train_entities
-    from khabar.text.normalview import NormalView
+    from khabar.model.entities import train_entities
 
     rows, _ = load_release_rows(RELEASE, "documents")
-    docs = [d for d in rows["train"] if d["claims"]][:6]
-    pairs = [_view_examples(d) for d in docs]
+    pairs = [_view_examples(d) for d in [d for d in rows["train"] if d["claims"]][:6]]
     ents, claims = train_entities([p[0] for p in pairs]), train_claims([p[1] for p in pairs])
-    model = model_from_training(ents, claims, {"schema_version": FP, "training": {}})
-    save_model(model, tmp_path / "m", "card")
-    loaded = load_model(tmp_path / "m", FP)
+    folder = tmp_path_factory.mktemp("small") / "m"
+    save_model(model_from_training(ents, claims, {"schema_version": FP, "training": {}}), folder, "card")
+    return ents, claims, folder, rows
+
+
+def test_a_saved_model_tags_as_the_trained_one(small):
+    """Regression: the lexicon of training names was not saved, so a loaded model tagged with other
+    features than it was trained on (validation strict F1 0.425 instead of 0.642)."""
+    from khabar.model.entities import Example, tag_entities
+    from khabar.text.normalview import NormalView
+
+    ents, _, folder, rows = small
+    loaded = load_model(folder, FP)
     doc = rows["validation"][0]
     view = NormalView(doc["text"])
     raw = tag_entities(ents, Example(view.text, [(view.to_view(s["start"]), view.to_view(s["end"])) for s in doc["sentences"]]))

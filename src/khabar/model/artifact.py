@@ -5,8 +5,9 @@ The folder (``khabar train --out models/<name>``) holds the three CRFsuite model
 ``model.json`` (:data:`~khabar.core.project.MODEL_META`: model version, schema version, training
 data with hashes, settings, the clitic rule, document frequencies, cue words, figures) and a
 ``MODEL_CARD.md``. No pickle: loading a model runs no code from the folder. The model version is
-``khabar-crf-<first 12 hex digits of SHA-256 over the CRF files and model.json's model part>``,
-so the same training data and settings give the same version.
+``khabar-crf-<first 12 hex digits of SHA-256 over the training data's description and hashes, the
+toolkit version, the label schema and the model part of model.json>`` (not the CRF files' bytes),
+so the same training data, settings and toolkit give the same version on any machine.
 
 Public API: :class:`Model`, :func:`load_model`, :func:`save_model`, :func:`model_from_training`.
 """
@@ -59,7 +60,7 @@ class Model:
     Attributes:
         meta: the content of ``model.json``.
         version: the model version (``khabar-crf-<hash>``), what predictions carry as ``model_version``.
-        schema_version: the ``schema/labels.schema.json`` version it was trained on.
+        schema_version: :func:`type_fingerprint` of the entity types it was trained on.
     """
 
     def __init__(self, meta: dict[str, Any], crfs: dict[str, bytes]):
@@ -127,11 +128,12 @@ def model_from_training(entities: dict[str, Any], claims: dict[str, Any], meta: 
     part = {"clitics": sorted(clitics.seen.items()), "words": sorted(clitics.words), "df": sorted(entities["df"].items()),
             "lexicon": sorted([list(k), v] for k, v in entities["lexicon"].items()),
             "cues": sorted(claims["cues"]), "settings": {"entities": entities["settings"], "claims": claims["settings"]}}
-    digest = hashlib.sha256()
-    for name in MODEL_CRFS:
-        digest.update(hashlib.sha256(crfs[name]).digest())
-    digest.update(json.dumps(part, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-    full = {"format": FORMAT, "tool": TOOL, **meta, "model_version": f"khabar-crf-{digest.hexdigest()[:12]}", "model": part}
+    # the version names what made the model (data, settings, toolkit), not the CRF files' float bits,
+    # so the same inputs give the same version on any machine
+    digest = hashlib.sha256(json.dumps([meta.get("training"), meta.get("toolkit"), meta.get("schema_version"), part],
+                                       ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    full = {"format": FORMAT, "tool": TOOL, **meta, "model_version": f"khabar-crf-{digest.hexdigest()[:12]}", "model": part,
+            "files": {name: hashlib.sha256(data).hexdigest() for name, data in crfs.items()}}
     return Model(full, crfs)
 
 
@@ -171,7 +173,8 @@ def load_model(folder: str | os.PathLike[str], schema_version: str | None = None
 
     Raises:
         InputError: not a model folder, a file missing or unreadable, ``model.json`` malformed, of
-            another format, or of another schema version.
+            another format, or of another schema version, a CRF file whose SHA-256 is not the one
+            ``model.json`` records.
     """
     folder = Path(folder)
     meta_path = folder / MODEL_META
@@ -188,6 +191,10 @@ def load_model(folder: str | os.PathLike[str], schema_version: str | None = None
     if schema_version is not None and meta.get("schema_version") != schema_version:
         raise InputError(f"{meta_path}: field schema_version: the model was trained on another label schema "
                          f"({meta.get('schema_version')}; this project's is {schema_version}: its entity types differ)", hint="train a model on a release of this schema: khabar train")
+    for name, data in crfs.items():
+        if (meta.get("files") or {}).get(name) != hashlib.sha256(data).hexdigest():
+            raise InputError(f"{folder / name}: does not match the SHA-256 in {MODEL_META} (a damaged or replaced file)",
+                             hint="train the model again with khabar train")
     try:
         return Model(meta, crfs)
     except (KeyError, TypeError, ValueError, OSError) as err:
