@@ -99,8 +99,9 @@ def studio_server(tmp_path_factory):
 
     install(Project(ROOT))
     token = secrets.token_hex(20)
+    # allow_local_ml: tests/test_studio_backend.py connects an ML backend on 127.0.0.1
     server = StudioServer(Project(ROOT), free_port(), STUDIO_USER, STUDIO_PASSWORD, token,
-                          data_dir=tmp_path_factory.mktemp("labelstudio"))
+                          data_dir=tmp_path_factory.mktemp("labelstudio"), allow_local_ml=True)
     server.start()
     try:
         server.wait_ready()

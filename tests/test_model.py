@@ -198,3 +198,33 @@ def test_a_saved_model_tags_as_the_trained_one(small):
     got = loaded.annotate(doc)["entities"]
     assert [(e["start"], e["end"], e["type"]) for e in got] == [(*view.to_original(e["start"], e["end"]), e["type"]) for e in raw]
     assert len(got) > 10
+
+
+@pytest.mark.slow
+def test_retraining_on_submitted_annotations_uses_train_documents_only(trained):
+    """The ML backend's retraining: a submitted annotation of a train document replaces its gold;
+    one of a test document is never learned from (the figures stay on unseen documents)."""
+    from khabar.baseline.retrain import LiveModel
+    from khabar.core.project import Project
+    from khabar.dataset.rows import split_for
+    from khabar.studio.config import Scheme
+    from khabar.studio.to_results import annotation_to_results
+
+    model, report, _ = trained
+    scheme = Scheme.from_schemas(SCHEMAS)
+    rows, _ = load_release_rows(RELEASE, "documents")
+    doc = next(d for d in rows["train"] if d["claims"])
+    gold = json.loads((ROOT / "annotations" / doc["id"] / "gold.json").read_text(encoding="utf-8"))
+    test_doc = rows["test"][0]
+    assert split_for(doc["id"]) == "train" and split_for(test_doc["id"]) == "test"
+    records = [{"annotation": 1, "doc_id": doc["id"], "text_sha256": doc["text_sha256"],
+                "result": annotation_to_results(gold, doc["text"], scheme)},
+               {"annotation": 2, "doc_id": test_doc["id"], "text_sha256": test_doc["text_sha256"], "result": []}]
+    live = LiveModel(model, Project(ROOT), scheme)
+    submitted, skipped = live._submitted(records)  # noqa: SLF001 - what retrain learns from
+    assert [d["id"] for d in submitted] == [doc["id"]] and len(submitted[0]["entities"]) == len(gold["entities"])
+    assert skipped == [f"annotation 2: document {test_doc['id']} is not in the train split"]
+    version = live.retrain(records)
+    assert version == live.version != model.version
+    assert live.model.meta["training"]["documents"] == 58 and live.model.meta["training"]["release"] == "0.4.0+1 submitted"
+    assert live.annotate(test_doc)["origin"]["version"] == version

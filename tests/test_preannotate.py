@@ -79,7 +79,7 @@ def test_direct_speech_after_colon() -> None:
 def test_output_file_is_valid_and_names_its_origin(project, schemas) -> None:
     [path] = preannotate_corpus(project, progress=False)
     ann = json.loads(path.read_text(encoding="utf-8"))
-    assert path.name == "preannotator.json" and ann["origin"] == {"kind": "preannotator", "tool": "khabar-preannotate", "version": "0.1.0"}
+    assert path.name == "preannotator.json" and ann["origin"] == {"kind": "preannotator", "tool": "khabar-preannotate", "version": "0.2.0"}
     assert schemas.problems("annotation", ann) == []
     doc = json.loads((project.corpus / f"{ann['doc_id']}.json").read_text(encoding="utf-8"))
     assert all(doc["text"][e["start"]:e["end"]] == e["text"] for e in ann["entities"])

@@ -27,7 +27,7 @@ from khabar.text.normalview import NormalView
 __all__ = ["preannotate", "preannotate_corpus", "VERSION", "TOOL", "find_entities", "find_claims"]
 
 TOOL = "khabar-preannotate"
-VERSION = "0.1.0"
+VERSION = "0.2.0"  # 0.2.0: guideline cues (نفى، اتهم، طالب، دعا), DATE periods (D21, D49), the normalised view
 _AR = "\u0621-\u064a\u0671-\u06d3\u0660-\u0669"  # Arabic letters and digits
 _PROCLITIC = "(?:[وف]?[بكل]?|[وف])"
 _NOT_WORD_BEFORE = f"(?<![{_AR}A-Za-z0-9])"

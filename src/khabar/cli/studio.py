@@ -47,6 +47,9 @@ def install(root: Optional[Path] = RootOpt) -> None:
 def serve(
     port: int = typer.Option(8080, "--port", help="TCP port on 127.0.0.1."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Server data folder (default: <project>/.labelstudio, git-ignored)."),
+    allow_local_ml: bool = typer.Option(False, "--allow-local-ml",
+                                        help="Let Label Studio use ML backends and webhooks on this machine (needed for "
+                                             "`khabar studio backend`); lifts its protection against requests to local addresses."),
     root: Optional[Path] = RootOpt,
 ) -> None:
     """Run a local Label Studio on 127.0.0.1 until Ctrl-C (installs it on first use).
@@ -59,7 +62,7 @@ def serve(
 
     try:
         run(_project(root), port, _need("LABEL_STUDIO_USERNAME"), _need("LABEL_STUDIO_PASSWORD"), _need("LABEL_STUDIO_API_KEY"),
-            data_dir=data_dir, echo=typer.echo)
+            data_dir=data_dir, allow_local_ml=allow_local_ml, echo=typer.echo)
     except KhabarError as err:
         _fail(err)
 
@@ -222,3 +225,94 @@ def pull_review(title: str = ReviewTitleOpt, root: Optional[Path] = RootOpt, qui
                f"{r.unchanged} unchanged, {r.pending} not reviewed yet")
     for w in r.written:
         typer.echo(f"  {w}")
+
+
+backend_app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)
+studio_app.add_typer(backend_app, name="backend")
+
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _model(path: Path, project, scheme):
+    """``(annotate, model_version, retrain)`` of the trained model in folder ``path``
+    (:func:`khabar.model.load_model`, refused when trained on another label schema); ``retrain``
+    trains anew with the submitted annotations of train documents and swaps the model in
+    (:class:`khabar.baseline.retrain.LiveModel`)."""
+    from khabar.baseline.retrain import LiveModel
+    from khabar.core.schema import Schemas
+    from khabar.model import load_model
+    from khabar.model.artifact import TOOL, type_fingerprint
+
+    live = LiveModel(load_model(path, type_fingerprint(Schemas(project.schema).vocab("EntityType"))), project, scheme)
+
+    def retrain(records):
+        return f"{TOOL} {live.retrain(records)}"
+    return live.annotate, f"{TOOL} {live.version}", retrain
+
+
+@backend_app.callback(invoke_without_command=True)
+def backend(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default; the backend has no authentication)."),
+    port: int = typer.Option(9090, "--port", min=1, max=65535, help="TCP port."),
+    model: Optional[Path] = typer.Option(None, "--model", help="A model folder made by `khabar train`; default: the gazetteer pre-annotator."),
+    root: Optional[Path] = RootOpt,
+) -> None:
+    """Run Khabar's Label Studio ML backend until Ctrl-C: predictions for tasks opened in Label
+    Studio, annotation events recorded in .labelstudio/ml-backend/received.jsonl.
+
+    Then connect it to a project: `khabar studio backend connect` (Label Studio must run with
+    `khabar studio serve --allow-local-ml`). Without --model the model is the gazetteer
+    pre-annotator (model version "khabar-preannotate <version>"); with --model, a model made by
+    `khabar train` ("khabar-model khabar-crf-<hash>", as `studio push` names its predictions), which
+    retrains on the submitted annotations of train documents when Label Studio asks.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import logging
+
+    from khabar.core.schema import Schemas
+    from khabar.studio.backend import PREANNOTATOR_VERSION, Backend, preannotator_annotate
+    from khabar.studio.backend_app import serve_backend
+    from khabar.studio.config import Scheme
+
+    try:
+        project = _project(root)
+        scheme = Scheme.from_schemas(Schemas(project.schema))
+        annotate, version, retrain = _model(model, project, scheme) if model else (preannotator_annotate, PREANNOTATOR_VERSION, None)
+        if host not in _LOOPBACK:
+            typer.echo(f"warning: listening on {host}: anyone who reaches it can ask for predictions and post events", err=True)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        serve_backend(Backend(annotate, version, scheme, project.studio_backend_dir, retrain=retrain), host, port, echo=typer.echo)
+    except KhabarError as err:
+        _fail(err)
+
+
+@backend_app.command(name="connect")
+def backend_connect(
+    url: str = typer.Option("http://127.0.0.1:9090", "--url", help="The backend's address, as Label Studio reaches it."),
+    project: str = typer.Option("Khabar", "--project", help="Title (or id) of the Label Studio project."),
+    title: str = typer.Option("Khabar ML backend", "--title", help="The backend's title in Label Studio."),
+    train_every: Optional[int] = typer.Option(None, "--train-every", min=0, metavar="N",
+                                              help="Ask the backend to retrain every N submitted annotations (0: never; default: unchanged)."),
+) -> None:
+    """Register a running backend with a project and make opening a task ask it for predictions.
+
+    Reads LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY. Idempotent: a backend already registered at
+    --url is updated, not added again.
+    """
+    from khabar.studio.client import connect as connect_client
+    from khabar.studio.connect import connect, find_project_id
+
+    try:
+        studio = connect_client()
+        r = connect(studio, find_project_id(studio, project), url, title=title, train_every=train_every)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"ML backend {r.backend_id} ({title!r}, {url}, model version {r.model_version}, {r.state}) "
+               f"{'connected to' if r.created else 'already on'} project {r.project_id}: opening a task without "
+               "predictions asks it for one")
+    if not r.webhook:
+        typer.echo(f"warning: project {r.project_id} sends no events to {url.rstrip('/')}/webhook, so submitted annotations "
+                   "will not reach the backend", err=True)
+        typer.echo("hint: restart Label Studio with `khabar studio serve --allow-local-ml`, then connect again", err=True)

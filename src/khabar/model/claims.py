@@ -61,22 +61,27 @@ def _token_features(strs: list[str], ents: list[str], cues: frozenset[str]) -> l
     is_cue = [_cue_word(t) in GUIDELINE_CUES or _cue_word(t) in cues for t in strs]
     cue_at = [i for i, c in enumerate(is_cue) if c]
     own = []
+    phase = "none"  # none -> cue (a cue seen) -> clause (its complementizer, colon or quote seen)
     for i, t in enumerate(strs):
         f = fold(t)
+        if is_cue[i]:
+            phase = "cue"
+        elif phase == "cue" and (f in COMPLEMENTIZERS or any(c in _QUOTES for c in t)):
+            phase = "clause"
         near = min(cue_at, key=lambda j: abs(j - i)) if cue_at else None
         where = "none" if near is None else "at" if near == i else ("after" if i > near else "before")
         dist = "none" if near is None else str(min(abs(i - near), 6)) if abs(i - near) < 6 else "far"
         own.append({"w": f, "stem": stem(t), "s2": f[-2:], "p2": f[:2], "cue": is_cue[i], "comp": f in COMPLEMENTIZERS,
                     "quote": any(c in _QUOTES for c in t), "punct": not any(ch.isalnum() for ch in t),
-                    "ent": ents[i], "where": where, "dist": dist})
+                    "ent": ents[i], "where": where, "dist": dist, "phase": phase})
     out = []
     for i, f in enumerate(own):
-        x = {"bias": 1.0, **f, "where|dist": f["where"] + f["dist"]}
+        x = {"bias": 1.0, **f, "where|dist": f["where"] + f["dist"], "phase|punct": f["phase"] + str(f["punct"])}
         for off in (-3, -2, -1, 1, 2):
             if 0 <= i + off < len(own):
                 n = own[i + off]
                 x.update({f"{off:+d}:w": n["w"], f"{off:+d}:ent": n["ent"], f"{off:+d}:cue": n["cue"],
-                          f"{off:+d}:comp": n["comp"], f"{off:+d}:quote": n["quote"]})
+                          f"{off:+d}:comp": n["comp"], f"{off:+d}:quote": n["quote"], f"{off:+d}:phase": n["phase"]})
         if i == 0:
             x["BOS"] = True
         if i == len(own) - 1:

@@ -12,6 +12,8 @@ One module per job:
 * ``annotators`` — Label Studio users -> pseudonymous annotator ids;
 * ``push``, ``pull``, ``transfer`` — corpus -> tasks, annotations -> files, a JSON export -> a project;
 * ``review`` — adjudication conflicts as review tasks, reviews back as ``gold.json``.
+* ``backend``, ``backend_app``, ``connect`` — an ML backend Label Studio asks for predictions and
+  sends annotation events (``khabar studio backend``), its HTTP server, its registration with a project.
 
 Offsets are Unicode code points, half-open ``[start, end)``, everywhere outside Label Studio.
 """

@@ -12,6 +12,12 @@ command line, never a file of ours):
 
 Calls home are switched off: the PyPI version check, analytics and Sentry.
 
+Label Studio refuses ML backends and webhooks on local addresses (its SSRF protection:
+``ML_BLOCK_LOCAL_IP``, ``SSRF_PROTECTION_ENABLED``). Khabar's ML backend (``khabar studio backend``)
+runs on 127.0.0.1, so a server that is to use it is started with ``allow_local_ml`` (``khabar
+studio serve --allow-local-ml``), which lifts both: its users (the admin and invited annotators)
+can then also point webhooks and URL imports at this machine's addresses.
+
 Public API: :func:`install`, :func:`serve` (install, start, run until Ctrl-C), :class:`StudioServer`
 (a server process: start, wait until ready, stop), :func:`label_studio_bin`, :func:`free_port`,
 :func:`server_env`, :data:`LABEL_STUDIO_VERSION`.
@@ -86,7 +92,7 @@ def install(project: Project, *, echo=print) -> Path:
 
 
 def serve(project: Project, port: int, username: str, password: str, token: str, *, data_dir: Path | None = None,
-          echo: Callable[[str], Any] = print) -> None:
+          allow_local_ml: bool = False, echo: Callable[[str], Any] = print) -> None:
     """Run a local Label Studio on ``127.0.0.1:port`` in the foreground until Ctrl-C or SIGTERM:
     install it if needed (:func:`install`), start it (:class:`StudioServer`), wait until it answers,
     then wait for it; the server is stopped however this ends.
@@ -96,6 +102,8 @@ def serve(project: Project, port: int, username: str, password: str, token: str,
         port: a free TCP port on 127.0.0.1.
         username, password, token: the admin user (an e-mail), its password and API token.
         data_dir: the server's data folder (default ``<project>/.labelstudio``).
+        allow_local_ml: let the server use ML backends and webhooks on local addresses (see the
+            module docstring).
         echo: prints progress lines (where the server runs, when it is ready, when it stops).
 
     Raises:
@@ -103,7 +111,7 @@ def serve(project: Project, port: int, username: str, password: str, token: str,
             its own (its exit code and log named).
     """
     install(project, echo=echo)
-    server = StudioServer(project, port, username, password, token, data_dir=data_dir).start()
+    server = StudioServer(project, port, username, password, token, data_dir=data_dir, allow_local_ml=allow_local_ml).start()
     echo(f"starting Label Studio on {server.url} (log: {server.log_path}) …")
     try:
         server.wait_ready()
@@ -131,8 +139,9 @@ def _port_busy(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def server_env(username: str, password: str, token: str, data_dir: Path) -> dict[str, str]:
-    """The environment of the server process: admin user, token, offline settings."""
+def server_env(username: str, password: str, token: str, data_dir: Path, allow_local_ml: bool = False) -> dict[str, str]:
+    """The environment of the server process: admin user, token, offline settings; with
+    ``allow_local_ml``, ML backends and webhooks on local addresses allowed (module docstring)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "DJANGO_"))}
     env.update({
         "LABEL_STUDIO_USERNAME": username, "LABEL_STUDIO_PASSWORD": password, "LABEL_STUDIO_USER_TOKEN": token,
@@ -141,6 +150,8 @@ def server_env(username: str, password: str, token: str, data_dir: Path) -> dict
         "LATEST_VERSION_CHECK": "false", "COLLECT_ANALYTICS": "false", "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": "",
         "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
     })
+    if allow_local_ml:  # label_studio/core/settings/base.py: ML_BLOCK_LOCAL_IP, SSRF_PROTECTION_ENABLED
+        env.update({"ML_BLOCK_LOCAL_IP": "false", "SSRF_PROTECTION_ENABLED": "false"})
     return env
 
 
@@ -153,6 +164,7 @@ class StudioServer:
         port: the TCP port; it must be free (Label Studio itself would silently move to another).
         username, password, token: the admin user and its API token.
         data_dir: the server's data folder (SQLite database, media).
+        allow_local_ml: allow ML backends and webhooks on local addresses (module docstring).
     """
 
     project: Project
@@ -161,6 +173,7 @@ class StudioServer:
     password: str
     token: str
     data_dir: Path | None = None
+    allow_local_ml: bool = False
     process: subprocess.Popen | None = None
 
     @property
@@ -199,7 +212,8 @@ class StudioServer:
         cmd = [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(self.port),
                "--data-dir", str(self._data_dir), "--enable-legacy-api-token"]
         self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        env=server_env(self.username, self.password, self.token, self._data_dir),
+                                        env=server_env(self.username, self.password, self.token, self._data_dir,
+                                                       self.allow_local_ml),
                                         cwd=self._data_dir, start_new_session=True,
                                         pass_fds=(self._lock_file.fileno(),))  # the lock lives as long as the server
         log.close()
