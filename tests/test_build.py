@@ -282,3 +282,18 @@ def test_guidelines_cover_every_label(schemas) -> None:
             assert label in text, (vocab, label)
     for field in ("content", "cue", "source", "via", "checkworthy", "speech", "holder", "target", "evidence", "guidelines_version"):
         assert f"`{field}`" in text, field
+
+
+@pytest.mark.slow
+def test_a_report_the_latest_release_lacks_is_a_patch(project) -> None:
+    """Release 0.4.0 has no reports/pretrained.json; the same data built by a toolkit that writes it
+    is a patch (0.4.1 was cut so), and once built, nothing changed again."""
+    from khabar.dataset.layout import MODEL_REPORT, REPORTS
+
+    build(project, "0.1.0", progress=False)
+    (project.releases / "0.1.0" / REPORTS / MODEL_REPORT).unlink()  # as a release of toolkit 0.3.0
+    r = build(project, "0.1.1", progress=False)
+    assert (r.diff.reports_added, r.diff.bump()) == ([MODEL_REPORT], "patch")
+    assert "- reports added (a newer toolkit reports more on the same data): 1 (pretrained.json)" in project.changelog.read_text(encoding="utf-8")
+    with pytest.raises(VersionError, match="nothing changed since release 0.1.1"):
+        build(project, "0.1.2", progress=False)

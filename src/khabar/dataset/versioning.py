@@ -5,7 +5,8 @@
 * MINOR: documents or annotations added, or a compatible schema change (a field or a label
   appended);
 * PATCH: corrections only (a text, an annotation, or a document's metadata such as its
-  provenance changed).
+  provenance changed), or a report the latest release lacks (``reports/pretrained.json``: the same
+  data, described more).
 
 The inputs are release *indexes*, ``reports/index.jsonl`` of a release (one JSON line per
 document, sorted by id: ``{id, split, revision, text_sha256, annotation_sha256}``), compared by a
@@ -36,7 +37,7 @@ def parse_version(v: str) -> tuple[int, int, int]:
 
 
 KINDS = ("added", "removed", "text_changed", "annotation_added", "annotation_changed", "annotation_removed",
-         "metadata_changed")
+         "metadata_changed", "reports_added")
 SAMPLE = 10
 
 
@@ -56,6 +57,7 @@ class Diff:
     annotation_changed: list[str] = field(default_factory=list)
     annotation_removed: list[str] = field(default_factory=list)
     metadata_changed: list[str] = field(default_factory=list)
+    reports_added: list[str] = field(default_factory=list)  # report files (not documents) the latest release lacks
     schema: str = "none"  # none | minor | major
     schema_detail: str = ""  # e.g. "configs added: claims, entities, stances"
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
@@ -73,7 +75,7 @@ class Diff:
             return "major"
         if c["added"] or c["annotation_added"] or self.schema == "minor":
             return "minor"
-        if c["text_changed"] or c["annotation_changed"] or c["metadata_changed"]:
+        if c["text_changed"] or c["annotation_changed"] or c["metadata_changed"] or c["reports_added"]:
             return "patch"
         return "none"
 
@@ -81,7 +83,8 @@ class Diff:
         out = []
         labels = {"added": "documents added", "removed": "documents removed", "text_changed": "texts corrected",
                   "annotation_added": "gold annotations added", "annotation_changed": "gold annotations corrected",
-                  "annotation_removed": "gold annotations removed", "metadata_changed": "document metadata changed (provenance, flags or gold annotators)"}
+                  "annotation_removed": "gold annotations removed", "metadata_changed": "document metadata changed (provenance, flags or gold annotators)",
+                  "reports_added": "reports added (a newer toolkit reports more on the same data)"}
         for name, label in labels.items():
             ids, n = getattr(self, name), self.counts[name]
             if n:

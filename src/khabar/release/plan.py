@@ -36,7 +36,10 @@ from khabar.dataset.features import CONFIGS, features_for, make_encoder
 from khabar.dataset.lookup import iter_index, iter_index_file, latest_release, read_build_info
 from khabar.dataset.rows import document_row, split_for
 from khabar.dataset.versioning import Diff, diff_streams, features_bump
-from khabar.dataset.layout import INDEX, REPORTS
+from khabar.dataset.layout import AGREEMENT, BASELINE, INDEX, MODEL_REPORT, REPORTS
+
+#: reports every build writes; one the latest release lacks is a change (a patch)
+BUILD_REPORTS = (AGREEMENT, BASELINE, MODEL_REPORT)
 
 __all__ = ["iter_checked", "index_entry", "plan", "diff_against_latest"]
 
@@ -191,6 +194,9 @@ def diff_against_latest(project: Project, index: Path, schemas: Schemas, before:
                         names=(str(path / REPORTS / INDEX), str(index)))
     added, removed = sorted(set(new_features) - set(old_features)), sorted(set(old_features) - set(new_features))
     changed = sorted(c for c in set(old_features) & set(new_features) if old_features[c] != new_features[c])
+    for name in BUILD_REPORTS:
+        if not (path / REPORTS / name).exists():
+            diff.note("reports_added", name)
     diff.schema_detail = "; ".join(f"{what}: {', '.join(cs)}" for what, cs in
                                    (("configs added", added), ("configs removed", removed), ("features changed", changed)) if cs)
     return version, diff
