@@ -228,3 +228,17 @@ def test_retraining_on_submitted_annotations_uses_train_documents_only(trained):
     assert version == live.version != model.version
     assert live.model.meta["training"]["documents"] == 58 and live.model.meta["training"]["release"] == "0.4.0+1 submitted"
     assert live.annotate(test_doc)["origin"]["version"] == version
+
+
+@pytest.mark.slow
+def test_preannotate_score_reproduces_the_card_figures_and_writes_nothing(trained, tmp_path):
+    model, report, folder = trained
+    before = sorted(p.stat().st_mtime_ns for p in (ROOT / "annotations").rglob("preannotator.json"))
+    res = CliRunner().invoke(app, ["preannotate", "--model", str(folder), "--score", "test", "--root", str(ROOT), "-q"])
+    assert res.exit_code == 0, res.output
+    e, c, s = report["model"]["entities"]["overall"]["strict"], report["model"]["claims"]["strict"], report["model"]["sources"]
+    assert f"test split, 4 gold document(s), nothing written:" in res.output
+    assert f"strict P={e['precision']:.3f} R={e['recall']:.3f} F1={e['f1']:.3f}" in res.output
+    assert f"strict P={c['precision']:.3f} R={c['recall']:.3f} F1={c['f1']:.3f}" in res.output
+    assert f"source accuracy {s['accuracy']:.3f} ({s['correct']}/{s['gold']})" in res.output
+    assert sorted(p.stat().st_mtime_ns for p in (ROOT / "annotations").rglob("preannotator.json")) == before

@@ -31,7 +31,7 @@ from khabar.core.jsonio import load_json
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 
-__all__ = ["evaluate_pairs", "preannotator_report", "source_accuracy", "SCHEMES"]
+__all__ = ["evaluate_pairs", "preannotator_report", "source_accuracy", "score_against_gold", "SCHEMES"]
 
 SCHEMES = ("strict", "exact", "partial", "ent_type")
 
@@ -202,3 +202,31 @@ def preannotator_report(project: Project, schemas: Schemas, doc_ids: Iterable[st
     if len(origins) > 1:
         warnings.append("pre-annotations of " + ", ".join(f"{t} {v}" for t, v in origins) + " are scored together")
     return {"tool": tool, "version": ver, **evaluate_pairs(pairs, schemas.vocab("EntityType"))}, warnings
+
+
+def score_against_gold(project: Project, schemas: Schemas, annotate: Any, keep: Any = None) -> dict[str, Any]:
+    """Score ``annotate`` (a corpus document -> an annotation) against the gold of every corpus
+    document that has one (only those whose id ``keep(id)`` accepts, e.g. a split's), writing
+    nothing.
+
+    Returns:
+        :func:`evaluate_pairs` figures with ``"sources"`` (:func:`source_accuracy`) and
+        ``"doc_ids"`` (the documents scored, in id order).
+
+    Raises:
+        InputError: a document or gold file that cannot be read or is stale (named).
+    """
+    from khabar.core.store import iter_corpus_paths
+
+    pairs, ids = [], []
+    for path in iter_corpus_paths(project.corpus):
+        if keep is not None and not keep(path.stem):
+            continue
+        if not project.gold(path.stem).exists():
+            continue
+        doc = load_json(path)
+        gold = load_checked_annotation(project.gold(path.stem), doc, schemas)
+        pairs.append((annotate(doc), gold))
+        ids.append(doc["id"])
+    out = evaluate_pairs(pairs, schemas.vocab("EntityType"))
+    return {**out, "sources": source_accuracy(pairs), "doc_ids": sorted(ids)}
