@@ -27,6 +27,7 @@ from typing import Any, Sequence
 
 from tqdm import tqdm
 
+from khabar.model.entities import decode
 from khabar.text.bio import TagError, spans_from_tags
 from khabar.core.errors import InputError
 
@@ -109,18 +110,10 @@ def decode_bio(tags: Sequence[str]) -> list[tuple[int, int, str]]:
     """Entity token ranges ``[(first, stop, type)]`` (half-open) of one predicted IOB2 sequence.
 
     Lenient, as CoNLL's ``conlleval``: ``I-X`` after ``O`` or after another type starts a new
-    ``X`` entity (a CRF may predict such malformed IOB2); ``B-X`` always starts one.
+    ``X`` entity (a CRF may predict such malformed IOB2); ``B-X`` always starts one
+    (:func:`khabar.model.entities.decode`).
     """
-    out: list[tuple[int, int, str]] = []
-    first, typ = -1, None
-    for i, tag in enumerate(list(tags) + ["O"]):
-        prefix, _, name = tag.partition("-")
-        if typ is not None and (tag == "O" or prefix == "B" or name != typ):
-            out.append((first, i, typ))
-            typ = None
-        if tag != "O" and typ is None:
-            first, typ = i, name
-    return out
+    return decode(tags)
 
 
 def train_tagger(rows: Sequence[dict[str, Any]], progress: bool = False) -> Any:

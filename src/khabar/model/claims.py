@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from khabar.model.entities import decode
-from khabar.model.features import COMPLEMENTIZERS, GUIDELINE_CUES, fold, stem
+from khabar.model.features import COMPLEMENTIZERS, GUIDELINE_CUES, fold, stem, with_window
 from khabar.text.bio import bio_layers
 from khabar.text.tokens import tokenize
 
@@ -74,20 +74,8 @@ def _token_features(strs: list[str], ents: list[str], cues: frozenset[str]) -> l
         own.append({"w": f, "stem": stem(t), "s2": f[-2:], "p2": f[:2], "cue": is_cue[i], "comp": f in COMPLEMENTIZERS,
                     "quote": any(c in _QUOTES for c in t), "punct": not any(ch.isalnum() for ch in t),
                     "ent": ents[i], "where": where, "dist": dist, "phase": phase})
-    out = []
-    for i, f in enumerate(own):
-        x = {"bias": 1.0, **f, "where|dist": f["where"] + f["dist"], "phase|punct": f["phase"] + str(f["punct"])}
-        for off in (-3, -2, -1, 1, 2):
-            if 0 <= i + off < len(own):
-                n = own[i + off]
-                x.update({f"{off:+d}:w": n["w"], f"{off:+d}:ent": n["ent"], f"{off:+d}:cue": n["cue"],
-                          f"{off:+d}:comp": n["comp"], f"{off:+d}:quote": n["quote"], f"{off:+d}:phase": n["phase"]})
-        if i == 0:
-            x["BOS"] = True
-        if i == len(own) - 1:
-            x["EOS"] = True
-        out.append(x)
-    return out
+    return [with_window({"bias": 1.0, **f, "where|dist": f["where"] + f["dist"], "phase|punct": f["phase"] + str(f["punct"])},
+                        own, i, (-3, -2, -1, 1, 2), ("w", "ent", "cue", "comp", "quote", "phase")) for i, f in enumerate(own)]
 
 
 def _sentence_units(ex: ClaimExample, cues: frozenset[str]) -> list[tuple[list[tuple[int, int]], list[str], list[dict[str, Any]]]]:

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from typing import Any, Sequence
 
-__all__ = ["fold", "stem", "sentence_features", "FEATURES", "GUIDELINE_CUES", "COMPLEMENTIZERS"]
+__all__ = ["fold", "stem", "sentence_features", "with_window", "FEATURES", "GUIDELINE_CUES", "COMPLEMENTIZERS"]
 
 
 def _f(word: str) -> str:
@@ -110,18 +110,20 @@ def sentence_features(tokens: Sequence[str], rules: Sequence[tuple[str, str]],
             n = rep.get(f["stem"], 0)
             f["rep"] = "1" if n <= 1 else "2" if n == 2 else "3+"
             f["rep|df"] = f["rep"] + "|" + f["df"]
-    out = []
-    for i, f in enumerate(own):
-        x = dict(f)
-        for off in (-2, -1, 1, 2):
-            j = i + off
-            if 0 <= j < len(own):
-                n = own[j]
-                x.update({f"{off:+d}:w": n["w"], f"{off:+d}:stem": n["stem"], f"{off:+d}:rule": n["rule"],
-                          f"{off:+d}:s2": n["s2"], f"{off:+d}:df": n["df"]})
-        if i == 0:
-            x["BOS"] = True
-        if i == len(own) - 1:
-            x["EOS"] = True
-        out.append(x)
-    return out
+    return [with_window(dict(f), own, i, (-2, -1, 1, 2), ("w", "stem", "rule", "s2", "df")) for i, f in enumerate(own)]
+
+
+def with_window(x: dict[str, Any], own: Sequence[dict[str, Any]], i: int, offsets: Sequence[int],
+                keys: Sequence[str]) -> dict[str, Any]:
+    """``x`` (the features of token ``i``) with ``keys`` of the tokens at ``offsets`` from it
+    (``"-1:w"`` …, in that order; tokens past an edge are left out) and ``BOS``/``EOS`` at the
+    sentence's edges. ``own`` holds every token's own features."""
+    for off in offsets:
+        if 0 <= i + off < len(own):
+            n = own[i + off]
+            x.update({f"{off:+d}:{k}": n[k] for k in keys})
+    if i == 0:
+        x["BOS"] = True
+    if i == len(own) - 1:
+        x["EOS"] = True
+    return x
