@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+import pytest
 
 from khabar.annotate.preannotate import find_claims, find_entities, preannotate, preannotate_corpus
 from khabar.annotate.evaluate import evaluate_pairs
@@ -145,3 +146,20 @@ def test_denial_accusation_and_demand_cues() -> None:
     ents = find_entities(text)
     got = [(text[c["cue"][0]:c["cue"][1]], text[c["content"][0]:c["content"][1]]) for c in find_claims(text, sents, ents)]
     assert got == [("نفت", "القوات ستبقى في العراق"), ("طالبت", "تنسحب القوات الأمريكية")]
+
+
+@pytest.mark.parametrize("text, content, cue, source", [
+    ("قتل ثلاثة جنود في هجوم على قاعدة عسكرية، بحسب وزارة الدفاع العراقية.",
+     "قتل ثلاثة جنود في هجوم على قاعدة عسكرية", "بحسب", "وزارة الدفاع العراقية"),          # post-posed
+    ("وحسب وكالة الأنباء الفرنسية، فإن المفاوضات توقفت منذ أسبوع.",
+     "المفاوضات توقفت منذ أسبوع", "حسب", "وكالة الأنباء الفرنسية"),                         # pre-posed
+    ("تراجعت أسعار النفط بنسبة 5% خلال الأسبوع الماضي حسب ما أفادت وكالة رويترز.",
+     "تراجعت أسعار النفط بنسبة 5% خلال الأسبوع الماضي", "حسب", "وكالة رويترز"),             # حسب ما أفادت
+])
+def test_according_to_attributions_post_and_pre_posed(text, content, cue, source) -> None:
+    doc = {"id": "kb-0000000000000000", "text": text, "text_sha256": "0" * 64, "sentences": [{"start": 0, "end": len(text)}]}
+    ann = preannotate(doc)
+    names = {e["id"]: e["text"] for e in ann["entities"]}
+    [claim] = ann["claims"]
+    assert (claim["content"]["text"], claim["cue"]["text"], names.get(claim["source"])) == (content, cue, source)
+    assert text[claim["content"]["start"]:claim["content"]["end"]] == content

@@ -197,6 +197,11 @@ def find_claims(text: str, sentences: list[dict[str, int]], entities: list[dict[
         s0, s1 = _sentence_of(sentences, cue_s)
         if s0 == s1:
             continue
+        if m.group(1) in _ACCORDING_TO:
+            claim = _according_to(text, (s0, s1), (cue_s, cue_e), entities)
+            if claim:
+                claims.append(claim)
+            continue
         rest = text[cue_e:s1]
         comp = re.search(r"(?<![^\s،,])(?:أننا|أنها|أنه|إنها|إنه|بأن|فإن|أن|إن)(?=\s|:)\s*:?\s*|:\s*", rest)
         if comp is None or comp.start() > 120:
@@ -240,6 +245,40 @@ def find_claims(text: str, sentences: list[dict[str, int]], entities: list[dict[
             chain = outer["via"] + [outer["source"]] + inner["via"]
             inner["via"] = [v for i, v in enumerate(chain) if v != inner["source"] and v not in chain[:i]]
     return claims
+
+
+_ACCORDING_TO = frozenset({"بحسب", "حسب", "وفقا ل", "وفقًا ل", "وفقاً ل"})
+
+
+def _according_to(text: str, sentence: tuple[int, int], cue: tuple[int, int], entities: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A claim attributed with «بحسب/حسب/وفقا ل» (GUIDELINES §4.2): post-posed («…، بحسب المصدر»:
+    the content is the clause before the cue) or pre-posed («وحسب المصدر، …»: the content follows
+    the comma after the source). The source is the first speaker entity after the cue, past a
+    «ما ذكر/أفاد/أعلن/نقلت» and a «في» (``حسب ما جاء في التقرير``) at most; None when there is no
+    content."""
+    s0, s1 = sentence
+    cue_s, cue_e = cue
+    head = text[s0:cue_s].rstrip(" ،,")
+    if len(head.strip()) >= 3 and text[s0:cue_s].rstrip(" و").endswith(("،", ",")) or len(head.strip()) >= 15:
+        cs, ce = s0, s0 + len(head)
+    else:
+        comma = text.find("،", cue_e, s1)
+        if comma < 0:
+            return None
+        cs, ce = comma + 1, s1
+    while ce > cs and text[ce - 1] in " .،,؛:”\"":
+        ce -= 1
+    while cs < ce and text[cs] in " “\"":
+        cs += 1
+    lead = re.match(r"(?:فإن|وإن|إن|أن|بأن)\s+", text[cs:ce])
+    cs += lead.end() if lead else 0
+    if ce - cs < 3:
+        return None
+    window_end = min(s1, cue_e + 40)
+    speakers = [i for i, e in enumerate(entities) if cue_e <= e["start"] < window_end and e["type"] in _SOURCE_TYPES
+                and not (cs <= e["start"] < ce and ce > cue_e)]
+    source = _outermost(entities, speakers) if speakers else None
+    return {"content": (cs, ce), "cue": (cue_s, cue_e), "source": source, "via": [], "checkworthy": None, "speech": "indirect"}
 
 
 def _outermost(entities: list[dict[str, Any]], idxs: list[int]) -> int:
