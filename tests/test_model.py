@@ -242,3 +242,13 @@ def test_preannotate_score_reproduces_the_card_figures_and_writes_nothing(traine
     assert f"strict P={c['precision']:.3f} R={c['recall']:.3f} F1={c['f1']:.3f}" in res.output
     assert f"source accuracy {s['accuracy']:.3f} ({s['correct']}/{s['gold']})" in res.output
     assert sorted(p.stat().st_mtime_ns for p in (ROOT / "annotations").rglob("preannotator.json")) == before
+
+
+@pytest.mark.slow
+def test_the_model_version_names_the_toolkit_of_the_source_not_the_installed_metadata(trained):
+    """Regression: the trainer read the toolkit version from the installed package's metadata, so
+    a virtualenv installed before a version bump gave another model version than a fresh clone."""
+    import khabar
+
+    model, _, _ = trained
+    assert model.meta["toolkit"] == f"khabar {khabar.__version__}"

@@ -20,6 +20,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from khabar import __version__
 from khabar.annotate.evaluate import evaluate_pairs, source_accuracy
 from khabar.annotate.preannotate import TOOL as GAZETTEER_TOOL, VERSION as GAZETTEER_VERSION, preannotate
 from khabar.baseline.run import load_release_rows
@@ -143,7 +144,7 @@ def train_rows(rows: dict[str, list[dict[str, Any]]], types: list[str], release:
                          hint="the claim model learns from gold claims: annotate claims, then khabar build")
     ent_model = train_entities([p[0] for p in pairs] + joined)
     claim_model = train_claims([p[1] for p in pairs])
-    meta = {"schema_version": type_fingerprint(types), "entity_types": types, "toolkit": f"khabar {version('khabar')}",
+    meta = {"schema_version": type_fingerprint(types), "entity_types": types, "toolkit": f"khabar {__version__}",
             "libraries": {n: version(n) for n in ("python-crfsuite", "sklearn-crfsuite")},
             "training": {"release": release, "split": "train", "documents": len(train),
                          "document_ids_sha256": hashlib.sha256("\n".join(sorted(d["id"] for d in train)).encode()).hexdigest(),
