@@ -3,6 +3,7 @@ committed release's train split; figures, reproducibility, normalised-view match
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import unicodedata
@@ -117,14 +118,31 @@ def test_training_on_a_release_without_gold_in_train_is_refused(tmp_path):
     ("bad-json", "cannot read the model"),
     ("other-format", "not a khabar model of format 1"),
     ("damaged-crf", "does not match the SHA-256 in model.json"),
+    ("files-a-list", "not a khabar model of format 1 (field files is not a dict)"),
+    ("format-true", "not a khabar model of format 1 (field format is not a int)"),
+    ("deep-json", "cannot read the model (nested too deeply)"),
+    ("swapped-crf", "entities-outer.crfsuite: labels B-CONTENT, B-CUE, B-SRC, I-CONTENT, I-SRC are not those of this file's place"),
 ])
 def test_a_broken_model_folder_is_one_line(tmp_path, damage, reason, small):
     folder = tmp_path / "m"
     folder.mkdir()
-    if damage == "damaged-crf":
+    if damage in ("damaged-crf", "files-a-list", "format-true", "swapped-crf"):
         shutil.rmtree(folder)
         shutil.copytree(small[2], folder)
+        meta = json.loads((folder / MODEL_META).read_text(encoding="utf-8"))
+    if damage == "damaged-crf":
         (folder / "claims.crfsuite").write_bytes((folder / "claims.crfsuite").read_bytes()[:-3] + b"xyz")
+    elif damage == "files-a-list":
+        (folder / MODEL_META).write_text(json.dumps(meta | {"files": [1]}), encoding="utf-8")
+    elif damage == "format-true":
+        (folder / MODEL_META).write_text(json.dumps(meta | {"format": True}), encoding="utf-8")
+    elif damage == "deep-json":
+        (folder / MODEL_META).write_text("[" * 200_000, encoding="utf-8")
+    elif damage == "swapped-crf":  # the claim CRF copied over the entity CRF, its SHA-256 updated
+        data = (folder / "claims.crfsuite").read_bytes()
+        (folder / "entities-outer.crfsuite").write_bytes(data)
+        meta["files"]["entities-outer.crfsuite"] = hashlib.sha256(data).hexdigest()
+        (folder / MODEL_META).write_text(json.dumps(meta), encoding="utf-8")
     if damage == "bad-json":
         (folder / MODEL_META).write_text("{", encoding="utf-8")
     elif damage == "other-format":
@@ -132,8 +150,9 @@ def test_a_broken_model_folder_is_one_line(tmp_path, damage, reason, small):
         for name in ("entities-outer.crfsuite", "entities-inner.crfsuite", "claims.crfsuite"):
             (folder / name).write_bytes(b"")
     project = make_project(tmp_path / "p")
-    res = CliRunner().invoke(app, ["preannotate", "--model", str(folder), "--root", str(project.root), "-q"])
-    assert res.exit_code == 1 and reason in res.output and "Traceback" not in res.output
+    for extra in ([], ["--score", "test"]):
+        res = CliRunner().invoke(app, ["preannotate", "--model", str(folder), "--root", str(project.root), "-q", *extra])
+        assert res.exit_code == 1 and reason in res.output and "Traceback" not in res.output, res.output
 
 
 def test_clitics_cut_proclitics_but_not_letters_of_the_name():
@@ -180,7 +199,7 @@ def small(tmp_path_factory):
     pairs = [_view_examples(d) for d in [d for d in rows["train"] if d["claims"]][:6]]
     ents, claims = train_entities([p[0] for p in pairs]), train_claims([p[1] for p in pairs])
     folder = tmp_path_factory.mktemp("small") / "m"
-    save_model(model_from_training(ents, claims, {"schema_version": FP, "training": {}}), folder, "card")
+    save_model(model_from_training(ents, claims, {"schema_version": FP, "entity_types": SCHEMAS.vocab("EntityType"), "training": {}}), folder, "card")
     return ents, claims, folder, rows
 
 
@@ -226,7 +245,11 @@ def test_retraining_on_submitted_annotations_uses_train_documents_only(trained):
     assert skipped == [f"annotation 2: document {test_doc['id']} is not in the train split"]
     version = live.retrain(records)
     assert version == live.version != model.version
-    assert live.model.meta["training"]["documents"] == 58 and live.model.meta["training"]["release"] == "0.4.0+1 submitted"
+    assert live.model.meta["training"]["documents"] == 58 and live.model.meta["training"]["release"] == "0.4.0"
+    assert live.model.meta["training"]["submitted"] == [doc["id"]]
+    # again (Label Studio asks every N submissions): still from the release, not from "0.4.0+1 submitted"
+    assert live.retrain(records) == version
+    assert live.retrain([records[1]]) == version  # nothing usable submitted: nothing trained
     assert live.annotate(test_doc)["origin"]["version"] == version
 
 
@@ -252,3 +275,34 @@ def test_the_model_version_names_the_toolkit_of_the_source_not_the_installed_met
 
     model, _, _ = trained
     assert model.meta["toolkit"] == f"khabar {khabar.__version__}"
+
+
+def test_train_refusals_come_before_training(tmp_path):
+    """Found by an adversarial review: these were caught after 25 s of training, or not at all."""
+    runner = CliRunner()
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    res = runner.invoke(app, ["train", str(RELEASE), "--out", str(tmp_path / "afile" / "sub"), "--root", str(ROOT), "-q"])
+    assert res.exit_code == 1 and f"{tmp_path / 'afile'} is a file, not a folder" in res.output
+    # a release of another schema than the project's: its model would be refused by the project
+    project = make_project(tmp_path / "p")
+    schema = json.loads((project.schema / "labels.schema.json").read_text(encoding="utf-8"))
+    schema["$defs"]["EntityType"]["enum"].append("DISEASE")
+    (project.schema / "labels.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    res = runner.invoke(app, ["train", str(RELEASE), "--out", str(tmp_path / "m"), "--root", str(project.root), "-q"])
+    assert res.exit_code == 1 and "its entity types are not this project's" in res.output and "khabar build" in res.output
+    # a CoNLL file with bad tags: train's own hint, not import conll's --map
+    bad = tmp_path / "wojood_bad.txt"
+    bad.write_text("كلمة B-FOO\n", encoding="utf-8")
+    res = runner.invoke(app, ["train", str(RELEASE), "--out", str(tmp_path / "m2"), "--with", str(bad), "--root", str(ROOT), "-q"])
+    assert res.exit_code == 1 and "not joined" in res.output and "--map" not in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "m").exists() and not (tmp_path / "m2").exists()
+
+
+def test_preannotate_score_refuses_doc_and_a_split_without_gold(tmp_path):
+    project = make_project(tmp_path / "p")
+    runner = CliRunner()
+    res = runner.invoke(app, ["preannotate", "--score", "test", "--doc", SEED_ID, "--root", str(project.root)])
+    assert res.exit_code == 1 and "--doc cannot narrow it" in res.output
+    res = runner.invoke(app, ["preannotate", "--score", "test", "--root", str(project.root)])
+    assert res.exit_code == 1 and "no document of the test split has a gold annotation" in res.output
+    assert not project.preannotator_file(SEED_ID).exists()

@@ -309,3 +309,23 @@ def test_label_studio_asks_the_backend_and_sends_it_annotations(project, studio,
         # and, with train_every=1, START_TRAINING: the backend retrains and reports its new version
         assert trained.wait(20) and backend.wait_training(20)
         assert wait_for(lambda: backend.model_version == "khabar-retrained-1")
+
+
+def test_odd_ids_and_lone_surrogates_get_one_line_answers(served: BackendServer, tmp_path: Path) -> None:
+    """Found by an adversarial review: an annotation id that is an object was recorded and then
+    broke every retraining (unhashable); a task id that is a list was a 500; a lone surrogate
+    escape got no answer at all; PUT got an HTML page."""
+    r = post(served, "/webhook", {"action": "ANNOTATION_CREATED", "annotation": {"id": {"a": 1}, "task": 1, "result": []},
+                                  "task": {"id": 1, "data": {"text": "x", "doc_id": SEED_ID}}})
+    assert (r.status_code, r.json()) == (400, {"error": "annotation id \"{'a': 1}\" is not a number or a string"})
+    r = post(served, "/webhook", {"action": "ANNOTATION_CREATED", "annotation": {"id": 7, "task": [1], "result": []}, "task": [{"id": [1]}]})
+    assert (r.status_code, r.json()) == (200, {"status": "recorded", "records": 1})
+    [line] = (tmp_path / "ml" / "received.jsonl").read_text(encoding="utf-8").splitlines()
+    assert (json.loads(line)["annotation"], json.loads(line)["task"]) == (7, None)
+    r = post(served, "/webhook", '{"action": "\\ud800"}')
+    assert (r.status_code, r.json()) == (200, {"status": "ignored", "action": "\ud800"})  # escaped back as it came
+    r = post(served, "/webhook", '{"action": "ANNOTATION_CREATED", "annotation": {"id": 8, "result": [{"x": "\\udc00"}]}}')
+    assert r.status_code == 200 and len((tmp_path / "ml" / "received.jsonl").read_text(encoding="utf-8").splitlines()) == 2
+    assert post(served, "/setup", '{"schema": "<View>\\ud800</View>"}').status_code == 200
+    r = httpx.put(served.url + "/predict", content="{}", timeout=10)
+    assert (r.status_code, r.json()) == (405, {"error": "PUT /predict: method not allowed"})

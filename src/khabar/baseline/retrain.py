@@ -7,6 +7,7 @@ Public API: :class:`LiveModel`.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -18,6 +19,8 @@ from khabar.dataset.rows import split_for
 from khabar.model.artifact import Model
 
 __all__ = ["LiveModel"]
+
+log = logging.getLogger(__name__)
 
 
 class LiveModel:
@@ -33,6 +36,7 @@ class LiveModel:
         self.model = model
         self.project = project
         self.scheme = scheme
+        self.release = str(model.meta.get("training", {}).get("release"))  # every retraining starts from it
         self._lock = threading.Lock()
 
     def annotate(self, doc: dict[str, Any]) -> dict[str, Any]:
@@ -72,19 +76,24 @@ class LiveModel:
     def retrain(self, records: list[dict[str, Any]]) -> str:
         """Train anew on the release's ``train`` gold with the submitted annotations of ``train``
         documents (a submitted document replaces its release gold), swap the model in, return
-        its version.
+        its version. With no usable submission, nothing is trained and the version stays. The
+        open NER data a model was trained ``--with`` is not joined again.
 
         Raises:
-            InputError: the model's release is not in ``releases/``, or nothing to train on.
+            InputError: the model's release is not in ``releases/``.
         """
-        release = self.model.meta.get("training", {}).get("release")
-        folder = self.project.releases / str(release)
-        rows, features = load_release_rows(folder, "documents")
-        submitted, _ = self._submitted(records)
+        submitted, skipped = self._submitted(records)
+        for why in skipped:
+            log.warning("not learned from: %s", why)
+        if not submitted:
+            log.info("no submitted annotation of a train document: the model stays %s", self.version)
+            return self.version
+        rows, features = load_release_rows(self.project.releases / self.release, "documents")
         mine = {d["id"] for d in submitted}
         train = [d for d in rows.get("train", []) if d["id"] not in mine] + submitted
         model, _ = train_rows({"train": train, "test": rows.get("test", [])}, list(features["entities"].feature["type"].names),
-                              f"{release}+{len(submitted)} submitted")
+                              self.release, submitted=sorted(mine))
+        log.info("retrained on release %s train gold with %d submitted document(s): %s", self.release, len(mine), model.version)
         with self._lock:
             self.model = model
         return model.version

@@ -61,7 +61,12 @@ def _conll_examples(path: Path, fmt: str, schemas: Any) -> list[Example]:
         data = path.read_bytes()
     except OSError as err:
         raise InputError(f"{path}: cannot read ({err.strerror})", hint="name a CoNLL file of ../shared/realdata/arabic_ner_conll") from None
-    conll = read_conll(data, str(path), fmt, classes)
+    try:
+        conll = read_conll(data, str(path), fmt, classes)
+    except InputError as err:  # its hint speaks of `import conll --map`, which train has not
+        raise InputError(str(err).replace("not imported", "not joined"),
+                         hint=f"--with takes a {fmt} CoNLL file as ../shared/realdata/arabic_ner_conll holds; "
+                              f"check it with: khabar import conll {path} --format {fmt}") from None
     out = []
     for para in conll.paragraphs:
         offs, pos = [], 0
@@ -104,16 +109,25 @@ def train_release(release: str | Path, extra: Sequence[Path] = (), schemas: Any 
         schemas: the project's :class:`khabar.core.schema.Schemas` (for the CoNLL class map).
 
     Raises:
-        InputError: not a release, no ``documents`` config, and what :func:`train_rows` raises.
+        InputError: not a release, no ``documents`` config, entity types other than ``schemas``',
+            and what :func:`train_rows` raises.
     """
     release = Path(release)
     rows, features = load_release_rows(release, "documents")
-    return train_rows(rows, list(features["entities"].feature["type"].names), release.name, extra, schemas, progress)
+    types = list(features["entities"].feature["type"].names)
+    if schemas is not None and types != schemas.vocab("EntityType"):
+        raise InputError(f"{release}: its entity types are not this project's (schema/labels.schema.json changed since it was built); "
+                         "a model trained on it would be refused here", hint="build a release of this schema first (khabar build), then train on it")
+    return train_rows(rows, types, release.name, extra, schemas, progress)
 
 
 def train_rows(rows: dict[str, list[dict[str, Any]]], types: list[str], release: str, extra: Sequence[Path] = (),
-               schemas: Any = None, progress: bool = False) -> tuple[Model, dict[str, Any]]:
+               schemas: Any = None, progress: bool = False, submitted: Sequence[str] = ()) -> tuple[Model, dict[str, Any]]:
     """Train on the ``train`` rows of the ``documents`` config (names decoded) and score on ``test``.
+
+    ``submitted`` names the ``train`` documents whose rows are annotations submitted in Label
+    Studio rather than the release's gold (a retraining, :mod:`khabar.baseline.retrain`); the
+    model card and version say so.
 
     Returns:
         ``(model, report)``: the report holds the model's and the gazetteer pre-annotator's
@@ -150,7 +164,7 @@ def train_rows(rows: dict[str, list[dict[str, Any]]], types: list[str], release:
                          "document_ids_sha256": hashlib.sha256("\n".join(sorted(d["id"] for d in train)).encode()).hexdigest(),
                          "text_sha256": hashlib.sha256("\n".join(d["text_sha256"] for d in sorted(train, key=lambda d: d["id"])).encode()).hexdigest(),
                          "entities": sum(len(d["entities"]) for d in train), "claims": sum(len(d["claims"]) for d in train),
-                         "extra": sources}}
+                         "extra": sources, **({"submitted": list(submitted)} if submitted else {})}}
     model = model_from_training(ent_model, claim_model, meta)
     test = _gold_docs(rows.get("test", []))
     report = {"split": "test", "documents": len(test), "model": {"version": model.version, **figures(model.annotate, test, types)},

@@ -38,6 +38,8 @@ def preannotate(
             annotate = loaded.annotate
             typer.echo(f"model {loaded.version}")
         if score_split is not None:
+            if doc:
+                raise KhabarError("--score scores a whole split; --doc cannot narrow it", hint="drop --doc, or drop --score to write files")
             _score(project, score_split, annotate)
             return
         written = preannotate_corpus(project, doc or None, progress=not quiet, annotate=annotate)
@@ -55,6 +57,8 @@ def preannotate(
             typer.echo(f"{layer} vs gold ({n} doc): " + "; ".join(
                 f"{s} P={res[s]['precision']:.2f} R={res[s]['recall']:.2f} F1={res[s]['f1']:.2f}" for s in ("strict", "partial")))
         typer.echo("(strict: same span and type; partial: overlapping span, type ignored; claims: content span only)")
+        if model is not None:
+            typer.echo("(these documents include the model's training documents: `--score test` gives the held-out figures)")
 
 
 def _score(project, split: str, annotate) -> None:
@@ -67,6 +71,8 @@ def _score(project, split: str, annotate) -> None:
     if split not in SPLITS:
         raise KhabarError(f"--score {split}: not a split", hint="one of: " + ", ".join(SPLITS))
     r = score_against_gold(project, Schemas(project.schema), annotate or gazetteers, lambda d: split_for(d) == split)
+    if not r["documents"]:
+        raise KhabarError(f"--score {split}: no document of the {split} split has a gold annotation", hint="nothing to score against")
     e, c, s = r["entities"]["overall"], r["claims"], r["sources"]
     pers = r["entities"]["per_type"].get("PERS", {}).get("strict", {"recall": 0.0})
     typer.echo(f"{split} split, {r['documents']} gold document(s), nothing written:")

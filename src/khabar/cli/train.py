@@ -35,6 +35,7 @@ def train(
             raise KhabarError(f"--out {out}: inside {project.releases}; releases are immutable", hint="write the model under models/")
         if out.exists() or out.is_symlink():
             raise KhabarError(f"--out {out}: exists; a trained model is never overwritten", hint="name a new folder, e.g. models/khabar-crf-2")
+        _writable_parent(out)
         if not quiet:
             typer.echo(f"training on {release} (train split) ...", err=True)
         model, report = train_release(release, with_, Schemas(project.schema), progress=not quiet)
@@ -49,3 +50,20 @@ def train(
         typer.echo(f"  {name:<12} entities strict P={e['precision']:.3f} R={e['recall']:.3f} F1={e['f1']:.3f}  PERS R={p['recall']:.3f}  "
                    f"claim content F1 strict={r['claims']['strict']['f1']:.3f} partial={r['claims']['partial']['f1']:.3f}  "
                    f"source accuracy={r['sources']['accuracy']:.3f}")
+
+
+def _writable_parent(out: Path) -> None:
+    """Refuse, before any training, an ``--out`` whose parent cannot hold a new folder."""
+    import tempfile
+
+    parent = out.parent
+    for p in [parent, *parent.parents]:
+        if p.exists() or p.is_symlink():
+            if not p.is_dir():
+                raise KhabarError(f"--out {out}: {p} is a file, not a folder", hint="name a folder, e.g. models/khabar-crf")
+            break
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryDirectory(dir=parent).cleanup()
+    except OSError as err:
+        raise KhabarError(f"--out {out}: cannot write in {parent} ({err.strerror or err})", hint="name a writable folder") from None

@@ -53,6 +53,10 @@ class _Tagger:
     def predict_single(self, xseq: list[dict[str, Any]]) -> list[str]:
         return self._tagger.tag(xseq)
 
+    def labels(self) -> list[str]:
+        """The labels the CRF can give."""
+        return list(self._tagger.labels())
+
 
 class Model:
     """A trained entity and claim model (see the module docstring).
@@ -183,11 +187,14 @@ def load_model(folder: str | os.PathLike[str], schema_version: str | None = None
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         crfs = {name: (folder / name).read_bytes() for name in MODEL_CRFS}
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise InputError(f"{folder}: cannot read the model ({getattr(err, 'strerror', None) or err})",
-                         hint="train it again with khabar train") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT or not isinstance(meta.get("model"), dict):
-        raise InputError(f"{meta_path}: not a khabar model of format {FORMAT}", hint="train it again with this khabar: khabar train")
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        reason = "nested too deeply" if isinstance(err, RecursionError) else getattr(err, "strerror", None) or err
+        raise InputError(f"{folder}: cannot read the model ({reason})", hint="train it again with khabar train") from None
+    shape = [(k, t) for k, t in (("format", int), ("model", dict), ("files", dict), ("model_version", str), ("training", dict))
+             if not (isinstance(meta, dict) and type(meta.get(k)) is t)]  # noqa: E721 - true and 1.0 are not the format 1
+    if not isinstance(meta, dict) or shape or meta["format"] != FORMAT:
+        what = f"field {shape[0][0]} is not a {shape[0][1].__name__}" if isinstance(meta, dict) and shape else "not an object" if not isinstance(meta, dict) else f"format {meta['format']}"
+        raise InputError(f"{meta_path}: not a khabar model of format {FORMAT} ({what})", hint="train it again with this khabar: khabar train")
     if schema_version is not None and meta.get("schema_version") != schema_version:
         raise InputError(f"{meta_path}: field schema_version: the model was trained on another label schema "
                          f"({meta.get('schema_version')}; this project's is {schema_version}: its entity types differ)", hint="train a model on a release of this schema: khabar train")
@@ -196,6 +203,23 @@ def load_model(folder: str | os.PathLike[str], schema_version: str | None = None
             raise InputError(f"{folder / name}: does not match the SHA-256 in {MODEL_META} (a damaged or replaced file)",
                              hint="train the model again with khabar train")
     try:
-        return Model(meta, crfs)
+        model = Model(meta, crfs)
+        _check_labels(model, meta_path)
+        return model
     except (KeyError, TypeError, ValueError, OSError) as err:
         raise InputError(f"{folder}: not a usable model ({type(err).__name__}: {err})", hint="train it again with khabar train") from None
+
+
+def _check_labels(model: Model, meta_path: Path) -> None:
+    """Refuse CRF files whose labels are not what their place needs: IOB2 over the model's entity
+    types for the entity CRFs, IOB2 over ``CUE``/``SRC``/``CONTENT`` for the claim CRF (a file
+    copied over another, its SHA-256 updated, is caught here rather than in the figures)."""
+    types = model.meta.get("entity_types") or []
+    wanted = {MODEL_CRFS[0]: set(types), MODEL_CRFS[1]: set(types), MODEL_CRFS[2]: {"CUE", "SRC", "CONTENT"}}
+    taggers = {MODEL_CRFS[0]: model._entities["outer"], MODEL_CRFS[1]: model._entities["inner"], MODEL_CRFS[2]: model._claims["crf"]}
+    for name, tagger in taggers.items():
+        bad = sorted(lab for lab in tagger.labels() if lab != "O" and (lab[:2] not in ("B-", "I-") or lab[2:] not in wanted[name]))
+        if bad:
+            raise InputError(f"{meta_path.parent / name}: labels {', '.join(bad[:5])} are not those of this file's place "
+                             f"({'entity types of ' + MODEL_META if name != MODEL_CRFS[2] else 'CUE, SRC, CONTENT'})",
+                             hint="train the model again with khabar train")

@@ -110,7 +110,7 @@ def _labels_tags(schema: str) -> set[str] | None:
     ``schema`` is not XML (then nothing is checked)."""
     try:
         root = ET.fromstring(schema)
-    except ET.ParseError:
+    except (ET.ParseError, ValueError):  # not XML, or a lone surrogate that cannot be encoded
         return None
     return {el.get("name") or "" for el in root.iter() if el.tag in ("Labels", "Choices")}
 
@@ -323,7 +323,8 @@ class Backend:
         """Append ``records`` to ``received.jsonl``, one line each, in one write."""
         if not records:
             return
-        lines = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
+        # ASCII escapes: a lone surrogate sent in ("\\ud800") is kept as its escape, never a failure
+        lines = "".join(json.dumps(r, ensure_ascii=True, sort_keys=True) + "\n" for r in records)
         with self._lock:
             self.folder.mkdir(parents=True, exist_ok=True)
             with open(self.received_path, "a", encoding="utf-8") as fh:
@@ -346,8 +347,8 @@ class Backend:
             except json.JSONDecodeError:
                 log.warning("%s:%d: not JSON; skipped", self.received_path, n)
                 continue
-            if isinstance(rec, dict):
-                latest[rec.get("annotation")] = rec
+            if isinstance(rec, dict) and _is_id(rec.get("annotation")):
+                latest[rec["annotation"]] = rec
         return [r for r in latest.values() if not r.get("was_cancelled")]
 
 
@@ -357,6 +358,11 @@ def _one_line(err: BaseException) -> str:
     return f"{type(err).__name__}: {msg[0][:200]}" if msg else type(err).__name__
 
 
+def _is_id(value: Any) -> bool:
+    """A Label Studio id: an int (not a bool) or a string."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
 def _records(payload: dict[str, Any]) -> list[dict[str, Any]]:
     """One record per annotation of an annotation event: ``received_at`` (UTC, ISO 8601), ``action``,
     ``project``, ``task``, ``doc_id``, ``text_sha256``, ``annotation``, ``results`` (how many),
@@ -364,7 +370,7 @@ def _records(payload: dict[str, Any]) -> list[dict[str, Any]]:
     anns, tasks = payload.get("annotation"), payload.get("task")
     anns = anns if isinstance(anns, list) else [anns]
     tasks = tasks if isinstance(tasks, list) else [tasks]
-    by_id = {t.get("id"): t for t in tasks if isinstance(t, dict)}
+    by_id = {t["id"]: t for t in tasks if isinstance(t, dict) and _is_id(t.get("id"))}
     project = payload.get("project")
     pid = project.get("id") if isinstance(project, dict) else project
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -372,12 +378,15 @@ def _records(payload: dict[str, Any]) -> list[dict[str, Any]]:
     for a in anns:
         if not isinstance(a, dict):
             continue
+        if not _is_id(a.get("id")):
+            raise BadRequest(f"annotation id {str(a.get('id'))[:40]!r} is not a number or a string")
         tid = a.get("task") if not isinstance(a.get("task"), dict) else a["task"].get("id")
+        tid = tid if _is_id(tid) else None
         task = by_id.get(tid) or (tasks[0] if len(tasks) == 1 and isinstance(tasks[0], dict) else {})
         data = task.get("data") if isinstance(task.get("data"), dict) else {}
         result = a.get("result") if isinstance(a.get("result"), list) else []
         who = a.get("completed_by")
-        out.append({"received_at": now, "action": payload["action"], "project": pid, "task": tid if tid is not None else task.get("id"),
+        out.append({"received_at": now, "action": payload["action"], "project": pid, "task": tid if tid is not None else (task.get("id") if _is_id(task.get("id")) else None),
                     "doc_id": data.get("doc_id"), "text_sha256": data.get("text_sha256"), "annotation": a.get("id"),
                     "results": len(result), "was_cancelled": bool(a.get("was_cancelled")),
                     "completed_by": who if isinstance(who, int) else None, "updated_at": a.get("updated_at"), "result": result})

@@ -65,13 +65,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     server: _Server
     server_version = "khabar-ml-backend"
-    timeout = 60  # seconds a client may take to send its request
+    timeout = 10  # seconds a client may stay silent while sending its request (a stop waits at most this)
 
     def do_GET(self) -> None:
         self._route(_GET, _POST, read_body=False)
 
     def do_POST(self) -> None:
         self._route(_POST, _GET, read_body=True)
+
+    def _not_allowed(self) -> None:
+        path = urlsplit(self.path).path.rstrip("/") or "/"
+        known = path in _GET or path in _POST
+        self._send(405 if known else 404, {"error": f"{self.command} {path}: " + ("method not allowed" if known else "no such route")})
+
+    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _not_allowed
 
     def _route(self, table: dict[str, Callable[[Backend, Any], dict[str, Any]]], other: dict[str, Any], read_body: bool) -> None:
         """Answer with the route's result, or a JSON error (400/404/405/413/422/500) in one line."""
@@ -122,7 +129,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, answer: dict[str, Any]) -> None:
         """Write ``answer`` as a JSON response (one line, UTF-8)."""
-        body = (json.dumps(answer, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+        try:  # a lone surrogate sent in (a "\\ud800" escape) comes back escaped, never as a failure
+            body = (json.dumps(answer, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8", "backslashreplace")
+        except (TypeError, ValueError) as err:  # a bug: never leave the client without an answer
+            log.error("%s %s: the answer is not JSON (%s)", self.command, self.path[:80], err)
+            status, body = 500, b'{"error": "internal error (the answer is not JSON)"}\n'
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
