@@ -306,3 +306,28 @@ def test_preannotate_score_refuses_doc_and_a_split_without_gold(tmp_path):
     res = runner.invoke(app, ["preannotate", "--score", "test", "--root", str(project.root)])
     assert res.exit_code == 1 and "no document of the test split has a gold annotation" in res.output
     assert not project.preannotator_file(SEED_ID).exists()
+
+
+def test_the_card_says_when_the_scored_preannotations_come_from_a_model():
+    """Found by a new-user review: after `preannotate --model`, the next card called the model's
+    (in-sample) figures those of the rule-based pre-annotator."""
+    from khabar.dataset.card import _preannotator_text  # noqa: PLC2701
+
+    pre = json.loads((ROOT / "releases" / "0.4.1" / "reports" / "preannotator.json").read_text(encoding="utf-8"))
+    assert "The rule-based pre-annotator (`khabar preannotate`" in _preannotator_text(pre)
+    text = _preannotator_text(pre | {"tool": "khabar-model", "version": "khabar-crf-110e18b67287"})
+    assert "made by the trained model `khabar-model khabar-crf-110e18b67287`" in text and "rule-based" not in text
+    assert "include the ones the model was trained on" in text
+
+
+def test_a_cue_leaves_out_the_conjunction_before_it(small):
+    from khabar.model.claims import _cue_span  # noqa: PLC2701
+
+    text = "وقال الرئيس إن الحكومة ستدعم الاقتصاد. فأضاف أن القرار نهائي. وزعم المتحدث أن"
+    assert text[slice(*_cue_span(text, (0, 4)))] == "قال"
+    at = text.index("فأضاف")
+    assert _cue_span(text, (at, at + 5)) == (at + 1, at + 5) and text[at + 1:at + 5] == "أضاف"
+    at = text.index("وزعم")
+    assert text[slice(*_cue_span(text, (at, at + 4)))] == "زعم"
+    at = text.index("الرئيس")
+    assert _cue_span(text, (at, at + 6)) == (at, at + 6)  # not a cue word: nothing cut

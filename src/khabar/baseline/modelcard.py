@@ -86,7 +86,21 @@ never a title inside it or a recipient). It proposes annotations for annotators 
   source, which is often wrong.
 - Dialects, other genres than news and Latin-script text were not in the training data.
 
+Types with neither gold nor predicted entities in the test documents are left out of the per-type
+table. The toolkit version (the code) and the release version (the data) are numbered apart.
+
 ## Licence
-Trained on Khabar's gold annotations of Arabic Wikinews articles (text CC BY 2.5, credit Wikinews
-contributors) and on the extra data listed above under their own licences.
+The model is derived from its training data: `model.json` holds words, document frequencies and
+a lexicon of names of the training texts. It is trained on Khabar's gold annotations of Arabic
+Wikinews articles (text CC BY 2.5: credit "Wikinews contributors" and Khabar when you
+redistribute it){_extra_licence(tr["extra"])}. The code that trains and runs it is Khabar's
+(Apache-2.0).
 """
+
+
+def _extra_licence(extra: list[dict[str, Any]]) -> str:
+    if not extra:
+        return ""
+    share_alike = any(x["format"] == "aqmar" for x in extra)
+    return ("; and on " + ", ".join(f"`{x['file']}` ({x['licence']})" for x in extra)
+            + ("; with AQMAR joined, redistribute the model under CC BY-SA 3.0" if share_alike else ""))

@@ -15,7 +15,7 @@ __all__ = ["train"]
 
 
 def train(
-    release: Path = typer.Argument(..., help="A release folder, e.g. releases/0.5.0; the model learns its train split's gold."),
+    release: Path = typer.Argument(..., metavar="RELEASE", help="A release folder, e.g. releases/0.4.1; the model learns its train split's gold."),
     out: Path = typer.Option(..., "--out", metavar="FOLDER", help="A new folder for the model, e.g. models/khabar-crf (never overwritten)."),
     with_: list[Path] = typer.Option([], "--with", metavar="CONLL", help="Join open NER data for entities: a wojood*.txt or aqmar*.txt CoNLL file "
                                      "(e.g. ../shared/realdata/arabic_ner_conll/wojood_sample_val.txt; repeatable; the card states licence and class map)."),

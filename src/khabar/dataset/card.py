@@ -132,6 +132,12 @@ def _preannotator_text(pre: dict[str, Any] | None) -> str:
     rows.append(row("entities (all)", pre["entities"]["overall"]))
     rows += [row(f"`{t}`", r) for t, r in pre["entities"]["per_type"].items()]
     rows.append(row("claims (content span only)", pre["claims"]))
+    if pre.get("tool") not in (None, "khabar-preannotate"):  # `khabar preannotate --model` wrote the files
+        return (f"\n### Pre-annotator quality\n\nThe pre-annotations in `annotations/` were made by the trained model "
+                f"`{pre['tool']} {pre.get('version')}` (`khabar preannotate --model`), scored against the gold annotation of "
+                f"{pre['documents']} document(s) with `nervaluate` (strict: same span and type; partial: overlapping span, type "
+                "ignored, overlap counts half). These documents include the ones the model was trained on, so these figures "
+                "are not held out: the section \"Trained pre-annotator\" has its figures on the `test` split.\n\n" + "\n".join(rows) + "\n")
     return (f"\n### Pre-annotator quality\n\nThe rule-based pre-annotator (`khabar preannotate`, gazetteers and reporting cues, "
             f"no downloaded model) against the gold annotation of {pre['documents']} document(s), scored with `nervaluate` "
             "(strict: same span and type; partial: overlapping span, type ignored, overlap counts half); "

@@ -170,6 +170,16 @@ def _quote_end(text: str, s: int, e: int) -> int:
     return j if j > s else e
 
 
+def _cue_span(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """The cue without the conjunction و/ف before it (GUIDELINES §4.2): tokens keep clitics, so
+    the tagger's ``وقال`` becomes ``قال``."""
+    s, e = span
+    word = text[s:e].split(" ")[0]
+    if word[:1] in ("و", "ف") and _cue_word(word) != fold(word) and e - s > 1:
+        return s + 1, e
+    return s, e
+
+
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     while e > s and text[e - 1] in " .،,؛:”\"»":
         e -= 1
@@ -279,7 +289,7 @@ def tag_claims(model: dict[str, Any], ex: ClaimExample) -> list[dict[str, Any]]:
             src = min(src_runs, key=lambda r: abs(r[0] - cue[0])) if src_runs and cue else (src_runs[0] if src_runs else None)
             source = _choose_source(ex, toks, strs, cue, _source(ex, span(*src) if src else None), last_source)
             opener = ex.text[toks[a - 1][0]:toks[a - 1][1]] if a > 0 else ""
-            claims.append({"content": (cs, ce), "cue": span(*cue) if cue else None, "source": source, "via": [],
+            claims.append({"content": (cs, ce), "cue": _cue_span(ex.text, span(*cue)) if cue else None, "source": source, "via": [],
                            "speech": "direct" if any(c in opener for c in ':"“«') or ex.text[cs - 1:cs] in '"“«' else "indirect"})
             if source is not None:
                 last_source = source

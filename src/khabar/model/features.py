@@ -27,6 +27,7 @@ def _f(word: str) -> str:
 FEATURES = ["bias", "df (document frequency bucket of the stem)", "rep, rep|df (times the stem recurs in its document)", "w (folded token)", "stem (no proclitic, no article)", "p1..p3 / s1..s3 (prefixes, suffixes)",
             "stem s2/s3", "shape (arabic, latin, digit, punct, mixed)", "len (capped at 10)", "al (has the article)",
             "clitic (proclitic letters before the stem)", "rule / rule2 (gazetteer pre-annotator's outer and nested tag)",
+            "lex, -1:lex, +1:lex (the longest name of the training documents' lexicon covering the token, another document's when training)",
             "[-2..+2]: w, stem, rule, s2 of neighbours", "BOS / EOS"]
 
 #: reporting cues of annotations/GUIDELINES.md §4.2 (folded, without proclitic)
