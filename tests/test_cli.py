@@ -55,3 +55,55 @@ def test_bad_version_refused(project, bad) -> None:
     res = subprocess.run([sys.executable, "-m", "khabar.cli", "build", "--version", bad, "--root", str(project.root), "-q"],
                          capture_output=True, text=True)
     assert res.returncode == 1 and "is not MAJOR.MINOR.PATCH" in res.stderr
+
+
+def _all_groups():
+    """``(command path, help output)`` of the top command and every group (studio, import, export,
+    studio backend)."""
+    runner = CliRunner()
+    for path in ([], ["studio"], ["import"], ["export"], ["studio", "backend"]):
+        res = runner.invoke(app, [*path, "--help"], terminal_width=80)
+        assert res.exit_code == 0, path
+        yield path, res.output
+
+
+def test_help_summaries_are_never_cut_and_usage_lines_are_readable() -> None:
+    """Issue 13: Click cut command summaries mid-word ("Inter-annotator agreement of..."), and
+    Typer wrote required arguments as ``{release}``."""
+    for path, out in _all_groups():
+        commands = out[out.index("Commands:"):] if "Commands:" in out else ""
+        assert "..." not in commands, (path, commands)
+    assert "agreement    Inter-annotator agreement of\n" in CliRunner().invoke(app, ["--help"], terminal_width=80).output
+    for cmd, usage in ((["validate"], "Usage: khabar validate [OPTIONS] RELEASE"), (["diff"], "Usage: khabar diff [OPTIONS] [OLD] [NEW]"),
+                       (["train"], "Usage: khabar train [OPTIONS] RELEASE"), (["accept"], "Usage: khabar accept [OPTIONS] DOC_ID")):
+        out = CliRunner().invoke(app, [*cmd, "--help"], prog_name="khabar").output
+        assert out.startswith(usage) and "{" not in out.splitlines()[0], out.splitlines()[0]
+
+
+def test_version_names_toolkit_schema_registry_guidelines_and_newest_release() -> None:
+    import khabar
+    from conftest import ROOT
+
+    res = subprocess.run([sys.executable, "-m", "khabar.cli", "--version"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    newest = sorted((p.name for p in (ROOT / "releases").iterdir() if p.is_dir() and p.name[0].isdigit()),
+                    key=lambda v: tuple(map(int, v.split("."))))[-1]
+    assert res.returncode == 0 and res.stdout.splitlines() == [
+        f"khabar {khabar.__version__}", f"project: {ROOT}", "annotation schema: 1.0", "stance-target registry: 1.1",
+        "guidelines: 1.1", f"newest release: {newest}"]
+
+
+@pytest.mark.slow
+def test_validate_and_diff_take_a_release_by_version() -> None:
+    """Issue 13: `khabar validate 0.3.0` was refused; `khabar diff 0.2.0 0.3.0` said "no change"
+    although 0.3.0 added the training configs."""
+    from conftest import ROOT
+
+    res = subprocess.run([sys.executable, "-m", "khabar.cli", "validate", "0.2.0", "--no-load", "-q"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and res.stdout.strip() == f"{ROOT / 'releases' / '0.2.0'}: passed every check", res.stdout + res.stderr
+    res = subprocess.run([sys.executable, "-m", "khabar.cli", "diff", "0.2.0", "0.3.0"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and res.stdout.splitlines() == [
+        "comparing 0.2.0 -> 0.3.0",
+        "reports added (a newer toolkit reports more on the same data): 2 (agreement.json, baseline.json)",
+        "schema change: minor (configs added: claims, entities, stances)",
+        "bump: minor"], res.stdout

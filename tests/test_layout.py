@@ -139,4 +139,4 @@ def test_python_dash_m_khabar_runs_the_cli() -> None:
     res = subprocess.run([sys.executable, "-m", "khabar", "--version"], capture_output=True, text=True, cwd=ROOT)
     from khabar import __version__
 
-    assert (res.returncode, res.stdout) == (0, f"khabar {__version__}\n")
+    assert (res.returncode, res.stdout.splitlines()[0]) == (0, f"khabar {__version__}")

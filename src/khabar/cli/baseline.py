@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import typer
 
-from khabar.cli.common import QuietOpt, fail
+from khabar.cli.common import QuietOpt, fail, release_arg
 from khabar.core.errors import KhabarError
 
 __all__ = ["baseline", "summary_lines"]
@@ -40,7 +40,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
 
 
 def baseline(
-    release: Path = typer.Argument(..., help="A release folder, e.g. releases/0.3.0 (with the entities and claims configs)."),
+    release: Path = typer.Argument(..., metavar="RELEASE", help="A release, by version (0.4.1) or folder (releases/0.4.1), with the entities and claims configs."),
     out: Optional[Path] = typer.Option(None, "--out", metavar="FILE.json", help="Also write the full report (JSON) here."),
     quiet: bool = QuietOpt,
 ) -> None:
@@ -51,11 +51,13 @@ def baseline(
     from khabar.core.project import Project, inside_releases
 
     try:
+        try:
+            project = Project.find(release) if Path(release).exists() else Project.find()
+        except KhabarError:
+            project = None
+        if project is not None:
+            release = release_arg(release, project)
         if out is not None:
-            try:
-                project = Project.find(release)
-            except KhabarError:
-                project = None
             if project is not None and inside_releases(project, out):
                 raise KhabarError(f"--out {out}: inside {project.releases}; releases are immutable (their files are checksummed)",
                                   hint="write the report elsewhere, e.g. --out baseline.json; every release already carries reports/baseline.json")

@@ -8,14 +8,16 @@ from typing import Optional
 
 import typer
 
+from khabar.cli.common import FullHelpGroup
+
 from khabar.cli.common import QuietOpt, RootOpt, fail as _fail, project_at as _project
 from khabar.core.errors import KhabarError
 
 __all__ = ["import_app", "export_app"]
 
-import_app = typer.Typer(help="Bring annotations made elsewhere into the project (documents, entities).",
+import_app = typer.Typer(cls=FullHelpGroup, help="Bring annotations made elsewhere into the project (documents, entities).",
                          no_args_is_help=True, rich_markup_mode=None)
-export_app = typer.Typer(help="Write the corpus or a release in other tools' formats.", no_args_is_help=True, rich_markup_mode=None)
+export_app = typer.Typer(cls=FullHelpGroup, help="Write the corpus or a release in other tools' formats.", no_args_is_help=True, rich_markup_mode=None)
 
 FormatOpt = typer.Option(..., "--format", metavar="wojood|aqmar",
                          help="wojood: `token TAG [TAG ...]`, nested tags outermost first, `$#$ O` closes a paragraph "

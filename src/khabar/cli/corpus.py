@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from khabar.cli.common import QuietOpt, RootOpt, fail as _fail, project_at as _project
+from khabar.cli.common import QuietOpt, RootOpt, fail as _fail, project_at as _project, release_arg
 from khabar.core.errors import KhabarError, os_error
 
 __all__ = ["ingest", "build", "validate", "diff", "release"]
@@ -77,7 +77,7 @@ def build(
 
 
 def validate(
-    release: Path = typer.Argument(..., help="A release folder, e.g. releases/0.1.0."),
+    release: Path = typer.Argument(..., metavar="RELEASE", help="A release, by version (0.4.1) or folder (releases/0.4.1)."),
     no_load: bool = typer.Option(False, "--no-load", help="Skip the load_dataset round trip (level 4)."),
     root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
@@ -90,6 +90,7 @@ def validate(
 
     try:
         project = _project(root)
+        release = release_arg(release, project)
         problems = validate_release(release, schemas=Schemas(project.schema), progress=not quiet, load=not no_load)
     except KhabarError as err:
         _fail(err)

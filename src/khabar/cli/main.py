@@ -10,8 +10,10 @@ import sys
 
 import typer
 
+from khabar.cli.common import FullHelpGroup
 
-app = typer.Typer(
+
+app = typer.Typer(cls=FullHelpGroup, 
     help="Khabar: build an annotated corpus of Arabic news.\n\n"
          "Data flows one way: seeds/ -> corpus/ (ingest) -> Label Studio -> annotations/ -> releases/<version>/ (build, validate).\n\n"
          "Quick start: `khabar release` ingests the seeds, builds and validates the next release and loads it back.",
@@ -23,12 +25,45 @@ def _version(value: bool) -> None:
         from khabar import __version__
 
         typer.echo(f"khabar {__version__}")
+        for line in _project_versions():
+            typer.echo(line)
         raise typer.Exit()
+
+
+def _project_versions() -> list[str]:
+    """The versions of the project found from the current folder (none outside one): annotation
+    schema, stance-target registry, guidelines, newest release."""
+    import json
+    import re
+
+    from khabar.core.errors import KhabarError
+    from khabar.core.project import Project
+    from khabar.dataset.lookup import latest_release
+
+    try:
+        project = Project.find()
+    except KhabarError:
+        return []
+    out = [f"project: {project.root}"]
+    try:
+        ann = json.loads((project.schema / "annotation.schema.json").read_text(encoding="utf-8"))
+        out.append(f"annotation schema: {ann['properties']['schema_version']['const']}")
+        from khabar.core.targets import REGISTRY
+
+        registry = json.loads((project.schema / REGISTRY).read_text(encoding="utf-8"))
+        out.append(f"stance-target registry: {registry['registry_version']}")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        out.append("schema: unreadable (run khabar validate on a release to see why)")
+    m = re.search(r"version (\d+(?:\.\d+)*)", project.guidelines.read_text(encoding="utf-8")[:200]) if project.guidelines.is_file() else None
+    out.append(f"guidelines: {m.group(1) if m else 'none'}")
+    latest = latest_release(project.releases) if project.releases.is_dir() else None
+    out.append(f"newest release: {latest[0] if latest else 'none'}")
+    return out
 
 
 @app.callback()
 def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print the toolkit's version and exit.")) -> None:
+                                       help="Print the toolkit's version and, inside a project, the schema, registry, guidelines and newest release versions; exit.")) -> None:
     """Khabar: build an annotated corpus of Arabic news."""
 
 

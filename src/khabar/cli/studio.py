@@ -8,10 +8,12 @@ from typing import Optional
 
 import typer
 
+from khabar.cli.common import FullHelpGroup
+
 from khabar.core.errors import KhabarError
 from khabar.cli.common import QuietOpt, RootOpt, fail as _fail, project_at as _project
 
-studio_app = typer.Typer(
+studio_app = typer.Typer(cls=FullHelpGroup, 
     help="Annotate in Label Studio: serve a local server, push the corpus as tasks, pull annotations back.\n\n"
          "Workflow: `khabar studio serve` (in one terminal) -> `khabar studio push` -> annotate in the browser -> "
          "`khabar studio pull` -> `khabar release`.\n\n"
@@ -227,7 +229,7 @@ def pull_review(title: str = ReviewTitleOpt, root: Optional[Path] = RootOpt, qui
         typer.echo(f"  {w}")
 
 
-backend_app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)
+backend_app = typer.Typer(cls=FullHelpGroup, no_args_is_help=False, rich_markup_mode=None)
 studio_app.add_typer(backend_app, name="backend")
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")

@@ -8,14 +8,14 @@ from typing import Optional
 
 import typer
 
-from khabar.cli.common import QuietOpt, RootOpt, fail, project_at
+from khabar.cli.common import QuietOpt, RootOpt, fail, project_at, release_arg
 from khabar.core.errors import KhabarError
 
 __all__ = ["train"]
 
 
 def train(
-    release: Path = typer.Argument(..., metavar="RELEASE", help="A release folder, e.g. releases/0.4.1; the model learns its train split's gold."),
+    release: Path = typer.Argument(..., metavar="RELEASE", help="A release, by version (0.4.1) or folder (releases/0.4.1); the model learns its train split's gold."),
     out: Path = typer.Option(..., "--out", metavar="FOLDER", help="A new folder for the model, e.g. models/khabar-crf (never overwritten)."),
     with_: list[Path] = typer.Option([], "--with", metavar="CONLL", help="Join open NER data for entities: a wojood*.txt or aqmar*.txt CoNLL file "
                                      "(e.g. ../shared/realdata/arabic_ner_conll/wojood_sample_val.txt; repeatable; the card states licence and class map)."),
@@ -31,6 +31,7 @@ def train(
 
     try:
         project = project_at(root)
+        release = release_arg(release, project)
         if inside_releases(project, out):
             raise KhabarError(f"--out {out}: inside {project.releases}; releases are immutable", hint="write the model under models/")
         if out.exists() or out.is_symlink():

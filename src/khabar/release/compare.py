@@ -13,9 +13,9 @@ from pathlib import Path
 from khabar.core.errors import InputError, VersionError
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
-from khabar.dataset.lookup import iter_index, iter_index_file, latest_release, release_dir
+from khabar.dataset.lookup import iter_index, iter_index_file, latest_release, read_build_info, release_dir
 from khabar.dataset.versioning import Diff, diff_streams, next_version, parse_version
-from khabar.release.plan import diff_against_latest, plan
+from khabar.release.plan import describe_change, diff_against_latest, plan
 from khabar.dataset.layout import INDEX, REPORTS
 
 __all__ = ["compare", "Comparison"]
@@ -110,4 +110,6 @@ def compare(project: Project, old: str | None = None, new: str | None = None, sc
         raise VersionError(f"{old_version} is not older than {new_version}", hint="give the older release first")
     d = diff_streams(iter_index(old_dir) if old_dir else [], iter_index(new_dir),
                      names=(str(old_dir / REPORTS / INDEX) if old_dir else "", str(new_dir / REPORTS / INDEX)))
+    if old_dir is not None:
+        describe_change(d, read_build_info(old_dir)["features"], read_build_info(new_dir)["features"], old_dir, new_dir)
     return Comparison(old_version, new_version, d)

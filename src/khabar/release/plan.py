@@ -187,16 +187,27 @@ def diff_against_latest(project: Project, index: Path, schemas: Schemas, before:
     if latest is None:
         return None, diff_streams([], iter_index_file(index), names=("", str(index)))
     version, path = latest
-    old_features = read_build_info(path)["features"]  # config -> features; a config added is a minor change
     new_features = {c: features_for(schemas, c).to_dict() for c in CONFIGS}
-    schema_change = features_bump(old_features, new_features)
-    diff = diff_streams(iter_index(path), iter_index_file(index), schema=schema_change,
-                        names=(str(path / REPORTS / INDEX), str(index)))
+    diff = diff_streams(iter_index(path), iter_index_file(index), names=(str(path / REPORTS / INDEX), str(index)))
+    describe_change(diff, read_build_info(path)["features"], new_features, path, None)
+    return version, diff
+
+
+def describe_change(diff: Diff, old_features: dict[str, Any], new_features: dict[str, Any], old: Path, new: Path | None) -> Diff:
+    """Add to ``diff`` what is not a document change: the schema bump and its detail (configs added
+    or removed, features changed: fields, ClassLabel names such as entity types or stance
+    targets), and the reports of :data:`BUILD_REPORTS` that release ``old`` lacks and ``new`` has
+    (``new`` None: a build to come, which writes them all).
+
+    Args:
+        old_features, new_features: ``{config: Features.to_dict()}`` (``reports/build.json``'s ``features``).
+    """
+    diff.schema = features_bump(old_features, new_features)
     added, removed = sorted(set(new_features) - set(old_features)), sorted(set(old_features) - set(new_features))
     changed = sorted(c for c in set(old_features) & set(new_features) if old_features[c] != new_features[c])
-    for name in BUILD_REPORTS:
-        if not (path / REPORTS / name).exists():
-            diff.note("reports_added", name)
     diff.schema_detail = "; ".join(f"{what}: {', '.join(cs)}" for what, cs in
                                    (("configs added", added), ("configs removed", removed), ("features changed", changed)) if cs)
-    return version, diff
+    for name in BUILD_REPORTS:
+        if not (old / REPORTS / name).exists() and (new is None or (new / REPORTS / name).exists()):
+            diff.note("reports_added", name)
+    return diff
