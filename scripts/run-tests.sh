@@ -7,10 +7,9 @@
 source "$(dirname "$0")/_venv.sh" "[test]"
 .venv/bin/khabar studio install
 if [ ! -x /usr/bin/chromium ]; then
-  echo "installing Debian's chromium for the browser test (apt-get) ..."
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  _step "installing Debian's chromium for the browser test (apt-get)" bash -c \
+    "$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null"
 fi
-echo "import layers (pyproject.toml [tool.importlinter]) ..."
-.venv/bin/lint-imports
+_step "checking the import layers (pyproject.toml [tool.importlinter])" .venv/bin/lint-imports
 exec .venv/bin/python -m pytest "$@"

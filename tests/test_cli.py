@@ -107,3 +107,32 @@ def test_validate_and_diff_take_a_release_by_version() -> None:
         "reports added (a newer toolkit reports more on the same data): 2 (agreement.json, baseline.json)",
         "schema change: minor (configs added: claims, entities, stances)",
         "bump: minor"], res.stdout
+
+
+def test_a_long_install_step_is_never_a_silence() -> None:
+    """Issue 13: `studio install` ran ~6 min without a word. A step says what runs and the time so
+    far at a fixed period, and its output is kept for the error message."""
+    import time
+
+    from khabar.studio.server import _run_with_heartbeat  # noqa: PLC2701
+
+    said: list[str] = []
+    started = time.monotonic()
+    code, out = _run_with_heartbeat([sys.executable, "-c", "import time; print('pip says hi'); time.sleep(0.7); raise SystemExit(3)"],
+                                    "installing label-studio", started, said.append, every=0.2)
+    assert (code, out.strip()) == (3, "pip says hi")
+    assert len(said) >= 2 and all(s.startswith("  ... installing label-studio: ") and s.endswith(" s so far") for s in said)
+
+
+def test_the_install_scripts_say_what_runs_and_for_how_long(tmp_path) -> None:
+    from conftest import ROOT
+
+    # run only the _step function: a copy of _venv.sh up to its first install line
+    body = (ROOT / "scripts" / "_venv.sh").read_text(encoding="utf-8").split("[ -x .venv/bin/python ]")[0]
+    (tmp_path / "steps.sh").write_text(body.replace('cd "$(dirname "${BASH_SOURCE[0]}")/.."', "") +
+                                       '_step "sleeping" sleep 0\n_step "failing" false || echo "rc=$?"\n', encoding="utf-8")
+    started = __import__("time").monotonic()
+    res = subprocess.run(["bash", str(tmp_path / "steps.sh")], capture_output=True, text=True, timeout=60)
+    assert __import__("time").monotonic() - started < 5  # the heartbeat's sleep does not outlive its step
+    assert res.stdout == "rc=1\n"
+    assert res.stderr.splitlines() == ["sleeping ...", "sleeping: done in 0 s", "failing ...", "failing: failed after 0 s"]

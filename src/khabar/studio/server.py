@@ -81,14 +81,33 @@ def install(project: Project, *, echo=print) -> Path:
     steps = [[sys.executable, "-m", "venv", str(venv)],
              [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
               f"label-studio=={LABEL_STUDIO_VERSION}"]]
-    for cmd in steps:
-        run = subprocess.run(cmd, capture_output=True, text=True)
-        if run.returncode != 0:
-            tail = [ln for ln in (run.stderr + run.stdout).splitlines() if not ln.startswith("WARNING: Location")][-8:]
-            raise StudioError(f"installing label-studio failed: {' '.join(cmd[-2:])} exited {run.returncode}:\n" + "\n".join(tail))
+    started = time.monotonic()
+    for what, cmd in zip(("making the virtualenv", "installing label-studio and its dependencies"), steps):
+        code, output = _run_with_heartbeat(cmd, what, started, echo)
+        if code != 0:
+            tail = [ln for ln in output.splitlines() if not ln.startswith("WARNING: Location")][-8:]
+            raise StudioError(f"installing label-studio failed: {' '.join(cmd[-2:])} exited {code}:\n" + "\n".join(tail))
     if _installed_version(exe) != LABEL_STUDIO_VERSION:
         raise StudioError(f"{exe} is missing or not label-studio {LABEL_STUDIO_VERSION} after installing")
+    echo(f"installed label-studio {LABEL_STUDIO_VERSION} in {time.monotonic() - started:.0f} s")
     return exe
+
+
+def _run_with_heartbeat(cmd: list[str], what: str, started: float, echo: Callable[[str], Any], every: float = 20.0) -> tuple[int, str]:
+    """Run ``cmd`` (output captured), saying ``what`` runs and the time since ``started`` every
+    ``every`` seconds, so a long install is never a silence. Returns ``(exit code, output)``."""
+    import tempfile
+
+    with tempfile.TemporaryFile(mode="w+") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+        while True:
+            try:
+                code = proc.wait(timeout=every)
+                break
+            except subprocess.TimeoutExpired:
+                echo(f"  ... {what}: {time.monotonic() - started:.0f} s so far")
+        out.seek(0)
+        return code, out.read()
 
 
 def serve(project: Project, port: int, username: str, password: str, token: str, *, data_dir: Path | None = None,
