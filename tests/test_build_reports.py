@@ -122,3 +122,16 @@ def test_gate_requires_the_agreement_and_baseline_reports(project) -> None:
     lines = [p.line() for p in validate_release(rel, load=False) if p.file.startswith("reports/")]
     assert lines == ["error report-invalid reports/agreement.json: not a report of `khabar agreement` (no 'report': 'khabar agreement')",
                      "error file-missing reports/baseline.json: required file is missing (every release from 0.3.0 carries it)"]
+
+
+def test_the_label_pictures_count_each_layer_and_split() -> None:
+    """The counts behind reports/label-distribution.png (issue 13: pictures where people would
+    rather look), on a document with a nested entity and a stance."""
+    from khabar.release.distribution import _counts  # noqa: PLC2701
+
+    doc = {"entities": [{"start": 0, "end": 20, "type": "ORG"}, {"start": 10, "end": 20, "type": "GPE"},
+                        {"start": 30, "end": 35, "type": "PERS"}], "stances": [{"label": "AGAINST"}], "text": "x" * 40}
+    counts = _counts({"train": [doc, doc], "test": [doc]}, ["PERS", "ORG", "GPE"])
+    assert counts["entities, outer layer"]["train"] == {"ORG": 2, "PERS": 2}
+    assert counts["entities, nested (depth 2 and more)"]["test"] == {"GPE": 1}
+    assert counts["stance labels"]["validation"] == {} and counts["stance labels"]["train"] == {"AGAINST": 2}

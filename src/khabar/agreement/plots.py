@@ -16,14 +16,15 @@ from matplotlib.figure import Figure
 
 from khabar.core.jsonio import atomic_write_bytes
 
-__all__ = ["write_plots", "F1_PLOT", "CONFUSION_PLOT"]
+__all__ = ["write_plots", "png_bytes", "F1_PLOT", "CONFUSION_PLOT"]
 
 F1_PLOT = "agreement-entity-f1.png"
 CONFUSION_PLOT = "agreement-entity-confusion.png"
 _NOTHING = "no document has two or more annotators:\nnothing to compare"
 
 
-def _png(fig: Figure) -> bytes:
+def png_bytes(fig: Figure) -> bytes:
+    """The PNG of ``fig`` at 100 dpi, without the ``Software`` chunk (deterministic bytes)."""
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
@@ -96,6 +97,6 @@ def write_plots(report: dict[str, Any], folder: Path) -> list[Path]:
     folder = Path(folder)
     out = []
     for name, make in ((F1_PLOT, _f1_figure), (CONFUSION_PLOT, _confusion_figure)):
-        atomic_write_bytes(folder / name, _png(make(report)))
+        atomic_write_bytes(folder / name, png_bytes(make(report)))
         out.append(folder / name)
     return out

@@ -31,7 +31,7 @@ __all__ = ["run_baseline", "baseline_report", "baseline_markdown", "load_release
 TRAIN, TEST = "train", "test"
 #: columns read from each config (other columns are not loaded)
 _COLUMNS = {"entities": ["id", "doc_id", "tokens", "ner_tags"], "claims": ["id", "doc_id", "text", "has_claim"],
-            "documents": ["id", "text", "text_sha256", "sentences", "entities", "claims", "annotation"]}
+            "documents": ["id", "text", "text_sha256", "sentences", "entities", "claims", "stances", "annotation"]}
 _LIBRARIES = ("sklearn-crfsuite", "python-crfsuite", "scikit-learn", "nervaluate")
 
 

@@ -7,7 +7,7 @@ Public API: the names below (paths relative to the release folder; the report fi
 from __future__ import annotations
 
 __all__ = ["CARD", "DATASHEET", "CHANGELOG", "GUIDELINES", "CHECKSUMS", "CROISSANT", "DATA", "REPORTS",
-           "INDEX", "STATS", "BUILD_INFO", "ROWS", "AGREEMENT", "BASELINE", "PREANNOTATOR", "MODEL_REPORT"]
+           "INDEX", "STATS", "BUILD_INFO", "ROWS", "AGREEMENT", "BASELINE", "PREANNOTATOR", "MODEL_REPORT", "LABEL_PLOT", "LENGTH_PLOT"]
 
 CARD = "README.md"              #: the dataset card (YAML: configs, dataset_info)
 DATASHEET = "DATASHEET.md"      #: the datasheet (Gebru et al.)
@@ -23,5 +23,7 @@ BUILD_INFO = "build.json"       #: version, previous version, bump, toolkit, fea
 ROWS = "rows.json"              #: rows and digests per config and split
 AGREEMENT = "agreement.json"    #: inter-annotator agreement
 BASELINE = "baseline.json"      #: the baselines' figures
+LABEL_PLOT = "label-distribution.png"  #: entity types per split and layer, stance labels per split
+LENGTH_PLOT = "document-lengths.png"   #: document lengths per split
 MODEL_REPORT = "pretrained.json"  #: the trained pre-annotator's figures on the test split (khabar train)
 PREANNOTATOR = "preannotator.json"  #: the pre-annotator's figures against gold

@@ -36,10 +36,10 @@ from khabar.dataset.features import CONFIGS, features_for, make_encoder
 from khabar.dataset.lookup import iter_index, iter_index_file, latest_release, read_build_info
 from khabar.dataset.rows import document_row, split_for
 from khabar.dataset.versioning import Diff, diff_streams, features_bump
-from khabar.dataset.layout import AGREEMENT, BASELINE, INDEX, MODEL_REPORT, REPORTS
+from khabar.dataset.layout import AGREEMENT, BASELINE, INDEX, LABEL_PLOT, LENGTH_PLOT, MODEL_REPORT, REPORTS
 
 #: reports every build writes; one the latest release lacks is a change (a patch)
-BUILD_REPORTS = (AGREEMENT, BASELINE, MODEL_REPORT)
+BUILD_REPORTS = (AGREEMENT, BASELINE, MODEL_REPORT, LABEL_PLOT, LENGTH_PLOT)
 
 __all__ = ["iter_checked", "index_entry", "plan", "diff_against_latest"]
 

@@ -33,6 +33,7 @@ from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.baseline.modelcard import figures_markdown
 from khabar.baseline.trainer import train_rows
+from khabar.release.distribution import distribution_markdown, write_distribution_plots
 from khabar.core.errors import InputError
 from khabar.dataset.layout import AGREEMENT, BASELINE, MODEL_REPORT, REPORTS
 
@@ -83,17 +84,18 @@ def write_reports(project: Project, schemas: Schemas, staging: Path, version: st
         base = base.rstrip("\n") + "\n\n" + " ".join(
             f"`{c}`: trained on the first {TRAIN_ROWS:,} train rows and scored on the first {TEST_ROWS:,} test rows in "
             f"document-id order ({', '.join(f'{n:,} {s} rows left out' for s, n in sorted(v.items()) if n)})." for c, v in left.items()) + "\n"
-    return [section, base, _model_section(staging, schemas, version)], {"agreement_compared": compared, "agreement_note": agreement.get("note")}
+    docs = rows_from_files(staging, "documents")[0] if rows.get("documents") else {}
+    write_distribution_plots(docs, staging, schemas.vocab("EntityType"), schemas.vocab("StanceLabel"))
+    return [section, base, _model_section(docs, staging, schemas, version), distribution_markdown()], {"agreement_compared": compared, "agreement_note": agreement.get("note")}
 
 
-def _model_section(staging: Path, schemas: Schemas, version: str) -> str:
+def _model_section(docs: dict[str, list[dict[str, Any]]], staging: Path, schemas: Schemas, version: str) -> str:
     """Train the pre-annotator on the staged release, write ``reports/pretrained.json``, return its card section."""
     head = ("## Trained pre-annotator\n\n`khabar train releases/" + version + " --out models/<name>` trains a CRF entity tagger and claim "
             "tagger on this release's `train` gold and scores them on `test`, next to the gazetteer pre-annotator "
             "(`khabar preannotate`); `khabar preannotate --model models/<name>` reproduces the model's predictions.\n\n")
     try:
-        rows, _ = rows_from_files(staging, "documents")
-        _, report = train_rows(rows, schemas.vocab("EntityType"), version)
+        _, report = train_rows(docs, schemas.vocab("EntityType"), version)
     except InputError as err:
         report = {"status": "not trained", "reason": str(err).splitlines()[0]}
         (staging / REPORTS / MODEL_REPORT).write_text(dumps_canonical(report), encoding="utf-8")
