@@ -31,7 +31,7 @@ from khabar.core.jsonio import load_json
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 
-__all__ = ["evaluate_pairs", "preannotator_report", "source_accuracy", "score_against_gold", "SCHEMES"]
+__all__ = ["evaluate_pairs", "preannotator_report", "source_accuracy", "score_annotator", "score_against_gold", "SCHEMES"]
 
 SCHEMES = ("strict", "exact", "partial", "ent_type")
 
@@ -204,6 +204,14 @@ def preannotator_report(project: Project, schemas: Schemas, doc_ids: Iterable[st
     return {"tool": tool, "version": ver, **evaluate_pairs(pairs, schemas.vocab("EntityType"))}, warnings
 
 
+def score_annotator(annotate: Any, golds: Iterable[tuple[dict[str, Any], dict[str, Any]]], types: list[str]) -> dict[str, Any]:
+    """Scores of ``annotate`` (a document -> an annotation) on ``[(document, gold annotation)]``:
+    :func:`evaluate_pairs` figures with ``"sources"`` (:func:`source_accuracy`). What a release
+    card's "Trained pre-annotator" section and ``preannotate --score`` print."""
+    pairs = [(annotate(doc), gold) for doc, gold in golds]
+    return {**evaluate_pairs(pairs, types), "sources": source_accuracy(pairs)}
+
+
 def score_against_gold(project: Project, schemas: Schemas, annotate: Any, keep: Any = None) -> dict[str, Any]:
     """Score ``annotate`` (a corpus document -> an annotation) against the gold of every corpus
     document that has one (only those whose id ``keep(id)`` accepts, e.g. a split's), writing
@@ -218,15 +226,9 @@ def score_against_gold(project: Project, schemas: Schemas, annotate: Any, keep: 
     """
     from khabar.core.store import iter_corpus_paths
 
-    pairs, ids = [], []
+    golds = []
     for path in iter_corpus_paths(project.corpus):
-        if keep is not None and not keep(path.stem):
-            continue
-        if not project.gold(path.stem).exists():
-            continue
-        doc = load_json(path)
-        gold = load_checked_annotation(project.gold(path.stem), doc, schemas)
-        pairs.append((annotate(doc), gold))
-        ids.append(doc["id"])
-    out = evaluate_pairs(pairs, schemas.vocab("EntityType"))
-    return {**out, "sources": source_accuracy(pairs), "doc_ids": sorted(ids)}
+        if (keep is None or keep(path.stem)) and project.gold(path.stem).exists():
+            doc = load_json(path)
+            golds.append((doc, load_checked_annotation(project.gold(path.stem), doc, schemas)))
+    return {**score_annotator(annotate, golds, schemas.vocab("EntityType")), "doc_ids": sorted(d["id"] for d, _ in golds)}

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from khabar import __version__
-from khabar.annotate.evaluate import evaluate_pairs, source_accuracy
+from khabar.annotate.evaluate import score_annotator
 from khabar.annotate.preannotate import TOOL as GAZETTEER_TOOL, VERSION as GAZETTEER_VERSION, preannotate
 from khabar.baseline.run import load_release_rows
 from khabar.core.errors import InputError
@@ -87,10 +87,7 @@ def figures(annotate: Callable[[dict[str, Any]], dict[str, Any]], docs: Sequence
     """Scores of ``annotate`` on gold documents ``docs`` (rows of the ``documents`` config, names
     decoded): ``{"documents", "entities": {"overall", "per_type"}, "claims": {scheme: figures},
     "sources": source_accuracy}`` (see :func:`khabar.annotate.evaluate.evaluate_pairs`)."""
-    pairs = [(annotate(d), d) for d in docs]
-    out = evaluate_pairs(pairs, types)
-    out["sources"] = source_accuracy(pairs)
-    return out
+    return score_annotator(annotate, [(d, d) for d in docs], types)
 
 
 def _gold_docs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
