@@ -97,25 +97,38 @@ def studio_server(tmp_path_factory):
 
     from khabar.studio.server import StudioServer, free_port, install
 
+    from khabar.studio.tokens import create_personal_access_token
+
     install(Project(ROOT))
-    token = secrets.token_hex(20)
+    # Label Studio's own token settings (issue 13): legacy tokens off, personal access tokens on.
     # allow_local_ml: tests/test_studio_backend.py connects an ML backend on 127.0.0.1
-    server = StudioServer(Project(ROOT), free_port(), STUDIO_USER, STUDIO_PASSWORD, token,
+    server = StudioServer(Project(ROOT), free_port(), STUDIO_USER, STUDIO_PASSWORD,
                           data_dir=tmp_path_factory.mktemp("labelstudio"), allow_local_ml=True)
     server.start()
     try:
         server.wait_ready()
+        server.api_key = create_personal_access_token(server.url, STUDIO_USER, STUDIO_PASSWORD)  # what clients send
         yield server
     finally:
         server.stop()
 
 
+def studio_headers(server) -> dict[str, str]:
+    """HTTP headers for a raw API call: the personal access token exchanged for an access token
+    (``POST /api/token/refresh/``), sent as ``Authorization: Bearer``."""
+    import httpx
+
+    r = httpx.post(f"{server.url}/api/token/refresh/", json={"refresh": server.api_key}, timeout=60)
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access']}"}
+
+
 @pytest.fixture
 def studio(studio_server):
-    """A client connected to the session's server."""
+    """A client connected to the session's server with a personal access token."""
     from khabar.studio.client import connect
 
-    return connect(studio_server.url, studio_server.token)
+    return connect(studio_server.url, studio_server.api_key)
 
 
 @pytest.fixture

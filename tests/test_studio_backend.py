@@ -17,7 +17,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ROOT, SEED_ID
+from conftest import ROOT, SEED_ID, studio_headers
 from khabar.annotate.preannotate import preannotate
 from khabar.cli import app
 from khabar.core.schema import Schemas
@@ -283,12 +283,12 @@ def test_label_studio_asks_the_backend_and_sends_it_annotations(project, studio,
         again = connect(studio, report.project_id, server.url)
         assert (again.created, again.backend_id) == (False, r.backend_id)
         res = CliRunner().invoke(app, ["studio", "backend", "connect", "--project", title, "--url", server.url],
-                                 env={"LABEL_STUDIO_URL": studio_server.url, "LABEL_STUDIO_API_KEY": studio_server.token})
+                                 env={"LABEL_STUDIO_URL": studio_server.url, "LABEL_STUDIO_API_KEY": studio_server.api_key})
         assert res.exit_code == 0 and f"already on project {report.project_id}" in res.output, res.output
         assert "warning" not in res.output
         assert len(studio.sdk.ml.list(project=report.project_id)) == 1
         # what the labeling screen loads when a task is opened from the Data Manager
-        http = httpx.Client(base_url=studio_server.url, headers={"Authorization": f"Token {studio_server.token}"}, timeout=120)
+        http = httpx.Client(base_url=studio_server.url, headers=studio_headers(studio_server), timeout=120)
         opened = http.get(f"/api/tasks/{task['id']}/", params={"project": report.project_id})
         assert opened.status_code == 200, opened.text[:500]
         [pred] = opened.json()["predictions"]

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from conftest import ROOT, SEED_ID, draw_entities, load_case, snapshot
+from conftest import ROOT, SEED_ID, draw_entities, load_case, snapshot, studio_headers
 from khabar.core.errors import InputError
 from khabar.ingest.normalize import normalize
 from khabar.core.schema import Schemas
@@ -181,7 +181,7 @@ def test_drafts_only_on_request(project, studio, studio_server, title) -> None:
     doc = doc_for("أعلنت الحكومة خطة جديدة")
     push(project, studio, title=title, docs=[doc], progress=False)
     [task] = tasks_of(studio, title)
-    r = httpx.post(f"{studio.url}/api/tasks/{task['id']}/drafts", headers={"Authorization": f"Token {studio_server.token}"},
+    r = httpx.post(f"{studio.url}/api/tasks/{task['id']}/drafts", headers=studio_headers(studio_server),
                    json={"result": [{"id": "d1", "from_name": "entity", "to_name": "text", "type": "labels",
                                      "value": {"start": 6, "end": 13, "text": "الحكومة", "labels": ["ORG"]}}]})
     assert r.status_code == 201
@@ -419,7 +419,7 @@ def test_real_export_with_prediction_ids_reimports(project, studio, studio_serve
     push(project, studio, title=title, annotations=["gold"], progress=False)
     pid = studio.find_project(title).id
     r = httpx.get(f"{studio.url}/api/projects/{pid}/export", params={"exportType": "JSON"},
-                  headers={"Authorization": f"Token {studio_server.token}"}, timeout=60)
+                  headers=studio_headers(studio_server), timeout=60)
     export = r.json()
     assert export[0]["predictions"] == [export[0]["predictions"][0]] and isinstance(export[0]["predictions"][0], int)
     rep = import_export(project, studio, export, source="export.json", title=title + "-copy", progress=False)
@@ -468,7 +468,7 @@ def test_not_label_studio_and_bad_keys_are_named(studio_server) -> None:
     finally:
         srv.shutdown()
     with pytest.raises(StudioError, match="whitespace or non-ASCII"):
-        connect(studio_server.url, studio_server.token + "\n")
+        connect(studio_server.url, studio_server.api_key + "\n")
     with pytest.raises(StudioError, match="whitespace or non-ASCII"):
         connect(studio_server.url, "مفتاح-سري")
 
@@ -520,13 +520,13 @@ def test_push_names_a_text_edited_in_label_studio(project, studio, studio_server
     doc = doc_for("أعلنت الحكومة خطة جديدة")
     push(project, studio, title=title, docs=[doc], progress=False)
     [task] = tasks_of(studio, title)
-    r = httpx.patch(f"{studio.url}/api/tasks/{task['id']}", headers={"Authorization": f"Token {studio_server.token}"},
+    r = httpx.patch(f"{studio.url}/api/tasks/{task['id']}", headers=studio_headers(studio_server),
                     json={"data": {**task["data"], "text": "نص آخر"}})
     assert r.status_code == 200
     r = push(project, studio, title=title, docs=[doc], progress=False)  # not annotated: repaired
     assert r.updated == 1 and tasks_of(studio, title)[0]["data"]["text"] == doc["text"]
     _annotate(studio, task, 6, 13)
-    httpx.patch(f"{studio.url}/api/tasks/{task['id']}", headers={"Authorization": f"Token {studio_server.token}"},
+    httpx.patch(f"{studio.url}/api/tasks/{task['id']}", headers=studio_headers(studio_server),
                 json={"data": {**task["data"], "text": "نص آخر"}})
     r = push(project, studio, title=title, docs=[doc], progress=False)
     assert (r.edited, r.changed, r.created) == ([f"{doc['id']} (task {task['id']})"], [], 0)

@@ -658,6 +658,62 @@ def test_croissant_invalid(gate_broken) -> None:
     assert _checks(problems) == {"croissant-invalid"}
 
 
+def _edit_croissant(edit: Callable[[dict[str, Any]], None]) -> Callable[[Path], None]:
+    """A breaker applying ``edit`` to the parsed croissant.json."""
+    def breaker(folder: Path) -> None:
+        path = folder / "croissant.json"
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        edit(meta)
+        path.write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return breaker
+
+
+def _record_set(meta: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(rs for rs in meta["recordSet"] if rs["name"] == name)
+
+
+def test_croissant_records_none_yielded(gate_broken) -> None:
+    """Issue 13: the FileSets of releases 0.1.0-0.4.2 were containedIn their parquet FileObjects,
+    so mlcroissant read each parquet file as an archive and yielded 0 records; the validator passed."""
+    def edit(meta: dict[str, Any]) -> None:
+        meta["conformsTo"] = "http://mlcommons.org/croissant/1.0"  # as those releases wrote it
+        for obj in meta["distribution"]:
+            if obj["@type"] == "cr:FileSet":
+                config = obj["@id"].removesuffix("-parquet")
+                obj["containedIn"] = [{"@id": o["@id"]} for o in meta["distribution"]
+                                      if o["@type"] == "cr:FileObject" and o["@id"].startswith(f"data/{config}/")]
+    _, problems = gate_broken(_edit_croissant(edit))
+    assert _checks(problems) == {"croissant-records"}
+    got = sorted(p.message for p in problems)
+    assert len(got) == 4 and got[1].startswith("mlcroissant yields no record of 'documents'; its parquet files hold 1 rows "
+                                               "(its FileSets are containedIn the parquet FileObjects")
+
+
+def test_croissant_records_row_differs(gate_broken) -> None:
+    """A field that reads another part of the column (entity starts read from `end`) is valid
+    Croissant, but its records are not the parquet rows."""
+    def edit(meta: dict[str, Any]) -> None:
+        ents = next(f for f in _record_set(meta, "documents")["field"] if f["name"] == "entities")
+        start = next(f for f in ents["subField"] if f["name"] == "start")
+        start["source"]["transform"]["jsonPath"] = "end"
+    _, problems = gate_broken(_edit_croissant(edit))
+    assert [(p.check, p.file) for p in problems] == [("croissant-records", SHARD)]
+    assert problems[0].message.startswith("record 0 of documents/validation differs from the parquet row: entities: parquet ")
+
+
+def test_croissant_records_record_set_missing_or_unreadable(gate_broken) -> None:
+    """A config's record set removed, and a field typed sc:Integer over a text column."""
+    def edit(meta: dict[str, Any]) -> None:
+        meta["recordSet"] = [rs for rs in meta["recordSet"] if rs["name"] != "claims"]
+        title = next(f for f in _record_set(meta, "documents")["field"] if f["name"] == "title")
+        title["dataType"] = "sc:Integer"
+    _, problems = gate_broken(_edit_croissant(edit))
+    assert _checks(problems) == {"croissant-records"}
+    messages = sorted(p.message for p in problems)
+    assert "no record set 'claims' for the config's parquet files" in messages
+    assert any(m.startswith("mlcroissant cannot read record set 'documents': ValueError: invalid literal for int()") for m in messages)
+
+
 # --------------------------------------------------------------------------- level 1: parquet
 
 def test_parquet_with_inferred_schema(gate_broken) -> None:

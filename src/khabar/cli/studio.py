@@ -28,8 +28,9 @@ def _need(name: str) -> str:
     """The value of environment variable ``name``; a KhabarError with a hint when it is unset."""
     value = os.environ.get(name)
     if not value:
-        raise KhabarError(f"{name} is not set", hint="export LABEL_STUDIO_USERNAME=admin@example.org LABEL_STUDIO_PASSWORD=… "
-                                                      "LABEL_STUDIO_API_KEY=<40 random hex digits>")
+        hint = ("export LABEL_STUDIO_API_KEY=<40 random hex digits> (the legacy token this server is first started with)"
+                if name == "LABEL_STUDIO_API_KEY" else "export LABEL_STUDIO_USERNAME=admin@example.org LABEL_STUDIO_PASSWORD=…")
+        raise KhabarError(f"{name} is not set", hint=hint)
     return value
 
 
@@ -52,21 +53,52 @@ def serve(
     allow_local_ml: bool = typer.Option(False, "--allow-local-ml",
                                         help="Let Label Studio use ML backends and webhooks on this machine (needed for "
                                              "`khabar studio backend`); lifts its protection against requests to local addresses."),
+    legacy_token: bool = typer.Option(False, "--legacy-token",
+                                      help="Also accept legacy API tokens: a new data folder gets the admin's set to "
+                                           "LABEL_STUDIO_API_KEY (for clients that cannot use personal access tokens)."),
     root: Optional[Path] = RootOpt,
 ) -> None:
     """Run a local Label Studio on 127.0.0.1 until Ctrl-C (installs it on first use).
 
-    The admin user and API token come from LABEL_STUDIO_USERNAME, LABEL_STUDIO_PASSWORD and
-    LABEL_STUDIO_API_KEY (the token is fixed when the data folder is first created). Works offline:
+    The admin user comes from LABEL_STUDIO_USERNAME and LABEL_STUDIO_PASSWORD (fixed when the data
+    folder is first created). Token settings are Label Studio's own: clients use a personal access
+    token (Account & Settings -> Personal Access Token, or `khabar studio token`). Works offline:
     update checks, analytics and error reporting are switched off. First start takes about a minute.
     """
     from khabar.studio.server import serve as run
 
     try:
-        run(_project(root), port, _need("LABEL_STUDIO_USERNAME"), _need("LABEL_STUDIO_PASSWORD"), _need("LABEL_STUDIO_API_KEY"),
+        run(_project(root), port, _need("LABEL_STUDIO_USERNAME"), _need("LABEL_STUDIO_PASSWORD"),
+            _need("LABEL_STUDIO_API_KEY") if legacy_token else None,
             data_dir=data_dir, allow_local_ml=allow_local_ml, echo=typer.echo)
     except KhabarError as err:
         _fail(err)
+
+
+@studio_app.command()
+def token(
+    out: Path = typer.Option(..., "--out", help="The file to write the token to (mode 0600; never overwritten)."),
+    url: Optional[str] = typer.Option(None, "--url", help="The server (default: $LABEL_STUDIO_URL, else http://127.0.0.1:8080)."),
+) -> None:
+    """Make a personal access token for the admin (LABEL_STUDIO_USERNAME, LABEL_STUDIO_PASSWORD) and
+    write it to --out, readable by you only; then: export LABEL_STUDIO_API_KEY=$(cat FILE).
+
+    Label Studio keeps one personal access token per user and shows it once; to replace one,
+    revoke it in Account & Settings first. The token is never printed.
+    """
+    from khabar.studio.client import DEFAULT_URL
+    from khabar.studio.tokens import create_personal_access_token, write_token_file
+
+    server = (url or os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
+    try:
+        if out.exists():
+            raise KhabarError(f"{out}: exists; a token file is never overwritten", hint="remove it, or name another file with --out")
+        secret = create_personal_access_token(server, _need("LABEL_STUDIO_USERNAME"), _need("LABEL_STUDIO_PASSWORD"))
+        write_token_file(out, secret)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"wrote a personal access token for {os.environ['LABEL_STUDIO_USERNAME']} on {server} to {out} (mode 0600); "
+               f"use it with: export LABEL_STUDIO_API_KEY=$(cat {out})")
 
 
 @studio_app.command()

@@ -242,6 +242,19 @@ print(row["text"][span["start"]:span["end"]])    # offsets are code points, [sta
 Training-ready rows are in the configs `entities` (token classification), `claims` and `stances`:
 `load_dataset("releases/{version}", "entities")` (see *Training configs* below).
 
+The same rows through Croissant (`croissant.json`, one record set per config; a record is keyed
+by field `@id`, text comes as `bytes`, and `split` is read from the file name):
+
+```python
+import mlcroissant as mlc
+
+records = mlc.Dataset("releases/{version}/croissant.json").records("documents", filters={{"documents/split": "{stats['first_split']}"}})
+record = next(iter(records))
+print(record["documents/title"].decode())
+```
+
+`khabar validate` reads every record set this way and compares each record with its parquet row.
+
 ## Contents
 
 | | |
@@ -266,7 +279,7 @@ A split with no documents yet is left out (`load_dataset` refuses empty splits).
 _FILES = """## Files
 
 - `data/<config>/<split>-00000-of-00001.parquet`: the rows (zstd), one explicit Arrow schema per config;
-- `croissant.json`: Croissant 1.0 metadata with its responsible-AI fields;
+- `croissant.json`: Croissant 1.1 metadata with its responsible-AI fields: one record set per config, one field per column typed as the column (lists `isArray`, structs with `subField`s), plus `split`;
 - `DATASHEET.md`: the datasheet (Gebru et al.); `GUIDELINES.md`: the annotation guidelines (when the release has annotations);
 - `reports/stats.json` (with `configs`: the rows of each training config and what was merged or left out), `reports/preannotator.json` (when the release has gold and pre-annotations), `reports/index.jsonl` (one line per document: id, split, hashes), `reports/rows.json` (row digests that `khabar validate` checks after `load_dataset`), `reports/agreement.json` (inter-annotator agreement, `khabar agreement`; with PNG plots when documents were compared), `reports/baseline.json` (`khabar baseline` figures and settings, with the reference run), `reports/pretrained.json` (the trained pre-annotator of `khabar train` beside the gazetteers, on `test`), `reports/label-distribution.png` and `reports/document-lengths.png` (labels per split and layer, document lengths per split);
 - `SHA256SUMS`: a checksum for every other file.

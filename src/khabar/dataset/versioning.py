@@ -37,7 +37,7 @@ def parse_version(v: str) -> tuple[int, int, int]:
 
 
 KINDS = ("added", "removed", "text_changed", "annotation_added", "annotation_changed", "annotation_removed",
-         "metadata_changed", "reports_added")
+         "metadata_changed", "reports_added", "format_changed")
 SAMPLE = 10
 
 
@@ -58,6 +58,7 @@ class Diff:
     annotation_removed: list[str] = field(default_factory=list)
     metadata_changed: list[str] = field(default_factory=list)
     reports_added: list[str] = field(default_factory=list)  # report files (not documents) the latest release lacks
+    format_changed: list[str] = field(default_factory=list)  # release files (not documents) written in a newer format
     schema: str = "none"  # none | minor | major
     schema_detail: str = ""  # e.g. "configs added: claims, entities, stances"
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
@@ -75,7 +76,7 @@ class Diff:
             return "major"
         if c["added"] or c["annotation_added"] or self.schema == "minor":
             return "minor"
-        if c["text_changed"] or c["annotation_changed"] or c["metadata_changed"] or c["reports_added"]:
+        if c["text_changed"] or c["annotation_changed"] or c["metadata_changed"] or c["reports_added"] or c["format_changed"]:
             return "patch"
         return "none"
 
@@ -84,7 +85,8 @@ class Diff:
         labels = {"added": "documents added", "removed": "documents removed", "text_changed": "texts corrected",
                   "annotation_added": "gold annotations added", "annotation_changed": "gold annotations corrected",
                   "annotation_removed": "gold annotations removed", "metadata_changed": "document metadata changed (provenance, flags or gold annotators)",
-                  "reports_added": "reports added (a newer toolkit reports more on the same data)"}
+                  "reports_added": "reports added (a newer toolkit reports more on the same data)",
+                  "format_changed": "release files in a newer format (same data)"}
         for name, label in labels.items():
             ids, n = getattr(self, name), self.counts[name]
             if n:

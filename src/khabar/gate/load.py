@@ -1,13 +1,10 @@
-"""Level 4 of the gate: Croissant and the ``load_dataset`` round trip.
+"""Level 4 of the gate: the ``load_dataset`` round trip (Croissant: :mod:`khabar.gate.croissant`).
 
-* :func:`check_croissant`: ``croissant-invalid`` (``croissant.json`` is not valid Croissant,
-  :func:`khabar.dataset.croissant.validate_croissant`; a FileObject's ``sha256`` differs from the
-  file it names, or it names a file outside the release or none);
 * :func:`check_load`: ``load-failed`` (``datasets.load_dataset(release, config)`` raises; the
   message is its first line) and ``load-mismatch`` (a split does not load, or gives other rows
   than the build wrote: count and :func:`khabar.dataset.digest.row_digest` of every row, in order).
 
-Public API: :func:`check_croissant`, :func:`check_load`.
+Public API: :func:`check_load`.
 """
 
 from __future__ import annotations
@@ -18,49 +15,12 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from khabar.core.errors import InputError
-from khabar.core.jsonio import load_json, sha256_file
 from khabar.dataset.card import data_path
-from khabar.dataset.croissant import validate_croissant
 from khabar.dataset.digest import row_digest
-from khabar.gate.files import inside
+from khabar.dataset.layout import CARD
 from khabar.gate.problems import Problem
-from khabar.dataset.layout import CARD, CROISSANT
 
-__all__ = ["check_croissant", "check_load"]
-
-
-def _check_croissant_hashes(rel: Path, meta: dict[str, Any]) -> list[Problem]:
-    """Each FileObject's ``sha256`` in croissant.json (parsed: ``meta``) against the file it names."""
-    out = []
-    dist = meta.get("distribution", [])
-    for obj in dist if isinstance(dist, list) else []:
-        if isinstance(obj, dict) and obj.get("@type") == "cr:FileObject" and obj.get("sha256"):
-            url = str(obj.get("contentUrl", ""))
-            path = rel / url
-            if not inside(rel, url):
-                out.append(Problem("croissant-invalid", CROISSANT, f"FileObject {url} points outside the release"))
-            elif not path.is_file():
-                out.append(Problem("croissant-invalid", CROISSANT, f"FileObject {obj.get('contentUrl')} does not exist"))
-            elif sha256_file(path) != obj["sha256"]:
-                out.append(Problem("croissant-invalid", CROISSANT, f"sha256 of {obj.get('contentUrl')} differs from the file"))
-    return out
-
-
-def check_croissant(rel: Path) -> list[Problem]:
-    """``croissant-invalid`` problems of ``rel/croissant.json`` (none when the file is missing:
-    ``file-missing`` says so). A file that is not UTF-8 strict JSON, or not a JSON object, is one
-    problem with a plain reason; otherwise the Croissant validator's problems, then the file hashes'."""
-    if not (rel / CROISSANT).is_file():
-        return []
-    try:
-        meta = load_json(rel / CROISSANT)
-    except InputError as err:
-        return [Problem("croissant-invalid", CROISSANT, str(err).split(": ", 1)[-1])]
-    if not isinstance(meta, dict):
-        return [Problem("croissant-invalid", CROISSANT, "not a JSON object (Croissant metadata is one JSON-LD object)")]
-    return ([Problem("croissant-invalid", CROISSANT, msg) for msg in validate_croissant(rel / CROISSANT)]
-            + _check_croissant_hashes(rel, meta))
+__all__ = ["check_load"]
 
 
 def _iter_loaded_rows(ds: Any) -> Iterator[dict[str, Any]]:

@@ -77,6 +77,8 @@ _REGISTRY = (
     Check("report-invalid", 4, "a report under reports/ is unusable (index.jsonl, rows.json, build.json, stats.json, "
                                "agreement.json, baseline.json)"),
     Check("croissant-invalid", 4, "croissant.json is not valid Croissant, or a file hash in it differs from the file"),
+    Check("croissant-records", 4, "mlcroissant cannot read a record set of croissant.json, or yields other records "
+                                  "than the parquet rows (count per split, then each row; a sample on long files)"),
     Check("config-derivation-mismatch", 4, "a training config's rows differ from those re-derived from the documents rows"),
     Check("load-failed", 4, "datasets.load_dataset raises on a config of the release"),
     Check("load-mismatch", 4, "load_dataset does not give back exactly the rows the build wrote (count and digest)"),

@@ -17,7 +17,8 @@ the levels that need it (UD validator style):
    rows ``doc-id-duplicate``, ``split-mismatch`` (a row in another split than its id assigns),
    ``split-leak-exact`` and ``split-leak-near`` (the same or a near-duplicate text in two splits);
 4. release: ``report-invalid`` (:mod:`khabar.gate.reports`), ``croissant-invalid`` (including a file
-   hash in croissant.json that differs from the file), ``load-failed``, ``load-mismatch``
+   hash in croissant.json that differs from the file), ``croissant-records`` (``mlcroissant``
+   yields other records than the parquet rows: :mod:`khabar.gate.croissant`), ``load-failed``, ``load-mismatch``
    (``datasets.load_dataset`` does not give back exactly the rows the build wrote, by count and
    digest: :mod:`khabar.gate.load`).
 
@@ -46,7 +47,8 @@ from khabar.core.store import DiskIndex
 from khabar.dataset.features import CONFIGS
 from khabar.dataset.versioning import parse_version
 from khabar.gate.files import REQUIRED_FILES, check_card, check_files, check_shard_schemas, read_card
-from khabar.gate.load import check_croissant, check_load
+from khabar.gate.croissant import check_croissant, check_croissant_records
+from khabar.gate.load import check_load
 from khabar.gate.problems import STRUCTURAL, Problem
 from khabar.gate.reports import check_reports, read_rows_report
 from khabar.gate.rows import check_documents
@@ -159,7 +161,10 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
     schemas = as_released(rel, schemas or Schemas(Project.find().schema))
     meta, declared, shards_ok, problems = _level_files(rel, schemas)
     problems += _levels_rows(rel, schemas, meta, declared, shards_ok, problems, progress)
-    problems += check_croissant(rel)  # level 4: release
+    croissant = check_croissant(rel)  # level 4: release
+    problems += croissant
+    if not croissant and not any(p.check in STRUCTURAL for p in problems):
+        problems += check_croissant_records(rel, shards_ok)
     if load and not any(p.check in STRUCTURAL for p in problems):
         problems += _level_load(rel, shards_ok)
     return problems

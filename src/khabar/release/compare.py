@@ -13,6 +13,7 @@ from pathlib import Path
 from khabar.core.errors import InputError, VersionError
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
+from khabar.dataset.features import CONFIGS, features_for
 from khabar.dataset.lookup import iter_index, iter_index_file, latest_release, read_build_info, release_dir
 from khabar.dataset.versioning import Diff, diff_streams, next_version, parse_version
 from khabar.release.plan import describe_change, diff_against_latest, plan
@@ -83,6 +84,7 @@ def _corpus_now(project: Project, old: str | None, schemas: Schemas) -> Comparis
             prev, d = diff_against_latest(project, index, schemas)
             return Comparison(prev, None, d, problems, prev)
         d = diff_streams(iter_index(old_dir), iter_index_file(index), names=(str(old_dir / REPORTS / INDEX), str(index)))
+    describe_change(d, read_build_info(old_dir)["features"], {c: features_for(schemas, c).to_dict() for c in CONFIGS}, old_dir, None)
     is_latest = latest is not None and _same(old_dir, latest[1])
     return Comparison(prev, None, d, problems, latest[0] if latest else None, is_latest)
 

@@ -31,12 +31,13 @@ from khabar.core.jsonio import dumps_canonical, load_json
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.core.store import corpus_ids
+from khabar.dataset.croissant import CROISSANT_VERSION
 from khabar.dataset.digest import row_digest
 from khabar.dataset.features import CONFIGS, features_for, make_encoder
 from khabar.dataset.lookup import iter_index, iter_index_file, latest_release, read_build_info
 from khabar.dataset.rows import document_row, split_for
 from khabar.dataset.versioning import Diff, diff_streams, features_bump
-from khabar.dataset.layout import AGREEMENT, BASELINE, INDEX, LABEL_PLOT, LENGTH_PLOT, MODEL_REPORT, REPORTS
+from khabar.dataset.layout import AGREEMENT, BASELINE, CROISSANT, INDEX, LABEL_PLOT, LENGTH_PLOT, MODEL_REPORT, REPORTS
 
 #: reports every build writes; one the latest release lacks is a change (a patch)
 BUILD_REPORTS = (AGREEMENT, BASELINE, MODEL_REPORT, LABEL_PLOT, LENGTH_PLOT)
@@ -197,7 +198,9 @@ def describe_change(diff: Diff, old_features: dict[str, Any], new_features: dict
     """Add to ``diff`` what is not a document change: the schema bump and its detail (configs added
     or removed, features changed: fields, ClassLabel names such as entity types or stance
     targets), and the reports of :data:`BUILD_REPORTS` that release ``old`` lacks and ``new`` has
-    (``new`` None: a build to come, which writes them all).
+    (``new`` None: a build to come, which writes them all), and ``format_changed`` when
+    ``old``'s croissant.json conforms to another Croissant version than ``new``'s (a build:
+    :data:`khabar.dataset.croissant.CROISSANT_VERSION`), a patch.
 
     Args:
         old_features, new_features: ``{config: Features.to_dict()}`` (``reports/build.json``'s ``features``).
@@ -210,4 +213,18 @@ def describe_change(diff: Diff, old_features: dict[str, Any], new_features: dict
     for name in BUILD_REPORTS:
         if not (old / REPORTS / name).exists() and (new is None or (new / REPORTS / name).exists()):
             diff.note("reports_added", name)
+    was, now = _croissant_version(old), CROISSANT_VERSION if new is None else _croissant_version(new)
+    if was != now:
+        def short(v: str | None) -> str:
+            return "Croissant " + v.rsplit("/", 1)[-1] if v else "none"
+        diff.note("format_changed", f"{CROISSANT}: {short(was)} -> {short(now)}")
     return diff
+
+
+def _croissant_version(release: Path) -> str | None:
+    """The ``conformsTo`` of a release's croissant.json (None if absent or unreadable)."""
+    try:
+        value = json.loads((release / CROISSANT).read_text(encoding="utf-8")).get("conformsTo")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None

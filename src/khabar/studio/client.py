@@ -85,6 +85,23 @@ def _describe(err: Exception) -> str:
     return f"{type(err).__name__}: {err}"
 
 
+_KINDS = {"personal": "personal access token", "access": "JWT access token", "legacy": "API key (a legacy token)"}
+_MAKE_ONE = ("make a personal access token (in the web page: Account & Settings -> Personal Access Token; for the admin of "
+             "`khabar studio serve`: `khabar studio token --out FILE`) and export LABEL_STUDIO_API_KEY=<it>")
+
+
+def _refused_hint(kind: str, body: str) -> str:
+    """What to do when the server refuses a key of ``kind`` (its answer: ``body``)."""
+    if kind == "legacy" and "legacy token authentication has been disabled" in body:
+        return "this server takes personal access tokens, not legacy ones: " + _MAKE_ONE
+    if kind == "legacy":
+        return ("check LABEL_STUDIO_API_KEY: a legacy key is the one a server was first started with (`khabar studio serve "
+                "--legacy-token`); servers since Label Studio 1.17 take personal access tokens: " + _MAKE_ONE)
+    if kind == "access":
+        return "an access token lasts minutes: give the personal access token (the refresh token) instead"
+    return "the personal access token was revoked, expired, or belongs to another server: " + _MAKE_ONE
+
+
 @dataclass
 class Studio:
     """A connection to one Label Studio server (use :func:`connect`).
@@ -99,6 +116,7 @@ class Studio:
     sdk: Any
     user_id: int
     retries: int = 3
+    key_kind: str = "legacy"  # khabar.studio.tokens.key_kind of the key: personal, access or legacy
 
     def call(self, action: str, fn: Callable[..., T], *args: Any, idempotent: bool = True, retry_unreachable: bool = True,
              **kwargs: Any) -> T:
@@ -120,9 +138,8 @@ class Studio:
                 if err.status_code == 404 and "Invalid page" in str(getattr(err, "body", "")):
                     raise PageNotFound() from None
                 if err.status_code in (401, 403):
-                    raise StudioError(f"{action}: Label Studio at {self.url} refused the API key ({_describe(err)})",
-                                      hint="check LABEL_STUDIO_API_KEY: a server keeps the key it was first started with "
-                                           "(its data folder, .labelstudio/, remembers it)") from None
+                    raise StudioError(f"{action}: Label Studio at {self.url} refused the {_KINDS[self.key_kind]} ({_describe(err)})",
+                                      hint=_refused_hint(self.key_kind, str(getattr(err, "body", "")))) from None
                 if err.status_code and err.status_code >= 500 and attempt + 1 < (self.retries if idempotent else 1):
                     time.sleep(1.0 * (attempt + 1))
                     continue
@@ -248,7 +265,7 @@ def connect(url: str | None = None, api_key: str | None = None) -> Studio:
     url = (url or os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
     key = api_key if api_key is not None else os.environ.get("LABEL_STUDIO_API_KEY")
     if not key:
-        raise StudioError("LABEL_STUDIO_API_KEY is not set", hint="export LABEL_STUDIO_API_KEY=<the key the server was first started with>")
+        raise StudioError("LABEL_STUDIO_API_KEY is not set", hint=_MAKE_ONE)
     if not key.isascii() or not key.isprintable() or any(ch.isspace() for ch in key):
         raise StudioError("LABEL_STUDIO_API_KEY holds whitespace or non-ASCII characters, which an HTTP header cannot carry",
                           hint="check for a trailing newline or a pasted character")
@@ -264,8 +281,17 @@ def connect(url: str | None = None, api_key: str | None = None) -> Studio:
                           hint="drop user:password@ from LABEL_STUDIO_URL")
     if u.scheme not in ("http", "https") or not u.hostname or any(ch.isspace() for ch in url):
         raise StudioError(f"LABEL_STUDIO_URL {shown!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8080")
-    sdk = LabelStudio(base_url=url, api_key=key, timeout=120, max_retries=0)
-    probe = Studio(url=shown, sdk=sdk, user_id=0)
+    from label_studio_sdk.core.api_error import ApiError
+
+    from khabar.studio.tokens import key_kind
+
+    kind = key_kind(key)
+    try:
+        sdk = LabelStudio(base_url=url, api_key=key, timeout=120, max_retries=0)
+    except ApiError as err:  # the SDK checks a JWT's expiry before any request
+        raise StudioError(f"LABEL_STUDIO_API_KEY is a {_KINDS[kind]} that cannot be used ({_describe(err)})",
+                          hint=_refused_hint(kind, "")) from None
+    probe = Studio(url=shown, sdk=sdk, user_id=0, key_kind=kind)
     try:
         me = probe.call("connecting", sdk.users.whoami, retry_unreachable=False)  # refused or no such host: answer at once
     except StudioError as err:

@@ -7,8 +7,13 @@ come from the environment and are handed to the server through its environment (
 command line, never a file of ours):
 
 * ``LABEL_STUDIO_USERNAME`` (an e-mail) and ``LABEL_STUDIO_PASSWORD``: the admin user;
-* ``LABEL_STUDIO_API_KEY``: the admin's API token (legacy token, at least 6 characters), which
-  clients send. It is set when the data folder is first created.
+* the server keeps Label Studio's own token settings: since 1.17 a new organization has
+  personal access tokens (JWT refresh tokens) and no legacy tokens. Clients send a personal
+  access token, made in the web page (Account & Settings -> Personal Access Token) or with
+  :func:`khabar.studio.tokens.create_personal_access_token`. Only with ``legacy_token`` (``khabar
+  studio serve --legacy-token``, for clients that cannot use personal access tokens) is the
+  organization created with legacy tokens on and the admin's legacy token set to
+  ``LABEL_STUDIO_API_KEY`` (at least 6 characters), when the data folder is first created.
 
 Calls home are switched off: the PyPI version check, analytics and Sentry.
 
@@ -110,7 +115,7 @@ def _run_with_heartbeat(cmd: list[str], what: str, started: float, echo: Callabl
         return code, out.read()
 
 
-def serve(project: Project, port: int, username: str, password: str, token: str, *, data_dir: Path | None = None,
+def serve(project: Project, port: int, username: str, password: str, token: str | None = None, *, data_dir: Path | None = None,
           allow_local_ml: bool = False, echo: Callable[[str], Any] = print) -> None:
     """Run a local Label Studio on ``127.0.0.1:port`` in the foreground until Ctrl-C or SIGTERM:
     install it if needed (:func:`install`), start it (:class:`StudioServer`), wait until it answers,
@@ -119,7 +124,9 @@ def serve(project: Project, port: int, username: str, password: str, token: str,
     Args:
         project: the Khabar project.
         port: a free TCP port on 127.0.0.1.
-        username, password, token: the admin user (an e-mail), its password and API token.
+        username, password: the admin user (an e-mail) and its password.
+        token: the admin's legacy API token, to switch legacy tokens on (see the module
+            docstring); None: the server's default, personal access tokens only.
         data_dir: the server's data folder (default ``<project>/.labelstudio``).
         allow_local_ml: let the server use ML backends and webhooks on local addresses (see the
             module docstring).
@@ -135,6 +142,12 @@ def serve(project: Project, port: int, username: str, password: str, token: str,
     try:
         server.wait_ready()
         echo(f"Label Studio is ready: {server.url}  (log in as {username}; clients: export LABEL_STUDIO_URL={server.url})")
+        if token is None:
+            echo("clients need a personal access token: open the page, log in, then Account & Settings -> Personal Access "
+                 "Token -> Create, and export LABEL_STUDIO_API_KEY=<that token> (it is shown once; `khabar studio token` "
+                 "makes one instead)")
+        else:
+            echo("legacy API tokens are on: clients use LABEL_STUDIO_API_KEY as given to this server")
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         assert server.process is not None
         code = server.process.wait()
@@ -158,17 +171,19 @@ def _port_busy(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def server_env(username: str, password: str, token: str, data_dir: Path, allow_local_ml: bool = False) -> dict[str, str]:
-    """The environment of the server process: admin user, token, offline settings; with
-    ``allow_local_ml``, ML backends and webhooks on local addresses allowed (module docstring)."""
+def server_env(username: str, password: str, token: str | None, data_dir: Path, allow_local_ml: bool = False) -> dict[str, str]:
+    """The environment of the server process: admin user, offline settings; with ``token``, legacy
+    API tokens on and the admin's set to it; with ``allow_local_ml``, ML backends and webhooks on
+    local addresses allowed (module docstring)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "DJANGO_"))}
     env.update({
-        "LABEL_STUDIO_USERNAME": username, "LABEL_STUDIO_PASSWORD": password, "LABEL_STUDIO_USER_TOKEN": token,
-        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true", "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        "LABEL_STUDIO_USERNAME": username, "LABEL_STUDIO_PASSWORD": password, "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
         "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
         "LATEST_VERSION_CHECK": "false", "COLLECT_ANALYTICS": "false", "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": "",
         "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
     })
+    if token is not None:  # label_studio/server.py _create_user; organizations/functions.py create_organization
+        env.update({"LABEL_STUDIO_USER_TOKEN": token, "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true"})
     if allow_local_ml:  # label_studio/core/settings/base.py: ML_BLOCK_LOCAL_IP, SSRF_PROTECTION_ENABLED
         env.update({"ML_BLOCK_LOCAL_IP": "false", "SSRF_PROTECTION_ENABLED": "false"})
     return env
@@ -181,7 +196,9 @@ class StudioServer:
     Args:
         project: the Khabar project (data goes to ``<root>/.labelstudio`` unless ``data_dir``).
         port: the TCP port; it must be free (Label Studio itself would silently move to another).
-        username, password, token: the admin user and its API token.
+        username, password: the admin user.
+        token: the admin's legacy API token, which switches legacy tokens on; None (the default):
+            personal access tokens only, as Label Studio sets a new organization up.
         data_dir: the server's data folder (SQLite database, media).
         allow_local_ml: allow ML backends and webhooks on local addresses (module docstring).
     """
@@ -190,7 +207,7 @@ class StudioServer:
     port: int
     username: str
     password: str
-    token: str
+    token: str | None = None
     data_dir: Path | None = None
     allow_local_ml: bool = False
     process: subprocess.Popen | None = None
@@ -216,7 +233,7 @@ class StudioServer:
         Raises:
             StudioError: the port is taken, the token is too short, or label-studio is not installed.
         """
-        if len(self.token) < 6:
+        if self.token is not None and len(self.token) < 6:
             raise StudioError("LABEL_STUDIO_API_KEY must be at least 6 characters (Label Studio ignores shorter tokens)")
         if "@" not in self.username:
             raise StudioError(f"LABEL_STUDIO_USERNAME must be an e-mail address (Label Studio's login), got {self.username!r}")
@@ -229,7 +246,7 @@ class StudioServer:
         self._lock()
         log = open(self.log_path, "ab")
         cmd = [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(self.port),
-               "--data-dir", str(self._data_dir), "--enable-legacy-api-token"]
+               "--data-dir", str(self._data_dir)] + (["--enable-legacy-api-token"] if self.token is not None else [])
         self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                         env=server_env(self.username, self.password, self.token, self._data_dir,
                                                        self.allow_local_ml),
@@ -253,11 +270,12 @@ class StudioServer:
         self._lock_file = fh
 
     def wait_ready(self, timeout: float = 240.0) -> None:
-        """Wait until ``/health`` answers and the token is accepted.
+        """Wait until ``/health`` answers and the admin can log in (and, with a legacy ``token``, it
+        is accepted).
 
         Raises:
-            StudioError: the process ended, the time ran out, or the token is refused (a data folder
-                made earlier with another token).
+            StudioError: the process ended, the time ran out, the admin's password or the token is
+                refused (a data folder made earlier with others).
         """
         deadline = time.monotonic() + timeout
         while True:
@@ -273,13 +291,24 @@ class StudioServer:
             if time.monotonic() > deadline:
                 raise StudioError(f"Label Studio did not answer on {self.url} within {timeout:.0f} s; see {self.log_path}:\n" + _tail(self.log_path))
             time.sleep(1.0)
+        from khabar.studio.tokens import login
+
+        try:
+            login(self.url, self.username, self.password).close()
+        except StudioError:
+            raise StudioError(f"Label Studio on {self.url} refuses {self.username} with LABEL_STUDIO_PASSWORD: the data "
+                              f"folder {self._data_dir} was set up with another user or password",
+                              hint="use the user and password it was first started with, or move the data folder away") from None
+        if self.token is None:
+            return
         req = urllib.request.Request(self.url + "/api/current-user/whoami", headers={"Authorization": f"Token {self.token}"})
         try:
             urllib.request.urlopen(req, timeout=30).close()
         except urllib.error.HTTPError as err:
-            raise StudioError(f"Label Studio on {self.url} refuses the API key (HTTP {err.code}): the data folder "
-                              f"{self._data_dir} was set up with another LABEL_STUDIO_API_KEY",
-                              hint="use the key it was first started with, or move the data folder away") from None
+            raise StudioError(f"Label Studio on {self.url} refuses the legacy API key (HTTP {err.code}): the data folder "
+                              f"{self._data_dir} was set up with another LABEL_STUDIO_API_KEY, or without legacy tokens",
+                              hint="use the key it was first started with, or serve without --legacy-token and use a "
+                                   "personal access token") from None
 
     def stop(self, timeout: float = 20.0) -> None:
         """Stop the server (SIGTERM to its process group, then SIGKILL) and release the lock."""
