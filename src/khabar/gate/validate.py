@@ -49,6 +49,7 @@ from khabar.dataset.versioning import parse_version
 from khabar.gate.files import REQUIRED_FILES, check_card, check_files, check_shard_schemas, read_card
 from khabar.gate.croissant import check_croissant, check_croissant_records
 from khabar.gate.load import check_load
+from khabar.core.progress import Stages
 from khabar.gate.problems import STRUCTURAL, Problem
 from khabar.gate.reports import check_reports, read_rows_report
 from khabar.gate.rows import check_documents
@@ -81,12 +82,14 @@ def _level_files(rel: Path, schemas: Schemas) -> tuple[dict[str, Any] | None, di
 
 
 def _levels_rows(rel: Path, schemas: Schemas, meta: dict[str, Any] | None, declared: dict[str, dict[str, str]],
-                 shards_ok: dict[str, dict[str, str]], problems: list[Problem], progress: bool) -> list[Problem]:
+                 shards_ok: dict[str, dict[str, str]], problems: list[Problem], progress: bool, stages: Stages) -> list[Problem]:
     """Levels 2-3 on every row, the training configs and ``reports/`` (cross-row state on disk:
     memory does not grow with rows). ``problems``: those found so far (they decide what runs)."""
     out: list[Problem] = []
     with DiskIndex() as seen:
+        stages.next("documents rows")
         out += check_documents(rel, schemas, shards_ok.get("documents", {}), seen, progress)
+        stages.next("training configs")
         version = _card_version(meta)
         found = problems + out
         unsound = {p.file for p in found}
@@ -95,6 +98,7 @@ def _levels_rows(rel: Path, schemas: Schemas, meta: dict[str, Any] | None, decla
             out += check_training_configs(rel, schemas, version, declared, shards_ok, unsound, seen, sound, progress)
         except (OSError, ValueError, pa.ArrowException) as err:
             out.append(Problem("parquet-unreadable", "data", f"{type(err).__name__}: {err}".splitlines()[0]))
+        stages.next("report files")
         if not any(p.check in ("parquet-unreadable", "parquet-schema-mismatch", "card-files-mismatch") for p in problems + out):
             total = sum(pq.ParquetFile(rel / p).metadata.num_rows for p in shards_ok.get("documents", {}).values())
             every = version is None or version >= ALL_CONFIGS_SINCE
@@ -140,6 +144,10 @@ def as_released(rel: Path, schemas: Schemas) -> Schemas:
     return schemas
 
 
+#: the stages :func:`validate_release` shows (the last only with ``load``)
+STAGES = ("files and card", "documents rows", "training configs", "report files", "croissant", "load_dataset")
+
+
 def validate_release(release: str | Path, schemas: Schemas | None = None, progress: bool = False,
                      load: bool = True) -> list[Problem]:
     """Run every check of the gate on a release folder.
@@ -147,7 +155,7 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
     Args:
         release: the release folder (``releases/X.Y.Z`` or a staging folder).
         schemas: the project's schemas (default: those of the enclosing project).
-        progress: show a progress bar per split.
+        progress: show a bar over the stages (:data:`STAGES`) from the start, and one per split.
         load: run level 4's ``load_dataset`` round trip (only when no level-1 problem of
             :data:`khabar.gate.problems.STRUCTURAL` was found).
 
@@ -159,12 +167,17 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
     if not rel.is_dir():
         return [Problem("file-missing", str(rel), "release folder does not exist")]
     schemas = as_released(rel, schemas or Schemas(Project.find().schema))
-    meta, declared, shards_ok, problems = _level_files(rel, schemas)
-    problems += _levels_rows(rel, schemas, meta, declared, shards_ok, problems, progress)
-    croissant = check_croissant(rel)  # level 4: release
-    problems += croissant
-    if not croissant and not any(p.check in STRUCTURAL for p in problems):
-        problems += check_croissant_records(rel, shards_ok)
-    if load and not any(p.check in STRUCTURAL for p in problems):
-        problems += _level_load(rel, shards_ok)
+    with Stages("validate", STAGES if load else STAGES[:-1], progress) as stages:
+        stages.next("files and card")
+        meta, declared, shards_ok, problems = _level_files(rel, schemas)
+        problems += _levels_rows(rel, schemas, meta, declared, shards_ok, problems, progress, stages)
+        stages.next("croissant")
+        croissant = check_croissant(rel)  # level 4: release
+        problems += croissant
+        if not croissant and not any(p.check in STRUCTURAL for p in problems):
+            problems += check_croissant_records(rel, shards_ok)
+        if load:
+            stages.next("load_dataset")
+            if not any(p.check in STRUCTURAL for p in problems):
+                problems += _level_load(rel, shards_ok)
     return problems

@@ -29,6 +29,7 @@ from typing import Any
 from khabar.annotate.evaluate import preannotator_report
 from khabar.core.errors import InputError, KhabarError, ReleaseExistsError, VersionError, os_error
 from khabar.core.jsonio import no_interrupts
+from khabar.core.progress import Stages
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.dataset.features import CONFIGS, features_for, make_encoder
@@ -213,6 +214,10 @@ def _make_staging(project: Project, version: str) -> Path:
         raise _named(err, releases) from None
 
 
+#: the stages :func:`build` shows (the gate only when it validates)
+BUILD_STAGES = ("rows", "version check", "report files", "card and Croissant", "gate")
+
+
 def build(project: Project, version: str, *, progress: bool = True, schemas: Schemas | None = None,
           validate: bool = True) -> BuildReport:
     """Build release ``version`` into ``project.release(version)``.
@@ -242,23 +247,29 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
     staging = _make_staging(project, version)
     shards = Shards(staging, features)
     try:
-        index = staging / REPORTS / INDEX
-        index.parent.mkdir(parents=True)
-        tally, errors = _write_rows(project, schemas, spec, encoders, shards, index, progress)
-        shards.close()
-        _refuse(errors)
-        if not tally.stats["documents"]:
-            raise InputError(f"{project.corpus}: no documents", hint="run khabar ingest first")
-        previous, diff = diff_against_latest(project, index, schemas, before=version)
-        check_version(previous, version, diff)
-        pre_report, warnings = preannotator_report(project, schemas)
-        registry = annotators_used(project, schemas, set(tally.prov["annotators"]))
-        tally.stats["configs"] = configs_stats(tally.configs, shards.rows())
-        sections, facts = write_reports(project, schemas, staging, version, shards.rows(), progress)
-        tally.stats["agreement"] = facts
-        write_metadata(project, schemas, staging, version, features, shards, tally, previous, diff, pre_report, registry, sections)
-        if validate:
-            _gate(staging, schemas, progress)
+        with Stages("build", BUILD_STAGES if validate else BUILD_STAGES[:-1], progress) as stages:
+            stages.next("rows")
+            index = staging / REPORTS / INDEX
+            index.parent.mkdir(parents=True)
+            tally, errors = _write_rows(project, schemas, spec, encoders, shards, index, progress)
+            shards.close()
+            _refuse(errors)
+            if not tally.stats["documents"]:
+                raise InputError(f"{project.corpus}: no documents", hint="run khabar ingest first")
+            stages.next("version check")
+            previous, diff = diff_against_latest(project, index, schemas, before=version)
+            check_version(previous, version, diff)
+            stages.next("report files")
+            pre_report, warnings = preannotator_report(project, schemas)
+            registry = annotators_used(project, schemas, set(tally.prov["annotators"]))
+            tally.stats["configs"] = configs_stats(tally.configs, shards.rows())
+            sections, facts = write_reports(project, schemas, staging, version, shards.rows(), progress)
+            tally.stats["agreement"] = facts
+            stages.next("card and Croissant")
+            write_metadata(project, schemas, staging, version, features, shards, tally, previous, diff, pre_report, registry, sections)
+            if validate:
+                stages.next("gate")
+                _gate(staging, schemas, progress)
         _ship(project, staging, target, version, previous, diff)
         rows = shards.rows()
         return BuildReport(version, target, rows["documents"], diff, previous, dict(tally.stats), rows, warnings)
