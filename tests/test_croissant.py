@@ -176,3 +176,25 @@ def test_the_gate_reads_a_bounded_sample_of_long_files(tmp_path: Path, monkeypat
     assert [(p.check, p.file) for p in problems] == [("croissant-records", f"data/entities/{s}-00000-of-00001.parquet")
                                                      for s in ("test", "train", "validation")]
     assert problems[0].message.startswith("record 0 of entities/test differs from the parquet row: tokens: parquet ")
+
+
+def test_case_30_the_seed_entities_through_mlcroissant() -> None:
+    """shared/cases/30: a list of structs written as one repeated sc:Text (and a FileSet
+    containedIn its parquet file) gave 0 records; as a list with subFields the seed's 140 entities
+    come back, the first one {start 4, end 13, type 3, text البنتاغون}."""
+    from conftest import SEED_ID, load_case
+
+    case = load_case("30-croissant-list-of-struct-as-repeated-text.json")
+    want = case["expected"]["observed_2026_12_05_mlcroissant_1_1_1"]["fileset_fixed_entities_as_subField"]
+    assert want.startswith("1 record; 140 entities")
+    [seed] = [r for r in _records("documents", filters={"documents/split": "validation"})
+              if r["documents/id"] == SEED_ID.encode()]
+    split, row = row_from_record(seed, "documents", _features("documents"))
+    assert split == "validation" and len(row["entities"]) == 140
+    first = {k: v for k, v in row["entities"][0].items() if k != "id"}
+    assert first == {"start": 4, "end": 13, "type": 3, "text": "البنتاغون"}
+    meta = json.loads((RELEASE / "croissant.json").read_text(encoding="utf-8"))
+    fs = next(d for d in meta["distribution"] if d["@id"] == "documents-parquet")
+    assert "containedIn" not in fs and "cr:containedIn" not in fs and fs["includes"] == "data/documents/*.parquet"
+    ents = next(f for f in next(r for r in meta["recordSet"] if r["name"] == "documents")["field"] if f["name"] == "entities")
+    assert "dataType" not in ents and [s["name"] for s in ents["subField"]] == ["id", "start", "end", "text", "type"]
