@@ -24,6 +24,7 @@ from khabar.core.ids import text_sha256
 from khabar.core.jsonio import load_json
 from khabar.core.project import PREANNOTATOR, Project
 from khabar.core.schema import Schemas
+from khabar.studio.lock import project_lock, settle_tasks, wait_echo as _wait_echo
 from khabar.studio.client import Studio
 from khabar.studio.config import Scheme, stance_target_options
 from khabar.studio.tasks import DEFAULT_TITLE, ensure_project, guidelines_version, result_key, task_payload
@@ -103,7 +104,18 @@ class _Offer:
         return payload
 
 
+
 def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update_config: bool = False,
+         predictions: bool = True, annotations: Iterable[str] = (), add_revisions: bool = False, batch: int = 500,
+         progress: bool = True, docs: Iterable[dict[str, Any]] | None = None) -> PushReport:
+    """khabar studio push under the project's lock (:func:`khabar.studio.lock.project_lock`): a second run
+    waits for the first. See :func:`_push` for the arguments, returns and errors."""
+    with project_lock(studio.url, title, "khabar studio push", echo=_wait_echo(progress)):
+        return _push(project, studio, title=title, update_config=update_config, predictions=predictions,
+                     annotations=annotations, add_revisions=add_revisions, batch=batch, progress=progress, docs=docs)
+
+
+def _push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update_config: bool = False,
          predictions: bool = True, annotations: Iterable[str] = (), add_revisions: bool = False, batch: int = 500,
          progress: bool = True, docs: Iterable[dict[str, Any]] | None = None) -> PushReport:
     """Create or update the project and import every corpus document as a task.
@@ -139,6 +151,7 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
     existing = _existing_tasks(studio, proj.id, progress)
     guidelines = guidelines_version(project)
     queue: list[dict[str, Any]] = []
+    made: list[int] = []
     docs, total = _documents(project, docs)
     for doc in tqdm(docs, total=total, desc="push", unit="doc", disable=not progress):
         offer = _offer(project, doc, schemas, scheme, guidelines, predictions, annotations)
@@ -149,8 +162,11 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
         report.annotations += len(payload.get("annotations", []))
         queue.append(payload)
         if len(queue) >= batch:
-            _flush(studio, proj.id, queue, report)
-    _flush(studio, proj.id, queue, report)
+            made += _flush(studio, proj.id, queue, report)
+    made += _flush(studio, proj.id, queue, report)
+    if made:  # a run on another machine may have made tasks for the same texts meanwhile: the older stay
+        gone = settle_tasks(studio, studio.iter_tasks(proj.id), set(made))
+        report.created -= len(gone)
     return report
 
 
@@ -259,9 +275,12 @@ def _refresh_task(studio: Studio, task: _TaskSummary, offer: _Offer, report: Pus
     report.updated += 1
 
 
-def _flush(studio: Studio, pid: int, queue: list[dict[str, Any]], report: PushReport) -> None:
-    """Import the queued tasks into project ``pid`` in one request, count them, empty the queue."""
-    if queue:
-        studio.import_tasks(pid, queue)
-        report.created += len(queue)
-        queue.clear()
+def _flush(studio: Studio, pid: int, queue: list[dict[str, Any]], report: PushReport) -> list[int]:
+    """Import the queued tasks into project ``pid`` in one request, count them, empty the queue;
+    returns the new tasks' ids."""
+    if not queue:
+        return []
+    ids = studio.import_tasks(pid, queue)
+    report.created += len(queue)
+    queue.clear()
+    return ids

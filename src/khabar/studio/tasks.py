@@ -30,6 +30,7 @@ from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.studio.client import Studio
 from khabar.studio.config import labeling_config, same_config
+from khabar.studio.lock import settle_project
 
 __all__ = ["DEFAULT_TITLE", "ensure_project", "project_uid", "task_payload", "task_data_problem", "guidelines_version",
            "studio_timestamp", "result_key"]
@@ -42,7 +43,8 @@ _VERSION = re.compile(r"[Vv]ersion:?\**\s*([0-9]+\.[0-9]+(?:\.[0-9]+)?)")
 
 
 def ensure_project(studio: Studio, schemas: Schemas, title: str, update_config: bool) -> tuple[Any, bool]:
-    """The project titled ``title`` with the schema's labeling config, created if missing.
+    """The project titled ``title`` with the schema's labeling config, created if missing (and then
+    settled: :func:`khabar.studio.lock.settle_project`, so a race never leaves two).
 
     Returns:
         ``(project, config_replaced)``: the SDK's project object, and whether its labeling config
@@ -57,7 +59,9 @@ def ensure_project(studio: Studio, schemas: Schemas, title: str, update_config: 
     if proj is None:
         proj = studio.create_project(title, config, "Khabar: Arabic news annotated with entities, claims and stances "
                                                     f"(labeling config generated from schema/) [khabar:{secrets.token_hex(8)}]")
-        return proj, False
+        proj = settle_project(studio, title, proj)  # a concurrent run on another machine may have made one first
+        if same_config(proj.label_config or "", config):
+            return proj, False
     if not same_config(proj.label_config or "", config):
         if not update_config:
             raise StudioError(f"project {proj.id} ({title!r}): its labeling config differs from the one generated from schema/",
