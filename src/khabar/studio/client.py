@@ -117,6 +117,9 @@ class Studio:
     user_id: int
     retries: int = 3
     key_kind: str = "legacy"  # khabar.studio.tokens.key_kind of the key: personal, access or legacy
+    timeout: float = 60.0  # seconds a request may wait for an answer once connected
+    budget: float = 3600.0  # seconds the whole command may take
+    deadline: float | None = None  # time.monotonic() past which no request is sent
 
     def call(self, action: str, fn: Callable[..., T], *args: Any, idempotent: bool = True, retry_unreachable: bool = True,
              **kwargs: Any) -> T:
@@ -132,6 +135,11 @@ class Studio:
         from label_studio_sdk.core.api_error import ApiError
 
         for attempt in range(self.retries if idempotent else 1):
+            if self._out_of_time():
+                raise StudioError(f"{action}: this command's time budget of {self.budget:.0f} s at {self.url} ran out; "
+                                  "nothing more was sent",
+                                  hint="the server is slow: see its log; raise KHABAR_STUDIO_BUDGET (seconds) for a very large "
+                                       "project; rerunning is safe (what was done is kept)")
             try:
                 return fn(*args, **kwargs)
             except ApiError as err:
@@ -140,21 +148,40 @@ class Studio:
                 if err.status_code in (401, 403):
                     raise StudioError(f"{action}: Label Studio at {self.url} refused the {_KINDS[self.key_kind]} ({_describe(err)})",
                                       hint=_refused_hint(self.key_kind, str(getattr(err, "body", "")))) from None
-                if err.status_code and err.status_code >= 500 and attempt + 1 < (self.retries if idempotent else 1):
+                if err.status_code and err.status_code >= 500 and attempt + 1 < (self.retries if idempotent else 1) \
+                        and not self._out_of_time():
                     time.sleep(1.0 * (attempt + 1))
                     continue
+                if err.status_code and err.status_code >= 500:
+                    raise StudioError(f"{action}: server error at {self.url} ({_describe(err)})",
+                                      hint="Label Studio failed on its side: see its log (.labelstudio/server.log for "
+                                           "`khabar studio serve`); rerunning is safe") from None
                 raise StudioError(f"{action}: {_describe(err)}") from None
             except httpx.LocalProtocolError as err:
                 raise StudioError(f"{action}: the request could not be sent ({type(err).__name__})",
                                   hint="check LABEL_STUDIO_API_KEY and LABEL_STUDIO_URL for stray characters") from None
+            except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout) as err:  # connected, then silence: never retried
+                raise StudioError(f"{action}: Label Studio at {self.url} took the connection but gave no answer within "
+                                  f"{self.timeout:.0f} s ({type(err).__name__})",
+                                  hint="the server is stuck or overloaded: see its log (.labelstudio/server.log for `khabar studio "
+                                       "serve`); for a very large project raise KHABAR_STUDIO_TIMEOUT (seconds); rerunning is safe") from None
             except httpx.TransportError as err:
-                unreachable = isinstance(err, httpx.ConnectError) and not retry_unreachable
-                if not unreachable and attempt + 1 < (self.retries if idempotent else 1):
+                connect = isinstance(err, (httpx.ConnectError, httpx.ConnectTimeout))
+                unreachable = connect and not retry_unreachable
+                if not unreachable and attempt + 1 < (self.retries if idempotent else 1) and not self._out_of_time():
                     time.sleep(1.0 * (attempt + 1))
                     continue
-                raise StudioError(f"{action}: cannot reach Label Studio at {self.url} ({type(err).__name__})",
-                                  hint="is it running? start it with `khabar studio serve`; a push or pull can be rerun safely") from None
+                if connect:
+                    how = "nothing answered the connection within 10 s" if isinstance(err, httpx.ConnectTimeout) else "connection refused"
+                    raise StudioError(f"{action}: cannot connect to Label Studio at {self.url} ({how})",
+                                      hint="is it running, at this address? start it with `khabar studio serve`, or check "
+                                           "LABEL_STUDIO_URL; a push or pull can be rerun safely") from None
+                raise StudioError(f"{action}: the connection to Label Studio at {self.url} broke ({type(err).__name__})",
+                                  hint="see the server's log; a push or pull can be rerun safely") from None
         raise AssertionError("unreachable")
+
+    def _out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
 
     # -- projects
     def find_project(self, title: str) -> Any | None:
@@ -245,12 +272,37 @@ def _display(url: str) -> str:
     return url
 
 
-def connect(url: str | None = None, api_key: str | None = None) -> Studio:
+def _seconds(name: str, default: float) -> float:
+    """A positive number of seconds from environment variable ``name`` (``default`` when unset).
+
+    Raises:
+        StudioError: the value is not a positive number.
+    """
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value != value or value == float("inf"):
+        raise StudioError(f"{name}={raw!r} is not a positive number of seconds", hint=f"e.g. export {name}={default:.0f}")
+    return value
+
+
+def connect(url: str | None = None, api_key: str | None = None, timeout_s: float | None = None) -> Studio:
     """Connect to Label Studio and check the key.
 
     Args:
         url: default ``$LABEL_STUDIO_URL``, else ``http://127.0.0.1:8080``.
         api_key: default ``$LABEL_STUDIO_API_KEY``.
+        timeout_s: seconds a request may wait for an answer once connected (default
+            ``$KHABAR_STUDIO_TIMEOUT``, else 60); connecting may take 10 s. The whole command may
+            take ``$KHABAR_STUDIO_BUDGET`` seconds (default 3600): past it no request is sent.
+
+    Failures are told apart: "cannot connect" (refused, or no answer to the connection within
+    10 s), "took the connection but gave no answer within N s" (never retried), "server error
+    (HTTP 5xx)" (see the server's log).
 
     The SDK's own retries are switched off: :meth:`Studio.call` retries reads only, so a create
     (an import, an annotation) is never sent twice after a dropped connection.
@@ -286,17 +338,24 @@ def connect(url: str | None = None, api_key: str | None = None) -> Studio:
     from khabar.studio.tokens import key_kind
 
     kind = key_kind(key)
+    timeout, budget = _seconds("KHABAR_STUDIO_TIMEOUT", 60.0), _seconds("KHABAR_STUDIO_BUDGET", 3600.0)
+    if timeout_s is not None:
+        timeout = timeout_s
+    import httpx
+
+    http = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=True)
     try:
-        sdk = LabelStudio(base_url=url, api_key=key, timeout=120, max_retries=0)
+        sdk = LabelStudio(base_url=url, api_key=key, httpx_client=http, max_retries=0)
     except ApiError as err:  # the SDK checks a JWT's expiry before any request
         raise StudioError(f"LABEL_STUDIO_API_KEY is a {_KINDS[kind]} that cannot be used ({_describe(err)})",
                           hint=_refused_hint(kind, "")) from None
-    probe = Studio(url=shown, sdk=sdk, user_id=0, key_kind=kind)
+    probe = Studio(url=shown, sdk=sdk, user_id=0, key_kind=kind, timeout=timeout, budget=budget,
+                   deadline=time.monotonic() + budget)
     try:
         me = probe.call("connecting", sdk.users.whoami, retry_unreachable=False)  # refused or no such host: answer at once
     except StudioError as err:
         msg = str(err)
-        if "cannot reach" in msg and from_env:
+        if "cannot connect" in msg and from_env:
             raise StudioError(msg + " (LABEL_STUDIO_URL is not set, so the default was tried)",
                               hint="start it with `khabar studio serve`, or export LABEL_STUDIO_URL=http://127.0.0.1:<port>") from None
         if "HTTP 404" in msg or "HTTP 200" in msg or "HTTP 405" in msg:

@@ -1,0 +1,130 @@
+"""A server that hangs, fails or is not there (issue 14): each gets its own diagnosis and hint,
+within the stated time, in one line. Fake servers on loopback; no Label Studio needed."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from khabar.cli import app
+from khabar.core.errors import StudioError
+from khabar.studio import client as studio_client
+from khabar.studio.client import Studio, connect
+
+
+class _Hang:
+    """Accepts connections and reads requests, never answers (a stuck server)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+class _Fail500(http.server.BaseHTTPRequestHandler):
+    calls = 0
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        type(self).calls += 1
+        body = b'{"detail": "database is locked"}'
+        self.send_response(500)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def hanging():
+    server = _Hang()
+    yield server
+    server.close()
+
+
+def test_a_hanging_server_fails_within_the_timeout_with_its_diagnosis(hanging) -> None:
+    """Issue 14: 373 s of silence, then "cannot reach Label Studio … is it running?" (it was)."""
+    started = time.monotonic()
+    with pytest.raises(StudioError) as err:
+        connect(hanging.url, "a-legacy-key", timeout_s=2)
+    took = time.monotonic() - started
+    assert 2 <= took < 9, took  # one read timeout, not three (a busy CI machine adds seconds)
+    assert str(err.value) == (f"connecting: Label Studio at {hanging.url} took the connection but gave no answer within 2 s "
+                              "(ReadTimeout)")
+    assert "see its log" in err.value.hint and "KHABAR_STUDIO_TIMEOUT" in err.value.hint
+
+
+def test_the_cli_on_a_hanging_server_says_so_in_one_line(hanging, project) -> None:
+    started = time.monotonic()
+    res = CliRunner().invoke(app, ["studio", "pull", "--root", str(project.root)],
+                             env={"LABEL_STUDIO_URL": hanging.url, "LABEL_STUDIO_API_KEY": "a-legacy-key", "KHABAR_STUDIO_TIMEOUT": "2"})
+    assert time.monotonic() - started < 10
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert res.output.splitlines()[0] == (f"error: connecting: Label Studio at {hanging.url} took the connection but gave no answer "
+                                          "within 2 s (ReadTimeout)")
+
+
+def test_a_server_error_names_the_server_log(monkeypatch) -> None:
+    _Fail500.calls = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Fail500)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(studio_client.time, "sleep", lambda s: None)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(StudioError) as err:
+            connect(url, "a-legacy-key", timeout_s=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(err.value) == f"connecting: server error at {url} (HTTP 500: database is locked)"
+    assert err.value.hint.startswith("Label Studio failed on its side: see its log")
+    assert _Fail500.calls == 3  # a read is retried on a server error, then given up
+
+
+def test_nothing_listens_there() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(StudioError) as err:
+        connect(f"http://127.0.0.1:{port}", "a-legacy-key")
+    assert str(err.value) == f"connecting: cannot connect to Label Studio at http://127.0.0.1:{port} (connection refused)"
+
+
+def test_the_command_budget_stops_sending(monkeypatch) -> None:
+    studio = Studio(url="http://127.0.0.1:1", sdk=None, user_id=0, budget=5, deadline=time.monotonic() - 1)
+    with pytest.raises(StudioError) as err:
+        studio.call("listing tasks of project 3 (page 7)", lambda: pytest.fail("sent after the budget ran out"))
+    assert str(err.value) == ("listing tasks of project 3 (page 7): this command's time budget of 5 s at http://127.0.0.1:1 "
+                              "ran out; nothing more was sent")
+    assert "KHABAR_STUDIO_BUDGET" in err.value.hint
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "nan", "inf"])
+def test_a_bad_timeout_setting_is_one_line(value, monkeypatch) -> None:
+    monkeypatch.setenv("KHABAR_STUDIO_TIMEOUT", value)
+    with pytest.raises(StudioError) as err:
+        connect("http://127.0.0.1:1", "a-legacy-key")
+    assert str(err.value) == f"KHABAR_STUDIO_TIMEOUT={value!r} is not a positive number of seconds"
