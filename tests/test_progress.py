@@ -4,6 +4,7 @@ at the end): one bar over the stages, then per-split bars below it."""
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
@@ -23,8 +24,10 @@ def _descriptions(err: str) -> list[str]:
     return seen
 
 
-def test_validate_shows_its_stages_from_the_start(capsys) -> None:
+def test_validate_shows_its_stages_from_the_start(capsys, monkeypatch) -> None:
+    """In a terminal: one bar over the stages, drawn before any check ran."""
     _, release = latest_release(ROOT / "releases")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert validate_release(release, progress=True, load=False) == []
     shown = _descriptions(capsys.readouterr().err)
     stages = [d for d in shown if d.startswith("validate [")]
@@ -38,7 +41,19 @@ def test_validate_shows_its_stages_from_the_start(capsys) -> None:
     assert STAGES[-1] == "load_dataset"
 
 
-def test_a_stage_bar_names_only_its_stages(capsys) -> None:
+def test_in_a_log_each_stage_is_one_line(capsys) -> None:
+    """Not a terminal (a log file, CI): plain lines with the elapsed time, no bar, no escape codes."""
+    _, release = latest_release(ROOT / "releases")
+    assert validate_release(release, progress=True, load=False) == []
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\x1b" not in err
+    lines = [re.sub(r"\(\d+\.\d s\)$", "(s)", line) for line in err.splitlines()]
+    assert lines == ["validate [1/5] files and card (s)", "validate [2/5] documents rows (s)", "validate [3/5] training configs (s)",
+                     "validate [4/5] report files (s)", "validate [5/5] croissant (s)", "validate done (s)"]
+
+
+def test_a_stage_bar_names_only_its_stages(capsys, monkeypatch) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     with Stages("job", ["one", "two"], enabled=True) as st:
         st.next("two")
         with pytest.raises(ValueError):

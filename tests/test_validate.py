@@ -685,8 +685,9 @@ def test_croissant_records_none_yielded(gate_broken) -> None:
     _, problems = gate_broken(_edit_croissant(edit))
     assert _checks(problems) == {"croissant-records"}
     got = sorted(p.message for p in problems)
-    assert len(got) == 4 and got[1].startswith("mlcroissant yields no record of 'documents'; its parquet files hold 1 rows "
-                                               "(its FileSets are containedIn the parquet FileObjects")
+    assert len(got) == 4 and got[1] == ("mlcroissant yields no record of 'documents'; its parquet files hold 1 row (FileSets "
+                                        "containedIn their parquet files, as releases before 0.4.3 wrote them: only Croissant "
+                                        "readers are affected, load_dataset and the parquet files are sound; use 0.4.3 or later)")
 
 
 def test_croissant_records_row_differs(gate_broken) -> None:

@@ -78,10 +78,12 @@ def build(
 
 def validate(
     release: Path = typer.Argument(..., metavar="RELEASE", help="A release, by version (0.4.1) or folder (releases/0.4.1)."),
-    no_load: bool = typer.Option(False, "--no-load", help="Skip the load_dataset round trip (level 4)."),
+    no_load: bool = typer.Option(False, "--no-load", help="Skip the load_dataset round trip (the slowest check of level 4; "
+                                                          "the Croissant checks still run)."),
     root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
-    """Run the gate on a release: files and checksums, card, schema, spans, ids, splits, load_dataset.
+    """Run the gate on a release: files and checksums, card, schema, spans, ids, splits, training
+    configs, reports, Croissant (read back through mlcroissant), load_dataset.
 
     Prints one line per problem (`error CHECK-ID FILE doc=ID FIELD: message`) and exits 1 on any.
     """
@@ -91,6 +93,8 @@ def validate(
     try:
         project = _project(root)
         release = release_arg(release, project)
+        if not quiet:
+            typer.echo(f"validating {release} …", err=True)
         problems = validate_release(release, schemas=Schemas(project.schema), progress=not quiet, load=not no_load)
     except KhabarError as err:
         _fail(err)

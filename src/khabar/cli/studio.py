@@ -63,7 +63,9 @@ def serve(
     The admin user comes from LABEL_STUDIO_USERNAME and LABEL_STUDIO_PASSWORD (fixed when the data
     folder is first created). Token settings are Label Studio's own: clients use a personal access
     token (Account & Settings -> Personal Access Token, or `khabar studio token`). Works offline:
-    update checks, analytics and error reporting are switched off. First start takes about a minute.
+    update checks, analytics and error reporting are switched off. The first use installs Label
+    Studio into .venv-studio (about 6 minutes; KHABAR_LABEL_STUDIO=/path/to/bin/label-studio uses one
+    installed elsewhere); each start then takes about a minute.
     """
     from khabar.studio.server import serve as run
 

@@ -107,8 +107,8 @@ def _why_none(folder: Path) -> str:
     """The known cause of a Croissant that yields nothing, as a clause, or ``""``."""
     text = (folder / CROISSANT).read_text(encoding="utf-8", errors="replace")
     if '"containedIn"' in text or '"cr:containedIn"' in text:
-        return (" (its FileSets are containedIn the parquet FileObjects, so mlcroissant reads each parquet file as an "
-                "archive: croissant.json of toolkits before 0.5.0; a release built now has it right)")
+        return (" (FileSets containedIn their parquet files, as releases before 0.4.3 wrote them: only Croissant readers "
+                "are affected, load_dataset and the parquet files are sound; use 0.4.3 or later)")
     return ""
 
 
@@ -136,7 +136,7 @@ def _check_record_set(folder: Path, config: str, splits: dict[str, str], dataset
         held = sum(pq.ParquetFile(folder / p).metadata.num_rows for p in splits.values())
         if held:
             return [Problem("croissant-records", CROISSANT, f"mlcroissant yields no record of {config!r}; its parquet files hold "
-                                                            f"{held} rows{_why_none(folder)}")]
+                                                            f"{held} row{'s' if held != 1 else ''}{_why_none(folder)}")]
     out = []
     for split, path in sorted(splits.items()):
         rows = pq.read_table(folder / path).to_pylist()

@@ -44,7 +44,7 @@ def _check_rows(rel: Path, split: str, path: str, schemas: Schemas, features: Fe
     pf = pq.ParquetFile(rel / path)
     schema_name = CONFIGS["documents"]
     fast_decode = make_decoder(features, on_bad=raise_out_of_range)
-    bar = tqdm(total=pf.metadata.num_rows, desc=f"validate {split}", unit="doc", disable=not progress)
+    bar = tqdm(total=pf.metadata.num_rows, desc=f"validate {split}", unit="doc", disable=None if progress else True)
     for group in range(pf.metadata.num_row_groups):  # one row group at a time: constant memory
         for row in pf.read_row_group(group).to_pylist():
             bar.update(1)

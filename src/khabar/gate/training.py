@@ -162,7 +162,7 @@ def check_training_configs(rel: Path, schemas: Schemas, version: tuple[int, int,
         decode_doc = make_decoder(features["documents"])
         docs = _rows(rel / doc_path) if doc_path and derive_ok else iter(())
         n_docs = pq.ParquetFile(rel / doc_path).metadata.num_rows if doc_path and derive_ok else 0
-        for raw in tqdm(docs, total=n_docs, desc=f"validate configs {split}", unit="doc", disable=not progress):
+        for raw in tqdm(docs, total=n_docs, desc=f"validate configs {split}", unit="doc", disable=None if progress else True):
             try:
                 derived = derive(decode_doc(raw), spec).rows
             except (KeyError, TypeError, ValueError):  # a documents row the levels above did not pass

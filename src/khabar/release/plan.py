@@ -127,7 +127,7 @@ def iter_checked(project: Project, schemas: Schemas, errors: list[str], progress
     ids = corpus_ids(project.corpus, strays)
     errors.extend(f"{project.corpus / name}: not a corpus document (expected kb-<16 hex digits>.json)" for name in sorted(strays))
     _check_annotation_folders(project, ids, errors)
-    for value in tqdm(ids, desc="build", unit="doc", disable=not progress):
+    for value in tqdm(ids, desc="build", unit="doc", disable=None if progress else True):
         path = project.corpus_file(doc_id_str(value))
         try:
             doc = load_json(path)

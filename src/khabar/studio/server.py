@@ -144,8 +144,8 @@ def serve(project: Project, port: int, username: str, password: str, token: str 
         echo(f"Label Studio is ready: {server.url}  (log in as {username}; clients: export LABEL_STUDIO_URL={server.url})")
         if token is None:
             echo("clients need a personal access token: open the page, log in, then Account & Settings -> Personal Access "
-                 "Token -> Create, and export LABEL_STUDIO_API_KEY=<that token> (it is shown once; `khabar studio token` "
-                 "makes one instead)")
+                 "Token -> Create, and export LABEL_STUDIO_API_KEY=<that token> (it is shown once; `khabar studio token "
+                 "--out FILE` makes one into a file instead)")
         else:
             echo("legacy API tokens are on: clients use LABEL_STUDIO_API_KEY as given to this server")
         signal.signal(signal.SIGTERM, signal.default_int_handler)
