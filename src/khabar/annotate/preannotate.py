@@ -328,6 +328,10 @@ def preannotate_corpus(project: Any, doc_ids: list[str] | None = None, progress:
     """
     from tqdm import tqdm
 
+    from khabar.core.runlock import remove_stale_temp_files
+
+    remove_stale_temp_files(project.annotations)  # what a killed run left beside its targets
+
     from khabar.core.errors import InputError, os_error
     from khabar.core.ids import is_doc_id
     from khabar.core.jsonio import dumps_canonical

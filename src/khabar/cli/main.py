@@ -5,6 +5,8 @@ Library errors become one line (``error: …``) plus a hint, and exit code 1 (2 
 
 from __future__ import annotations
 
+import errno
+import os
 import signal
 import sys
 
@@ -103,6 +105,38 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as err:  # noqa: BLE001 - the last resort for a full disk or a folder we may not write
+        line = system_error_line(err)
+        if line is None:
+            raise
+        typer.echo(line, err=True)
+        sys.exit(1)
+
+
+#: errno -> what to do about it
+_SYSTEM_HINTS = {
+    errno.ENOSPC: "free some disk space (or point TMPDIR at a bigger disk), then run it again",
+    errno.EDQUOT: "your disk quota is used up: free some space, then run it again",
+    errno.EACCES: "you may not write or read there: check the folder's owner and permissions, then run it again",
+    errno.EPERM: "you may not write or read there: check the folder's owner and permissions, then run it again",
+    errno.EROFS: "that folder is on a read-only file system: work in a writable checkout",
+}
+
+
+def system_error_line(err: BaseException) -> str | None:
+    """``error: <file>: <reason>`` and a hint for an error caused (directly, or anywhere in its
+    ``__cause__``/``__context__`` chain) by a full disk, a quota, a permission or a read-only file
+    system; None for anything else. Commands leave ``corpus/``, ``annotations/`` and ``releases/``
+    as they were on such an error (they write into staging folders and rename at the end)."""
+    seen: set[int] = set()
+    cur: BaseException | None = err
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, OSError) and cur.errno in _SYSTEM_HINTS:
+            where = cur.filename or "a file"
+            return f"error: {where}: {cur.strerror or os.strerror(cur.errno)}\nhint: {_SYSTEM_HINTS[cur.errno]}"
+        cur = cur.__cause__ or cur.__context__
+    return None
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typing import Iterator
 
 from khabar.core.errors import InputError
 
-__all__ = ["exclusive_run"]
+__all__ = ["exclusive_run", "remove_stale_temp_files"]
 
 
 @contextlib.contextmanager
@@ -62,3 +62,25 @@ def exclusive_run(folder: Path, lock: str, staging_prefix: str, command: str) ->
     finally:
         path.unlink(missing_ok=True)
         os.close(fd)
+
+
+def remove_stale_temp_files(folder: Path, older_than: float = 900.0) -> int:
+    """Remove the temporary files (``.*.tmp``, as :func:`khabar.core.jsonio.stage_bytes`
+    and the annotation writers make them beside their targets) that a killed run left anywhere
+    below ``folder``: those last written more than ``older_than`` seconds ago (a live writer
+    renames its file within moments). Returns how many were removed; a file that cannot be
+    removed is left (the next run tries again).
+    """
+    import time
+
+    if not folder.is_dir():
+        return 0
+    now, gone = time.time(), 0
+    for path in folder.rglob(".*.tmp"):
+        try:
+            if path.is_file() and not path.is_symlink() and now - path.stat().st_mtime > older_than:
+                path.unlink()
+                gone += 1
+        except OSError:
+            continue
+    return gone

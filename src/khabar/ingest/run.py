@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from khabar.ingest.document import make_document
 from khabar.ingest.duplicates import near_duplicate_warnings
+from khabar.core.runlock import exclusive_run
 from khabar.core.errors import InputError
 from khabar.core.jsonio import dumps_canonical, load_json, no_interrupts
 from khabar.core.project import Project
@@ -128,11 +129,13 @@ def ingest(project: Project, encodings: dict[str, str] | None = None, accept_edi
     if project.corpus.exists() and not project.corpus.is_dir():
         raise InputError(f"{project.corpus}: not a folder")
     project.corpus.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.corpus))
-    try:
-        return _run(project, schemas, encodings, accept_edits, staging, total, progress)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    # one ingest at a time; the staging folders a killed ingest left are removed first
+    with exclusive_run(project.corpus, ".ingest.lock", ".staging-", "khabar ingest"):
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.corpus))
+        try:
+            return _run(project, schemas, encodings, accept_edits, staging, total, progress)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_edits: set[str], staging: Path,

@@ -18,6 +18,7 @@ Public API: :func:`build`, :class:`BuildReport`; re-exported for the CLI and the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ from khabar.annotate.evaluate import preannotator_report
 from khabar.core.errors import InputError, KhabarError, ReleaseExistsError, VersionError, os_error
 from khabar.core.jsonio import no_interrupts
 from khabar.core.progress import Stages
+from khabar.core.runlock import exclusive_run
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.dataset.features import CONFIGS, features_for, make_encoder
@@ -194,11 +196,14 @@ def _rmdir(folder: Path) -> None:
         pass
 
 
-def _make_staging(project: Project, version: str) -> Path:
-    """A new staging folder ``releases/.staging-<version>-*`` (``releases/`` made if missing).
+def _make_staging(project: Project, version: str, guard: contextlib.ExitStack) -> Path:
+    """A new staging folder ``releases/.staging-<version>-*`` (``releases/`` made if missing),
+    after taking ``releases/.build.lock`` into ``guard`` (one build at a time) and removing the
+    staging folders a killed build left (:func:`khabar.core.runlock.exclusive_run`).
 
     Raises:
-        InputError: ``releases`` is not a folder, or cannot be written (one line naming it).
+        InputError: ``releases`` is not a folder, or cannot be written (one line naming it);
+            another build is running.
     """
     releases = project.releases
     if (releases.exists() or releases.is_symlink()) and not releases.is_dir():
@@ -207,6 +212,7 @@ def _make_staging(project: Project, version: str) -> Path:
     made = not releases.exists()
     try:
         releases.mkdir(parents=True, exist_ok=True)
+        guard.enter_context(exclusive_run(releases, ".build.lock", ".staging-", "khabar build"))
         return Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=releases))
     except OSError as err:
         if made:
@@ -244,7 +250,8 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
     spec = Spec.from_schemas(schemas)
     features = {config: features_for(schemas, config) for config in CONFIGS}
     encoders = {config: make_encoder(f) for config, f in features.items()}
-    staging = _make_staging(project, version)
+    guard = contextlib.ExitStack()
+    staging = _make_staging(project, version, guard)
     shards = Shards(staging, features)
     try:
         with Stages("build", BUILD_STAGES if validate else BUILD_STAGES[:-1], progress) as stages:
@@ -278,3 +285,4 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+        guard.close()

@@ -24,6 +24,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from khabar.core.runlock import remove_stale_temp_files
 from khabar.core.checks import check_row
 from khabar.core.errors import InputError, StudioError
 from khabar.core.jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts
@@ -148,6 +149,7 @@ def _pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annot
             then, and ``annotations/`` is as it was.
         InputError: the annotator map is invalid.
     """
+    remove_stale_temp_files(project.annotations)  # what a killed pull left beside its targets
     schemas = Schemas(project.schema)
     scheme = Scheme.from_schemas(schemas)
     proj = studio.find_project(title)
