@@ -30,11 +30,14 @@ Public API: :func:`install`, :func:`serve` (install, start, run until Ctrl-C), :
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -149,6 +152,7 @@ def serve(project: Project, port: int, username: str, password: str, token: str 
         else:
             echo("legacy API tokens are on: clients use LABEL_STUDIO_API_KEY as given to this server")
         signal.signal(signal.SIGTERM, signal.default_int_handler)
+        signal.signal(signal.SIGHUP, signal.default_int_handler)  # the terminal closed: stop the server too
         assert server.process is not None
         code = server.process.wait()
         raise StudioError(f"Label Studio exited with code {code}; see {server.log_path}")
@@ -156,6 +160,62 @@ def serve(project: Project, port: int, username: str, password: str, token: str 
         echo("stopping Label Studio …")
     finally:
         server.stop()
+
+
+_EMAIL = re.compile(r"[^\s@'\"<>()]+@[^\s@'\"<>()]+\.[A-Za-z]{2,}")
+
+
+def _copy_redacted(source: Any, log: Any) -> None:
+    """Copy the server's output to its log, line by line, with every e-mail address replaced by
+    ``<e-mail>`` (Label Studio prints the admin's on each start: "User … already exists")."""
+    try:
+        for line in iter(source.readline, b""):
+            log.write(_EMAIL.sub("<e-mail>", line.decode("utf-8", "replace")).encode("utf-8"))
+            log.flush()
+    except (OSError, ValueError):
+        pass
+    finally:
+        log.close()
+
+
+def _child_setup() -> None:
+    """In the server process, before it runs: files it makes are its user's only (umask 077), and
+    it gets SIGTERM when the process that started it dies (Linux ``PR_SET_PDEATHSIG``), so a
+    killed or hung-up ``khabar studio serve`` leaves no orphan holding the port and the data folder."""
+    os.umask(0o077)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the server is still stopped by serve's own handlers
+
+
+def _private(folder: Path) -> None:
+    """``folder`` 0700 and the files directly in it 0600 (an older data folder may be world-readable)."""
+    os.chmod(folder, 0o700)
+    for entry in folder.iterdir():
+        if entry.is_file() and not entry.is_symlink():
+            os.chmod(entry, 0o600)
+
+
+def _lock_info(fh: Any) -> dict[str, Any]:
+    try:
+        fh.seek(0)
+        info = json.loads(fh.read() or "{}")
+        return info if isinstance(info, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def free_port() -> int:
@@ -242,30 +302,50 @@ class StudioServer:
         exe = label_studio_bin(self.project)
         if not exe.exists():
             raise StudioError(f"label-studio is not installed at {exe}", hint="run `khabar studio install`")
-        self._data_dir.mkdir(parents=True, exist_ok=True)
+        self._data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private(self._data_dir)  # it holds the database (users, tokens) and the log
         self._lock()
-        log = open(self.log_path, "ab")
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        log = os.fdopen(fd, "ab")
         cmd = [str(exe), "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(self.port),
                "--data-dir", str(self._data_dir)] + (["--enable-legacy-api-token"] if self.token is not None else [])
-        self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                         env=server_env(self.username, self.password, self.token, self._data_dir,
                                                        self.allow_local_ml),
-                                        cwd=self._data_dir, start_new_session=True,
+                                        cwd=self._data_dir, start_new_session=True, preexec_fn=_child_setup,
                                         pass_fds=(self._lock_file.fileno(),))  # the lock lives as long as the server
-        log.close()
+        self._write_lock_info()
+        threading.Thread(target=_copy_redacted, args=(self.process.stdout, log), daemon=True,
+                         name="label-studio-log").start()
         return self
+
+    def _write_lock_info(self) -> None:
+        """Name this run in serve.lock: what a second serve tells the user when the lock is held."""
+        assert self.process is not None
+        fh = self._lock_file
+        fh.seek(0)
+        fh.truncate()
+        fh.write(json.dumps({"serve_pid": os.getpid(), "server_pid": self.process.pid, "port": self.port}))
+        fh.flush()
 
     def _lock(self) -> None:
         """Hold ``<data_dir>/serve.lock`` while this server runs: two servers on one SQLite data folder
         would corrupt it."""
         import fcntl
 
-        fh = open(self._data_dir / "serve.lock", "a+")
+        fh = open(os.open(self._data_dir / "serve.lock", os.O_RDWR | os.O_CREAT, 0o600), "r+")
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
+            info = _lock_info(fh)
             fh.close()
-            raise StudioError(f"another Label Studio is serving {self._data_dir} (it holds serve.lock)",
+            server, serve = info.get("server_pid"), info.get("serve_pid")
+            if isinstance(server, int) and isinstance(serve, int) and not _alive(serve) and _alive(server):
+                raise StudioError(f"an orphaned Label Studio (pid {server}, port {info.get('port')}) holds {self._data_dir}: "
+                                  f"the `khabar studio serve` that started it (pid {serve}) is gone",
+                                  hint=f"stop it with `kill {server}`, then start the server again") from None
+            raise StudioError(f"another Label Studio is serving {self._data_dir} (it holds serve.lock"
+                              + (f"; port {info['port']}, pid {server}" if isinstance(server, int) else "") + ")",
                               hint="use that one (its URL is in its terminal), or stop it first") from None
         self._lock_file = fh
 
