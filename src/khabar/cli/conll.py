@@ -46,6 +46,10 @@ def import_conll(
                                help="Replace an annotation file that exists with other content. CoNLL carries entities only: the "
                                     "file's claims and stances are kept when every entity they refer to is imported with the same "
                                     "span and type; if any would be lost, the import is refused even with --force."),
+    repair: bool = typer.Option(False, "--repair",
+                                help="Repair malformed tags by stated rules instead of refusing: OO/0 -> O, I--X or I_X -> I-X, "
+                                     "B-/I- without a class -> O, an I-X that continues nothing -> B-X (as conlleval reads it); "
+                                     "every repair is listed in seeds/<file stem>.repairs.json."),
     root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
     """Import a CoNLL NER file: its tokens become a seed and a corpus document (or align to --doc),
@@ -61,11 +65,13 @@ def import_conll(
 
     try:
         r = run(_project(root), file, fmt, annotator=annotator, doc_id=doc, mapping=parse_map(mapping), per=per, gold=gold,
-                skip_unfit=skip_unfit, force=force, progress=not quiet)
+                skip_unfit=skip_unfit, force=force, repair=repair, progress=not quiet)
     except KhabarError as err:
         _fail(err)
     typer.echo(f"{file.name}: {r.entities} entities in {len(r.documents)} document(s): {len(r.written)} annotation file(s) "
                f"written, {len(r.unchanged)} unchanged")
+    if r.repairs:
+        typer.echo(f"repaired {r.repairs} tag(s) by the stated rules; report: {r.repairs_file}")
     if r.seeds_added:
         typer.echo(f"seeds added: {len(r.seeds_added)} ({', '.join(r.seeds_added[:3])}{', …' if len(r.seeds_added) > 3 else ''})")
     for path in r.written[:5]:

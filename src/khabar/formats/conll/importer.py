@@ -76,6 +76,8 @@ class ImportReport:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     seeds_added: list[str] = field(default_factory=list)
+    repairs: int = 0  # tags repaired (--repair)
+    repairs_file: str | None = None  # where their report went
     entities: int = 0
     skipped: list[str] = field(default_factory=list)
     empty_paragraphs: list[int] = field(default_factory=list)
@@ -153,7 +155,7 @@ def _without_tool(ann: Any) -> Any:
 
 def import_conll(project: Project, path: str | os.PathLike[str], fmt: str = "wojood", *, annotator: str | None = None,
                  doc_id: str | None = None, mapping: dict[str, str] | None = None, per: str = "file", gold: bool = False,
-                 skip_unfit: bool = False, force: bool = False, progress: bool = True,
+                 skip_unfit: bool = False, force: bool = False, repair: bool = False, progress: bool = True,
                  schemas: Schemas | None = None) -> ImportReport:
     """Import CoNLL file ``path`` of format ``fmt`` (``wojood`` or ``aqmar``) into ``project``.
 
@@ -170,6 +172,9 @@ def import_conll(project: Project, path: str | os.PathLike[str], fmt: str = "woj
             three words, the same text as another), listing them, instead of refusing.
         force: replace an existing annotation file with other content (its claims and stances are
             kept when their entities are imported; when any would be lost it is refused all the same).
+        repair: apply the stated tag repairs of :mod:`khabar.formats.conll.repair` and write their
+            report, ``seeds/<file stem>.repairs.json`` (rules, then one entry per repaired tag), with
+            the rest of the import; without it such a file is refused.
 
     Raises:
         InputError: bad arguments (a reserved or malformed annotator id, a ``doc_id`` that is not
@@ -185,14 +190,14 @@ def import_conll(project: Project, path: str | os.PathLike[str], fmt: str = "woj
         data = path.read_bytes()
     except OSError as err:
         raise InputError(f"{path}: cannot read: {err.strerror}") from None
-    conll = read_conll(data, path.name, fmt, import_classes(fmt, schemas, mapping))
+    conll = read_conll(data, path.name, fmt, import_classes(fmt, schemas, mapping), repair=repair)
     run = _Run(project, schemas, conll, label, gold, force,
                ImportReport(empty_paragraphs=[p.mark_line for p in conll.paragraphs if not p.sentences and p.mark_line]))
     units = _units(project, conll, path.name, doc_id, per)
     if not doc_id:
         units = _fit_units(run, units, skip_unfit)
     tool = (f"khabar import conll --format {fmt}" + "".join(f" --map {k}={v}" for k, v in (mapping or {}).items())
-            + f" {conll.name}")
+            + (" --repair" if conll.repairs else "") + f" {conll.name}")
     planned: list[tuple[Path, bytes]] = []
     for u in tqdm(units, desc="align", unit="doc", disable=not progress or len(units) < 2):
         if u.doc is None:
@@ -206,8 +211,17 @@ def import_conll(project: Project, path: str | os.PathLike[str], fmt: str = "woj
     if run.problems:
         raise refusal(conll.name, run.problems, run.hints[0] if run.hints else None)
     report = run.report
+    written = [str(t) for t, _ in planned]
+    if conll.repairs:
+        from khabar.formats.conll.repair import RULES
+
+        report.repairs = len(conll.repairs)
+        report.repairs_file = str(project.seeds / f"{path.stem}.repairs.json")
+        planned.append((Path(report.repairs_file), (json.dumps(
+            {"file": conll.name, "format": fmt, "rules": RULES, "repairs": [r.as_dict() for r in conll.repairs]},
+            ensure_ascii=False, indent=1) + "\n").encode("utf-8")))
     report.seeds_added, report.ingest = commit(project, units, planned, registry, progress)
-    report.written = [str(t) for t, _ in planned]
+    report.written = written
     report.annotator_added = label if registry is not None else None
     return report
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 from khabar.core.project import DRAFT_SUFFIX, NOT_ANNOTATORS
 from khabar.text.bio import TagError, parse_tags, spans_from_tags
@@ -105,11 +105,13 @@ class Paragraph:
 
 @dataclass
 class ConllFile:
-    """A checked CoNLL file: its ``name`` (for messages), ``format`` and ``paragraphs``."""
+    """A checked CoNLL file: its ``name`` (for messages), ``format``, ``paragraphs`` and the tag
+    ``repairs`` made while reading it (:mod:`khabar.formats.conll.repair`; only with ``repair``)."""
 
     name: str
     format: str
     paragraphs: list[Paragraph]
+    repairs: list[Any] = field(default_factory=list)
 
 
 def parse_map(items: Sequence[str]) -> dict[str, str]:
@@ -227,13 +229,15 @@ _LIKELY = {"PER": "PERS", "PERSON": "PERS", "GPE": "GPE", "LOC": "LOC", "LOCATIO
            "ORGANIZATION": "ORG", "DATE": "DATE", "TIME": "TIME", "MONEY": "MONEY", "PERCENT": "PERCENT", "FAC": "FAC"}
 
 
-def read_conll(data: bytes, name: str, fmt: str, classes: dict[str, str]) -> ConllFile:
+def read_conll(data: bytes, name: str, fmt: str, classes: dict[str, str], repair: bool = False) -> ConllFile:
     """Parse and check a CoNLL file of format ``fmt`` (a key of :data:`FORMATS`).
 
     Args:
         data: the file's bytes.
         name: the file name used in messages.
         classes: ``{file class: Wojood type}`` (from :func:`import_classes`).
+        repair: first apply the stated repairs of :mod:`khabar.formats.conll.repair` (malformed
+            tags, a dangling ``I-``), listed in the result's ``repairs``.
 
     Returns:
         A :class:`ConllFile` whose entities carry Wojood types.
@@ -249,6 +253,11 @@ def read_conll(data: bytes, name: str, fmt: str, classes: dict[str, str]) -> Con
     """
     spec = FORMATS[fmt]
     text = _decode(data, name)
+    repairs: list[Any] = []
+    if repair:
+        from khabar.formats.conll.repair import repair_tags
+
+        text, repairs = repair_tags(text, spec.paragraph_mark)
     problems: list[tuple[int, str]] = []
     unknown: dict[str, list[int]] = {}
     paragraphs = _parse_lines(text, spec, classes, problems, unknown)
@@ -258,8 +267,17 @@ def read_conll(data: bytes, name: str, fmt: str, classes: dict[str, str]) -> Con
     bad_lines = {n for n, _ in problems} | {n for lines in unknown.values() for n in lines}
     _find_entities(paragraphs, classes, bad_lines, problems)
     if problems:
-        raise refusal(name, [f"{name}: line {n}: {msg}" for n, msg in sorted(problems)], hints[0] if hints else None)
-    return ConllFile(name, fmt, paragraphs)
+        raise refusal(name, [f"{name}: line {n}: {msg}" for n, msg in sorted(problems)],
+                      hints[0] if hints else (None if repair else _repair_hint(problems)))
+    return ConllFile(name, fmt, paragraphs, repairs)
+
+
+def _repair_hint(problems: list[tuple[int, str]]) -> str | None:
+    """The ``--repair`` hint when the refusal holds problems it would repair."""
+    if any(msg.startswith("malformed tag") or "continues no" in msg or "does not continue" in msg for _, msg in problems):
+        return ("--repair applies stated rules (OO -> O, I--X -> I-X, B- -> O, a dangling I-X -> B-X as conlleval reads it) "
+                "and writes a report of every repair")
+    return None
 
 
 def _parse_lines(text: str, spec: ConllFormat, classes: dict[str, str], problems: list[tuple[int, str]],
