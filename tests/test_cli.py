@@ -107,7 +107,7 @@ def test_validate_and_diff_take_a_release_by_version() -> None:
     res = subprocess.run([sys.executable, "-m", "khabar.cli", "validate", "0.2.0", "--no-load", "-q"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 1 and res.stderr.strip() == f"{ROOT / 'releases' / '0.2.0'}: 1 problem(s)", res.stdout + res.stderr
-    assert res.stdout.startswith("error croissant-records croissant.json: mlcroissant yields no record of 'documents'")
+    assert res.stdout.startswith("error croissant-records croissant.json: conforms to Croissant 1.0, not Croissant 1.1")
     res = subprocess.run([sys.executable, "-m", "khabar.cli", "diff", "0.2.0", "0.3.0"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and res.stdout.splitlines() == [
         "comparing 0.2.0 -> 0.3.0",

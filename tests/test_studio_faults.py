@@ -128,3 +128,43 @@ def test_a_bad_timeout_setting_is_one_line(value, monkeypatch) -> None:
     with pytest.raises(StudioError) as err:
         connect("http://127.0.0.1:1", "a-legacy-key")
     assert str(err.value) == f"KHABAR_STUDIO_TIMEOUT={value!r} is not a positive number of seconds"
+
+
+@pytest.mark.parametrize("url, said", [
+    ("http://[::1", "error: --url 'http://[::1': its host or port is not valid"),
+    ("ftp://x", "error: --url 'ftp://x' is not an http(s) URL"),
+    ("http://u:pw0rd@127.0.0.1:9", "error: --url 'http://127.0.0.1:9' holds a user name or password; Label Studio takes only the API key"),
+    ("", "error: --url '' is not an http(s) URL"),
+])
+def test_studio_token_refuses_a_bad_url_in_one_line(url, said, tmp_path) -> None:
+    """Found by the adversarial review: `studio token --url "http://[::1"` ended in a traceback
+    (httpx.InvalidURL); a URL with a password printed it back."""
+    res = CliRunner().invoke(app, ["studio", "token", "--out", str(tmp_path / "tok"), "--url", url],
+                             env={"LABEL_STUDIO_USERNAME": "a@b.test", "LABEL_STUDIO_PASSWORD": "secret"})
+    assert res.exit_code == 1 and res.output.splitlines()[0] == said and "pw0rd" not in res.output and "Traceback" not in res.output
+
+
+def test_studio_token_checks_the_file_before_a_token_is_made(tmp_path, hanging) -> None:
+    """Found by the adversarial review: the token was made on the server, then the file could not
+    be written, and Label Studio (one token per user, shown once) refused to make another."""
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    res = CliRunner().invoke(app, ["studio", "token", "--out", str(tmp_path / "afile" / "tok"), "--url", hanging.url],
+                             env={"LABEL_STUDIO_USERNAME": "a@b.test", "LABEL_STUDIO_PASSWORD": "secret"})
+    assert res.exit_code == 1 and res.output.splitlines() == [
+        f"error: {tmp_path / 'afile' / 'tok'}: {tmp_path / 'afile'} is a file, not a folder",
+        "hint: name a file in a folder you can write to; no token was made"]
+    assert hanging.conns == []  # the server was never asked
+
+
+@pytest.mark.parametrize("exp", ['"soon"', "1e20"])
+def test_a_jwt_whose_expiry_is_not_a_time(exp) -> None:
+    """Found by the adversarial review: the SDK's datetime.fromtimestamp raised a traceback."""
+    import base64
+
+    def part(obj: str) -> str:
+        return base64.urlsafe_b64encode(obj.encode()).decode().rstrip("=")
+    header, payload = part('{"alg":"HS256"}'), part('{"token_type":"refresh","exp":' + exp + '}')
+    key = f"{header}.{payload}.c2ln"
+    with pytest.raises(StudioError) as err:
+        connect("http://127.0.0.1:1", key)
+    assert str(err.value) == "LABEL_STUDIO_API_KEY looks like a JWT, but its expiry (exp) is not a time" and key not in err.value.hint

@@ -140,10 +140,18 @@ def _rehash_croissant(folder: Path) -> None:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except ValueError:
         return  # a broken croissant.json is the case under test
+    named = set()
     for obj in meta.get("distribution", []):
         target = folder / obj.get("contentUrl", "")
         if obj.get("@type") == "cr:FileObject" and target.is_file():
             obj["sha256"] = hashlib.sha256(target.read_bytes()).hexdigest()
+            named.add(obj.get("contentUrl"))
+    for shard in sorted((folder / "data").rglob("*.parquet")) if (folder / "data").is_dir() else []:
+        url = shard.relative_to(folder).as_posix()  # a shard the forger added gets its FileObject too
+        if url not in named and isinstance(meta.get("distribution"), list):
+            meta["distribution"].append({"@type": "cr:FileObject", "@id": url, "name": url, "contentUrl": url,
+                                         "encodingFormat": "application/x-parquet",
+                                         "sha256": hashlib.sha256(shard.read_bytes()).hexdigest()})
     path.write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
@@ -674,7 +682,8 @@ def _record_set(meta: dict[str, Any], name: str) -> dict[str, Any]:
 
 def test_croissant_records_none_yielded(gate_broken) -> None:
     """Issue 13: the FileSets of releases 0.1.0-0.4.2 were containedIn their parquet FileObjects,
-    so mlcroissant read each parquet file as an archive and yielded 0 records; the validator passed."""
+    so mlcroissant read each parquet file as an archive and yielded 0 records; the validator passed.
+    Such a file (Croissant 1.0) is one problem, and is not read."""
     def edit(meta: dict[str, Any]) -> None:
         meta["conformsTo"] = "http://mlcommons.org/croissant/1.0"  # as those releases wrote it
         for obj in meta["distribution"]:
@@ -683,36 +692,102 @@ def test_croissant_records_none_yielded(gate_broken) -> None:
                 obj["containedIn"] = [{"@id": o["@id"]} for o in meta["distribution"]
                                       if o["@type"] == "cr:FileObject" and o["@id"].startswith(f"data/{config}/")]
     _, problems = gate_broken(_edit_croissant(edit))
-    assert _checks(problems) == {"croissant-records"}
-    got = sorted(p.message for p in problems)
-    assert len(got) == 4 and got[1] == ("mlcroissant yields no record of 'documents'; its parquet files hold 1 row (FileSets "
-                                        "containedIn their parquet files, as releases before 0.4.3 wrote them: only Croissant "
-                                        "readers are affected, load_dataset and the parquet files are sound; use 0.4.3 or later)")
+    assert [(p.check, p.file, p.message) for p in problems] == [(
+        "croissant-records", "croissant.json",
+        "conforms to Croissant 1.0, not Croissant 1.1, so its records are not read; its FileSets are containedIn their "
+        "parquet files, as releases before 0.4.3 wrote them, and mlcroissant yields no record from it (only Croissant "
+        "readers are affected: load_dataset and the parquet files are sound; use release 0.4.3 or later)")]
 
 
-def test_croissant_records_row_differs(gate_broken) -> None:
-    """A field that reads another part of the column (entity starts read from `end`) is valid
-    Croissant, but its records are not the parquet rows."""
-    def edit(meta: dict[str, Any]) -> None:
-        ents = next(f for f in _record_set(meta, "documents")["field"] if f["name"] == "entities")
-        start = next(f for f in ents["subField"] if f["name"] == "start")
-        start["source"]["transform"]["jsonPath"] = "end"
+def _field(meta: dict[str, Any], fid: str) -> dict[str, Any]:
+    """The field (or sub-field) ``fid`` of croissant.json."""
+    def walk(fields):
+        for f in fields:
+            if f["@id"] == fid:
+                return f
+            found = walk(f.get("subField", []))
+            if found:
+                return found
+        return None
+    return walk([f for rs in meta["recordSet"] for f in rs["field"]])
+
+
+@pytest.mark.parametrize("edit, message", [
+    # found by the adversarial review: each read back equal in Python (True == 1, 1 == 1.0), so the gate passed
+    (lambda m: _field(m, "documents/annotation/annotated").__setitem__("dataType", "cr:Int64"),
+     "field documents/annotation/annotated: dataType 'cr:Int64', but the parquet column holds sc:Boolean"),
+    (lambda m: _field(m, "entities/ner_tags").__setitem__("dataType", "cr:UInt8"),
+     "field entities/ner_tags: dataType 'cr:UInt8', but the parquet column holds cr:Int64"),
+    (lambda m: _field(m, "documents/title").__setitem__("name", "headline"),
+     "field documents/title: name 'headline', but its @id names 'title'"),
+    (lambda m: [_field(m, "entities/tokens").pop(k) for k in ("cr:isArray", "cr:arrayShape")],
+     "field entities/tokens: isArray missing, but the parquet column is a list"),
+    (lambda m: m["recordSet"].append({"@type": "cr:RecordSet", "@id": "extra", "name": "extra", "field": []}),
+     "record set 'extra' names no config of this release"),
+    (lambda m: next(rs for rs in m["recordSet"] if rs["name"] == "claims")["field"].append(
+        dict(_field(m, "claims/text"), **{"@id": "claims/more", "name": "more"})),
+     "field claims/more: no such column in the parquet files of claims"),
+    (lambda m: _field(m, "documents/split")["source"]["transform"].__setitem__("regex", "^(.*)*(.*)*(.*)*(.*)*(.*)*(.*)*X$"),
+     "field documents/split: not read from the file name by the regex Khabar writes"),  # would run for ever in mlcroissant
+    (lambda m: _field(m, "documents/entities/start")["source"]["transform"].__setitem__("jsonPath", "end"),
+     "field documents/entities/start: transform [{'jsonPath': 'end'}], not the one Khabar writes (jsonPath 'start')"),
+])
+def test_croissant_records_declared_fields_match_the_parquet_columns(gate_broken, edit, message) -> None:
     _, problems = gate_broken(_edit_croissant(edit))
+    assert message in [p.message for p in problems if p.check == "croissant-records"], [p.line() for p in problems]
+    assert _checks(problems) == {"croissant-records"}
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda m: [o.__setitem__("@type", "http://mlcommons.org/croissant/FileObject") for o in m["distribution"]
+                if o["@type"] == "cr:FileObject"], "sha256 of data/stances/validation-00000-of-00001.parquet differs from the file"),
+    (lambda m: [o.update(md5="0" * 32) or o.pop("sha256") for o in m["distribution"] if o.get("@id", "").startswith("data/stances/")],
+     "FileObject data/stances/validation-00000-of-00001.parquet has no sha256 (Khabar writes one for every file)"),
+    (lambda m: m.__setitem__("distribution", [o for o in m["distribution"] if not o.get("@id", "").startswith("data/stances/")]),
+     "no FileObject (with its sha256) for data/stances/validation-00000-of-00001.parquet"),
+])
+def test_a_recompressed_shard_is_caught_however_its_file_object_is_spelled(gate_broken, edit, message) -> None:
+    """The adversarial review recompressed a shard (same rows, new bytes) and hid the stale hash."""
+    def breaker(folder: Path) -> None:
+        shard = folder / "data" / "stances" / "validation-00000-of-00001.parquet"
+        table = pq.read_table(shard)
+        pq.write_table(table, shard, compression="gzip")
+        _edit_croissant(edit)(folder)
+        khabar.release.build.write_checksums(folder)  # a careful forger: only croissant.json keeps the old hash
+    _, problems = gate_broken(breaker, resum=False)
+    assert message in [p.message for p in problems if p.check == "croissant-invalid"], [p.line() for p in problems]
+
+
+def test_croissant_records_row_differs(gate_broken, monkeypatch) -> None:
+    """A reader that gives other values than the parquet rows (here: mlcroissant yielding an
+    entity start as a float) is named at its first differing record and part, with types."""
+    import khabar.gate.croissant as gc
+
+    real = gc.row_from_record
+
+    def floats(record, config, features):
+        split, row = real(record, config, features)
+        if config == "documents" and row["entities"]:
+            row["entities"][0]["start"] = float(row["entities"][0]["start"])
+        return split, row
+    monkeypatch.setattr(gc, "row_from_record", floats)
+    _, problems = gate_broken(lambda folder: None)
     assert [(p.check, p.file) for p in problems] == [("croissant-records", SHARD)]
-    assert problems[0].message.startswith("record 0 of documents/validation differs from the parquet row: entities: parquet ")
+    assert problems[0].message == ("record 0 of documents/validation differs from the parquet row: entities[0].start: "
+                                   "parquet 58 (int), mlcroissant 58.0 (float)")
 
 
 def test_croissant_records_record_set_missing_or_unreadable(gate_broken) -> None:
-    """A config's record set removed, and a field typed sc:Integer over a text column."""
+    """A config's record set removed, and a field typed sc:Integer over a text column: named
+    before anything is read."""
     def edit(meta: dict[str, Any]) -> None:
         meta["recordSet"] = [rs for rs in meta["recordSet"] if rs["name"] != "claims"]
         title = next(f for f in _record_set(meta, "documents")["field"] if f["name"] == "title")
         title["dataType"] = "sc:Integer"
     _, problems = gate_broken(_edit_croissant(edit))
     assert _checks(problems) == {"croissant-records"}
-    messages = sorted(p.message for p in problems)
-    assert "no record set 'claims' for the config's parquet files" in messages
-    assert any(m.startswith("mlcroissant cannot read record set 'documents': ValueError: invalid literal for int()") for m in messages)
+    assert sorted(p.message for p in problems) == ["field documents/title: dataType 'sc:Integer', but the parquet column holds sc:Text",
+                                                   "no record set 'claims' for the config's parquet files"]
 
 
 # --------------------------------------------------------------------------- level 1: parquet

@@ -88,18 +88,19 @@ def token(
     Label Studio keeps one personal access token per user and shows it once; to replace one,
     revoke it in Account & Settings first. The token is never printed.
     """
-    from khabar.studio.client import DEFAULT_URL
-    from khabar.studio.tokens import create_personal_access_token, write_token_file
+    from khabar.studio.client import DEFAULT_URL, checked_url
+    from khabar.studio.tokens import check_token_file, create_personal_access_token, write_token_file
 
-    server = (url or os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
+    server = (url if url is not None else os.environ.get("LABEL_STUDIO_URL") or DEFAULT_URL).rstrip("/")
     try:
-        if out.exists():
-            raise KhabarError(f"{out}: exists; a token file is never overwritten", hint="remove it, or name another file with --out")
-        secret = create_personal_access_token(server, _need("LABEL_STUDIO_USERNAME"), _need("LABEL_STUDIO_PASSWORD"))
+        shown = checked_url(server, "--url" if url is not None else "LABEL_STUDIO_URL")
+        user, password = _need("LABEL_STUDIO_USERNAME"), _need("LABEL_STUDIO_PASSWORD")
+        check_token_file(out)  # before the token is made: Label Studio shows it once
+        secret = create_personal_access_token(server, user, password)
         write_token_file(out, secret)
     except KhabarError as err:
         _fail(err)
-    typer.echo(f"wrote a personal access token for {os.environ['LABEL_STUDIO_USERNAME']} on {server} to {out} (mode 0600); "
+    typer.echo(f"wrote a personal access token for {user} on {shown} to {out} (mode 0600); "
                f"use it with: export LABEL_STUDIO_API_KEY=$(cat {out})")
 
 

@@ -35,7 +35,7 @@ from datasets import ClassLabel, Features, List, Value
 
 from khabar.core.jsonio import sha256_file
 
-__all__ = ["CROISSANT_VERSION", "SPLIT_FIELD", "make_croissant", "validate_croissant", "row_from_record", "dumps"]
+__all__ = ["CROISSANT_VERSION", "SPLIT_FIELD", "split_regex", "make_croissant", "validate_croissant", "row_from_record", "dumps"]
 
 #: the ``conformsTo`` of the croissant.json this toolkit writes (releases before 0.4.3 have 1.0)
 CROISSANT_VERSION = "http://mlcommons.org/croissant/1.1"
@@ -102,11 +102,16 @@ def _field(ctx: mlc.Context, fid: str, name: str, feature: Any, file_set: str, c
     raise ValueError(f"{fid}: no Croissant field for the feature {feature!r}")
 
 
+def split_regex(config: str) -> str:
+    """The regex of ``config``'s ``split`` field (read from a parquet file's path)."""
+    return _SPLIT_REGEX.format(config=config)
+
+
 def _split_field(ctx: mlc.Context, config: str, file_set: str) -> mlc.Field:
     return mlc.Field(ctx=ctx, id=f"{config}/{SPLIT_FIELD}", name=SPLIT_FIELD, data_types=[mlc.DataType.TEXT],
                      description="the split, read from the parquet file's name (not a parquet column)",
                      source=mlc.Source(ctx=ctx, file_set=file_set, extract=mlc.Extract(ctx=ctx, file_property="fullpath"),
-                                       transforms=[mlc.Transform(ctx=ctx, regex=_SPLIT_REGEX.format(config=config))]))
+                                       transforms=[mlc.Transform(ctx=ctx, regex=split_regex(config))]))
 
 
 def make_croissant(release: Path, version: str, features: dict[str, Features], files: dict[str, list[str]],

@@ -215,6 +215,7 @@ def _make_staging(project: Project, version: str, guard: contextlib.ExitStack) -
         guard.enter_context(exclusive_run(releases, ".build.lock", ".staging-", "khabar build"))
         return Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=releases))
     except OSError as err:
+        guard.close()  # the lock, taken just now
         if made:
             _rmdir(releases)  # made just now: leave no empty releases/ behind
         raise _named(err, releases) from None

@@ -80,6 +80,8 @@ def _describe(err: Exception) -> str:
     elif body:
         detail = str(body).strip()
         detail = "an HTML page" if detail[:15].lower().startswith(("<!doctype", "<html")) else detail[:200]
+    if status == 431:
+        detail = "request headers too large (is LABEL_STUDIO_API_KEY a whole file?)"
     if status is not None:
         return f"HTTP {status}{': ' + detail if detail else ''}"
     return f"{type(err).__name__}: {err}"
@@ -272,6 +274,28 @@ def _display(url: str) -> str:
     return url
 
 
+def checked_url(url: str, name: str = "LABEL_STUDIO_URL") -> str:
+    """``url`` as shown in messages (no user name or password), after checking that it is an
+    http(s) URL with a valid host and port and no credentials.
+
+    Raises:
+        StudioError: it is not (its credentials never shown).
+    """
+    try:
+        shown = _display(url)
+        u = urlparse(url)
+        u.port
+    except ValueError:
+        shown = url if "@" not in url else "(a URL with credentials)"
+        raise StudioError(f"{name} {shown!r}: its host or port is not valid", hint="e.g. http://127.0.0.1:8080") from None
+    if u.username or u.password:
+        raise StudioError(f"{name} {shown!r} holds a user name or password; Label Studio takes only the API key",
+                          hint=f"drop user:password@ from {name}")
+    if u.scheme not in ("http", "https") or not u.hostname or any(ch.isspace() for ch in url):
+        raise StudioError(f"{name} {shown!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8080")
+    return shown
+
+
 def _seconds(name: str, default: float) -> float:
     """A positive number of seconds from environment variable ``name`` (``default`` when unset).
 
@@ -321,18 +345,7 @@ def connect(url: str | None = None, api_key: str | None = None, timeout_s: float
     if not key.isascii() or not key.isprintable() or any(ch.isspace() for ch in key):
         raise StudioError("LABEL_STUDIO_API_KEY holds whitespace or non-ASCII characters, which an HTTP header cannot carry",
                           hint="check for a trailing newline or a pasted character")
-    try:
-        shown = _display(url)
-        u = urlparse(url)
-        u.port
-    except ValueError:
-        shown = url if "@" not in url else "(a URL with credentials)"
-        raise StudioError(f"LABEL_STUDIO_URL {shown!r}: its host or port is not valid", hint="e.g. http://127.0.0.1:8080") from None
-    if u.username or u.password:
-        raise StudioError(f"LABEL_STUDIO_URL {shown!r} holds a user name or password; Label Studio takes only the API key",
-                          hint="drop user:password@ from LABEL_STUDIO_URL")
-    if u.scheme not in ("http", "https") or not u.hostname or any(ch.isspace() for ch in url):
-        raise StudioError(f"LABEL_STUDIO_URL {shown!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8080")
+    shown = checked_url(url)
     from label_studio_sdk.core.api_error import ApiError
 
     from khabar.studio.tokens import key_kind
@@ -349,6 +362,9 @@ def connect(url: str | None = None, api_key: str | None = None, timeout_s: float
     except ApiError as err:  # the SDK checks a JWT's expiry before any request
         raise StudioError(f"LABEL_STUDIO_API_KEY is a {_KINDS[kind]} that cannot be used ({_describe(err)})",
                           hint=_refused_hint(kind, "")) from None
+    except Exception:  # noqa: BLE001 - e.g. a JWT whose "exp" is not a number (the SDK's datetime.fromtimestamp fails)
+        raise StudioError("LABEL_STUDIO_API_KEY looks like a JWT, but its expiry (exp) is not a time",
+                          hint=_refused_hint("personal", "")) from None
     probe = Studio(url=shown, sdk=sdk, user_id=0, key_kind=kind, timeout=timeout, budget=budget,
                    deadline=time.monotonic() + budget)
     try:

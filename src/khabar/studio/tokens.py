@@ -13,7 +13,7 @@ password and to make a personal access token for it. A token is never printed or
 returned, or written to a file only its owner can read.
 
 Public API: :func:`key_kind`, :func:`login`, :func:`create_personal_access_token`,
-:func:`write_token_file`.
+:func:`check_token_file`, :func:`write_token_file`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from __future__ import annotations
 import base64
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from khabar.core.errors import InputError, StudioError
 
-__all__ = ["key_kind", "login", "create_personal_access_token", "write_token_file"]
+__all__ = ["key_kind", "login", "create_personal_access_token", "check_token_file", "write_token_file"]
 
 
 def key_kind(key: str) -> str:
@@ -60,10 +61,18 @@ def login(url: str, email: str, password: str, timeout: float = 30.0) -> Any:
         answer = client.post("/user/login/", data={"email": email, "password": password,
                                                    "csrfmiddlewaretoken": client.cookies.get("csrftoken", "")},
                              headers={"Referer": f"{url.rstrip('/')}/user/login/"})
-    except httpx.HTTPError as err:
+    except (httpx.ConnectError, httpx.ConnectTimeout) as err:
         client.close()
-        raise StudioError(f"cannot reach Label Studio at {url} to log in: {type(err).__name__}",
-                          hint="is it running? `khabar studio serve`") from None
+        raise StudioError(f"cannot connect to Label Studio at {url} to log in ({type(err).__name__})",
+                          hint="is it running, at this address? `khabar studio serve`, or check LABEL_STUDIO_URL") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as err:
+        client.close()
+        raise StudioError(f"logging in to Label Studio at {url} failed ({type(err).__name__})",
+                          hint="check LABEL_STUDIO_URL: the server's address, e.g. http://127.0.0.1:8080") from None
+    if answer.status_code == 404:
+        client.close()
+        raise StudioError(f"{url} has no Label Studio login page (HTTP 404)",
+                          hint="check LABEL_STUDIO_URL: the server's address without a path")
     if answer.status_code != 302 or "/user/login" in answer.headers.get("location", ""):
         client.close()
         raise StudioError(f"Label Studio at {url} refuses the login of {email} (HTTP {answer.status_code})",
@@ -101,6 +110,29 @@ def create_personal_access_token(url: str, email: str, password: str) -> str:
     return token
 
 
+def check_token_file(path: Path) -> None:
+    """Check, before a token is made, that ``path`` can take it: it does not exist and its folder
+    exists (or can be made) and can be written (a probe file is made and removed).
+
+    Raises:
+        InputError: it exists; its folder is a file, or cannot be made or written.
+    """
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        raise InputError(f"{path}: exists; a token file is never overwritten", hint="remove it, or name another file with --out")
+    if any(p.exists() and not p.is_dir() for p in path.parents):
+        raise InputError(f"{path}: {next(p for p in path.parents if p.exists() and not p.is_dir())} is a file, not a folder",
+                         hint="name a file in a folder you can write to; no token was made")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise InputError(f"{path}: cannot write the token file there: {err.strerror}",
+                         hint="name a file in a folder you can write to; no token was made") from None
+
+
 def write_token_file(path: Path, token: str) -> None:
     """Write ``token`` (and a newline) to ``path``, readable by its owner only (mode 0600), atomically.
 
@@ -118,5 +150,10 @@ def write_token_file(path: Path, token: str) -> None:
             fh.write(token + "\n")
         os.replace(tmp, path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise InputError(f"{path}: cannot write the token file: {err.strerror}", hint="name a folder you can write to") from None
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise InputError(f"{path}: cannot write the token file: {err.strerror}",
+                         hint="the token was made: revoke it in Account & Settings -> Personal Access Token, then run "
+                              "this again with a file you can write") from None
