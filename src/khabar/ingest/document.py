@@ -6,6 +6,7 @@ Public API: :func:`make_document` (and :func:`text_sha256`, re-exported from :mo
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from khabar.ingest import segment
@@ -17,7 +18,33 @@ from khabar.ingest.langcheck import MIN_CONFIDENCE, detect_language
 from khabar.ingest.normalize import Edit, normalize
 from khabar.ingest.rawmap import check_raw_map
 
-__all__ = ["make_document", "text_sha256"]
+__all__ = ["make_document", "headline", "text_sha256"]
+
+
+_TAG = re.compile(r"<\s*/?\s*(html|head|body|p|div|span|br|a|table|tr|td|li|ul|ol|h[1-6]|script|style|meta|img|article|section)"
+                  r"\b[^<>]{0,500}>|<!DOCTYPE\b|&(?:nbsp|amp|quot|lt|gt|#\d{2,5});", re.IGNORECASE)
+
+
+def _markup(text: str) -> str | None:
+    """What shows that ``text`` is HTML (the first tag or entity and its line, and how many), or
+    None. Two or more tags or entities are needed: one ``<br>`` in prose is not a page."""
+    found = list(_TAG.finditer(text))
+    if len(found) < 2:
+        return None
+    first = found[0]
+    line = text.count("\n", 0, first.start()) + 1
+    return f"{first.group()[:40]!r} at line {line}, {len(found)} tags or entities"
+
+
+def headline(paras: list[tuple[int, int]], sents: list[tuple[int, int]]) -> tuple[int, int]:
+    """The title's ``[start, end)``: the first paragraph (a news seed's headline line); when the
+    article is one paragraph of several sentences (a one-line article), its first sentence, so
+    that the title is not the whole text."""
+    if len(paras) == 1:
+        inside = [s for s in sents if paras[0][0] <= s[0] and s[1] <= paras[0][1]]
+        if len(inside) > 1:
+            return inside[0]
+    return paras[0]
 
 
 def make_document(raw: bytes, seed_name: str, entry: dict[str, Any]) -> dict[str, Any]:
@@ -39,6 +66,11 @@ def make_document(raw: bytes, seed_name: str, entry: dict[str, Any]) -> dict[str
             (:func:`khabar.ingest.rawmap.check_raw_map`: a bug, never expected).
     """
     dec = decode_seed(raw, seed_name, entry.get("declared_encoding"))
+    markup = _markup(dec.text)
+    if markup:
+        raise InputError(f"{seed_name}: looks like HTML or other markup ({markup}); a seed is the article's plain text",
+                         hint="save the article as plain text (one paragraph per line), e.g. with a browser's reader view "
+                              "or `lynx -dump -nolist page.html`, and put that in seeds/")
     text, edits = normalize(dec.text)
     if not text.strip():
         raise InputError(f"{seed_name}: empty after cleaning (only invisible characters)")
@@ -52,7 +84,7 @@ def make_document(raw: bytes, seed_name: str, entry: dict[str, Any]) -> dict[str
         raise InputError(f"{seed_name}: the manifest says language {entry['language']!r} but the text is Arabic")
     paras = segment.paragraphs(text)
     sents = segment.sentences(text, paras)
-    t0, t1 = paras[0]
+    t0, t1 = headline(paras, sents)
     doc = {
         "schema_version": "1.0",
         "id": entry["doc_id"],

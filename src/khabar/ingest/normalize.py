@@ -9,6 +9,11 @@ Rules, in order (each edit records its rule id):
     U+202A..U+202E (embeddings and overrides), U+2066..U+2069 (isolates), U+200B ZWSP,
     U+2060 WJ, U+FEFF ZWNBSP/BOM, U+00AD SOFT HYPHEN. ZWNJ (U+200C) and ZWJ (U+200D) are kept:
     they change how Arabic letters join, which is orthography.
+``presentation-form``
+    Arabic presentation forms (U+FB50..U+FDFF, U+FE70..U+FEFE: contextual glyph codes that some
+    PDF and legacy-font text carries) become the standard letters they stand for (their NFKC
+    compatibility decomposition: U+FEFB LAM-ALEF ligature -> لا, U+FE8D ALEF isolated -> ا).
+    A code point there with no decomposition (U+FD3E/U+FD3F ornate parentheses) is kept.
 ``nfc``
     Unicode Normalization Form C (UAX #15).
 
@@ -59,6 +64,29 @@ def _regex_step(text: str, pattern: re.Pattern[str], repl: str, rule: str) -> tu
         dst_start = m.start() + shift
         edits.append(Edit(m.start(), m.end(), dst_start, dst_start + len(repl), rule))
         shift += len(repl) - (m.end() - m.start())
+        last = m.end()
+    if not edits:
+        return text, []
+    out.append(text[last:])
+    return "".join(out), edits
+
+
+_PRESENTATION = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]")
+
+
+def _presentation_step(text: str) -> tuple[str, list[Edit]]:
+    """Fold Arabic presentation forms to standard letters, one edit per folded code point."""
+    out: list[str] = []
+    edits: list[Edit] = []
+    last = shift = 0
+    for m in _PRESENTATION.finditer(text):
+        folded = unicodedata.normalize("NFKC", m.group())
+        if folded == m.group():
+            continue
+        out.append(text[last:m.start()])
+        out.append(folded)
+        edits.append(Edit(m.start(), m.end(), m.start() + shift, m.start() + shift + len(folded), "presentation-form"))
+        shift += len(folded) - 1
         last = m.end()
     if not edits:
         return text, []
@@ -165,5 +193,6 @@ def normalize(decoded: str) -> tuple[str, list[Edit]]:
     """
     t1, e1 = _regex_step(decoded, _NEWLINE, "\n", "newline")
     t2, e2 = _regex_step(t1, _CONTROL, "", "invisible-control")
-    t3, e3 = _nfc_step(t2)
-    return t3, compose(compose(e1, e2), e3)
+    t3, e3 = _presentation_step(t2)
+    t4, e4 = _nfc_step(t3)
+    return t4, compose(compose(compose(e1, e2), e3), e4)

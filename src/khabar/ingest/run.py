@@ -293,6 +293,13 @@ def _stage(project: Project, st: _State, staging: Path, doc: dict[str, Any], ent
     if kind != "unchanged":
         (staging / target.name).write_bytes(data)
     st.db.execute("INSERT INTO staged VALUES (?, ?)", (doc["id"], kind))
+    if kind != "unchanged" and doc["flags"]:  # artifacts of the source text: say so, not only in the JSON
+        kinds: dict[str, int] = {}
+        for f in doc["flags"]:
+            kinds[f["kind"]] = kinds.get(f["kind"], 0) + 1
+        report.warnings.append(f"{project.seeds / name}: {len(doc['flags'])} flag(s) in {doc['id']} ("
+                               + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+                               + "): kept as they are; see its flags in corpus/")
     if kind == "updated":
         report.stale_annotations.extend(_stale(project, doc["id"], doc["text_sha256"]))
 
