@@ -199,7 +199,10 @@ def labeling_config(schemas: Schemas) -> str:
         vinfo = schemas.vocab_info({"checkworthy": "Checkworthy", "speech": "Speech", "stance_label": "StanceLabel"}[fname])
         for v in values:
             ET.SubElement(ch, "Choice", value=v, hint=_hint(vinfo, v))
-    rtl = ET.SubElement(root, "View", style="direction: rtl; text-align: right; font-size: 1.15em; line-height: 1.9")
+    # white-space: pre-wrap: the text shown as stored (line breaks and runs of spaces), so that a
+    # region's value.text is the text's own characters (Label Studio collapses them otherwise)
+    rtl = ET.SubElement(root, "View", style="direction: rtl; text-align: right; font-size: 1.15em; line-height: 1.9; "
+                                             "white-space: pre-wrap")
     ET.SubElement(rtl, "Header", value="$title_line", size="4")
     ET.SubElement(rtl, "Text", name=s.text_name, value="$text", granularity="symbol")
     ET.indent(root, space="  ")
@@ -215,13 +218,25 @@ def project_labeling_config(project: Project) -> str:
     return labeling_config(Schemas(project.schema))
 
 
-def _canonical(xml: str) -> str:
-    """``xml`` in canonical form (C14N, whitespace-only text dropped), for comparison."""
+def _canonical(xml: str, styles: bool = True) -> str:
+    """``xml`` in canonical form (C14N, whitespace-only text dropped; without ``styles``, every
+    ``style`` attribute dropped too), for comparison."""
     root = ET.fromstring(xml)
     for el in root.iter():
         el.text = (el.text or "").strip() or None
         el.tail = None
+        if not styles:
+            el.attrib.pop("style", None)
     return ET.canonicalize(ET.tostring(root, encoding="unicode"), strip_text=True)
+
+
+def same_but_style(a: str, b: str) -> bool:
+    """True when two labeling configs differ at most in ``style`` attributes (how the text is
+    shown, never what an annotation holds)."""
+    try:
+        return _canonical(a, styles=False) == _canonical(b, styles=False)
+    except ET.ParseError:
+        return False
 
 
 def same_config(a: str, b: str) -> bool:

@@ -58,12 +58,14 @@ class Utf16Index:
 @dataclass(frozen=True)
 class SpanReading:
     """The outcome of :func:`resolve_span`: code-point ``start``/``end`` and the ``unit`` that
-    matched (``"code-point"`` or ``"utf-16"``), or ``error`` (a reason) when none or both matched."""
+    matched (``"code-point"``, ``"utf-16"``, or ``"either"`` where both give the same span), or
+    ``error`` (a reason) when none or both (at different places) matched."""
 
     start: int | None
     end: int | None
     unit: str | None
     error: str | None = None
+    whitespace: bool = False  # value.text equals the span's text only once white space is collapsed
 
 
 def resolve_span(index: Utf16Index, start: object, end: object, expected: str | None) -> SpanReading:
@@ -79,13 +81,32 @@ def resolve_span(index: Utf16Index, start: object, end: object, expected: str | 
         astral character in the text both units agree and the span is accepted if it lies in the
         text and equals ``expected`` (when given). Otherwise each reading is tried; exactly one must
         reproduce ``expected`` — no text, or both readings matching different places, is an error.
+        When no reading equals ``expected`` but one does once runs of white space are collapsed
+        (Label Studio shows text without ``white-space: pre-wrap`` collapsed, and stores that),
+        the span is accepted with ``whitespace`` set: the offsets win, the caller warns.
     """
     if type(start) is not int or type(end) is not int:
         return SpanReading(None, None, None, f"offsets must be integers, got start={start!r} end={end!r}")
+    exact = _resolve(index, start, end, expected)
+    if exact.error is None or expected is None or not expected.strip():
+        return exact
+    squeezed = " ".join(expected.split())
+    loose = _resolve(index, start, end, None, lambda got: " ".join(got.split()) == squeezed)
+    if loose.error is None:
+        return SpanReading(loose.start, loose.end, loose.unit, None, whitespace=True)
+    return exact
+
+
+def _resolve(index: Utf16Index, start: int, end: int, expected: str | None, same=None) -> SpanReading:
+    """:func:`resolve_span` with ``same(got)`` deciding whether a reading's text matches (default:
+    equal to ``expected``)."""
     text = index.text
+    matches = same if same is not None else (lambda got: expected is None or got == expected)
+    if same is not None:
+        expected = ""  # a text is given (compared by ``same``)
     if not 0 <= start < end:
         return SpanReading(None, None, None, f"[{start}, {end}) is empty or negative")
-    cp_ok = end <= len(text) and (expected is None or text[start:end] == expected)
+    cp_ok = end <= len(text) and matches(text[start:end])
     if not index.differs:
         if cp_ok:
             return SpanReading(start, end, "code-point")
@@ -93,12 +114,14 @@ def resolve_span(index: Utf16Index, start: object, end: object, expected: str | 
             return SpanReading(None, None, None, f"[{start}, {end}) is outside the text [0, {len(text)})")
         return SpanReading(None, None, None, f"text {short_repr(expected)} but text[{start}:{end}] is {short_repr(text[start:end])}")
     s16, e16 = index.from_utf16(start), index.from_utf16(end)
-    u16_ok = s16 is not None and e16 is not None and s16 < e16 and expected is not None and text[s16:e16] == expected
+    u16_ok = s16 is not None and e16 is not None and s16 < e16 and expected is not None and matches(text[s16:e16])
     if expected is None:
         return SpanReading(None, None, None, "the text has characters outside the BMP (emoji) and the region carries no text, "
                                              "so code-point and UTF-16 readings cannot be told apart")
     if cp_ok and u16_ok and (s16, e16) != (start, end):
         return SpanReading(None, None, None, f"ambiguous: [{start}, {end}) matches {expected!r} read as code points and as UTF-16 units")
+    if cp_ok and u16_ok:
+        return SpanReading(start, end, "either")  # before the first astral character both units agree
     if cp_ok:
         return SpanReading(start, end, "code-point")
     if u16_ok:

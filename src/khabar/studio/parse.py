@@ -99,7 +99,8 @@ def parse_results(result: Any, text: str, scheme: Scheme, where: str) -> Parsed:
 
     Returns:
         :class:`Parsed`; spans in code points. A region stored in UTF-16 units (case 01) is
-        converted, with a warning naming it.
+        converted, with a warning naming it; all regions of one annotation must be read in the
+        same unit. A ``value.text`` that differs from the span only in white space is a warning.
 
     Raises:
         ConversionError: every problem at once: a result of an unknown control or type, an unknown
@@ -112,6 +113,7 @@ def parse_results(result: Any, text: str, scheme: Scheme, where: str) -> Parsed:
     for n, r in enumerate(result):
         _read_result(rd, n, r)
     _join_choices(rd)
+    _one_unit(rd)
     for rel in rd.relations:
         for end in (rel.from_id, rel.to_id):
             if end not in rd.regions:
@@ -186,11 +188,27 @@ def _read_region(rd: _Reading, here: str, rid: Any, name: str, value: dict[str, 
     if span.unit == "utf-16":
         rd.warnings.append(f"{here}: offsets [{value['start']}, {value['end']}) were UTF-16 code units; "
                            f"read as code points [{span.start}, {span.end})")
+    if span.whitespace:
+        rd.warnings.append(f"{here}: value.text differs from text[{span.start}:{span.end}] only in white space "
+                           "(Label Studio collapses it where the text is not shown pre-wrap); the offsets are kept")
     if rid in rd.regions:
         rd.problems.append(f"{here}: the region is labelled twice ({rd.regions[rid].kind} {rd.regions[rid].label!r} and {rkind} {label!r})")
         return
     assert span.start is not None and span.end is not None
     rd.regions[rid] = Region(rid, rkind, label, span.start, span.end, rd.text[span.start:span.end], span.unit or "")
+
+
+def _one_unit(rd: _Reading) -> None:
+    """One annotation is stored in one unit: regions that only code points explain beside regions
+    that only UTF-16 units explain are a problem (issue 14: a region whose end lay one past the
+    text was read as UTF-16 while its neighbours were read as code points)."""
+    by_unit: dict[str, list[str]] = {}
+    for g in rd.regions.values():
+        by_unit.setdefault(g.unit, []).append(g.id)
+    if "code-point" in by_unit and "utf-16" in by_unit:
+        rd.problems.append(f"{rd.where}: offsets in two units: region(s) {', '.join(map(repr, by_unit['code-point'][:3]))} read "
+                           f"only as code points, {', '.join(map(repr, by_unit['utf-16'][:3]))} only as UTF-16 units; an "
+                           "annotation is stored in one unit, so one of them is wrong (check those regions in Label Studio)")
 
 
 def _join_choices(rd: _Reading) -> None:

@@ -29,7 +29,7 @@ from khabar.core.ids import is_doc_id, text_sha256
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.studio.client import Studio
-from khabar.studio.config import labeling_config, same_config
+from khabar.studio.config import labeling_config, same_but_style, same_config
 from khabar.studio.lock import settle_project
 
 __all__ = ["DEFAULT_TITLE", "ensure_project", "project_uid", "task_payload", "task_data_problem", "guidelines_version",
@@ -63,6 +63,9 @@ def ensure_project(studio: Studio, schemas: Schemas, title: str, update_config: 
         if same_config(proj.label_config or "", config):
             return proj, False
     if not same_config(proj.label_config or "", config):
+        if same_but_style(proj.label_config or "", config):  # e.g. white-space: pre-wrap, added in toolkit 0.5.0
+            studio.set_config(proj.id, config)
+            return proj, True
         if not update_config:
             raise StudioError(f"project {proj.id} ({title!r}): its labeling config differs from the one generated from schema/",
                               hint="pass --update-config to replace it; check first that no annotation uses a label the new config drops "
