@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from khabar.core.errors import InputError
 from khabar.core.jsonio import load_json, sha256_file
@@ -259,6 +259,52 @@ def _older_croissant(rel: Path) -> list[Problem]:
                                                     f"{_why_none(rel)}")]
 
 
+def _field_problems(config: str, field: Any, want: dict[str, tuple[str, bool, str, str | None]], seen: set[str],
+                    bad: Callable[[str], None]) -> None:
+    """Report through ``bad`` how ``field`` (and its sub-fields) differs from what Khabar writes
+    for the parquet leaves ``want`` (:func:`_expected_fields`); add the leaf @ids met to ``seen``."""
+    from khabar.dataset.croissant import SPLIT_FIELD, split_regex
+
+    if not isinstance(field, dict):
+        bad(f"record set {config!r}: a field that is not a JSON object")
+        return
+    fid = field.get("@id")
+    if not isinstance(fid, str):
+        bad(f"record set {config!r}: a field without an @id")
+        return
+    if field.get("name") != fid.rsplit("/", 1)[-1]:
+        bad(f"field {fid}: name {field.get('name')!r}, but its @id names {fid.rsplit('/', 1)[-1]!r}")
+    subs = field.get("subField")
+    if subs is not None:
+        for sub in subs if isinstance(subs, list) else [subs]:
+            _field_problems(config, sub, want, seen, bad)
+        return
+    seen.add(fid)
+    source = field.get("source") if isinstance(field.get("source"), dict) else {}
+    extract = source.get("extract") if isinstance(source.get("extract"), dict) else {}
+    transforms = source.get("transform", [])
+    transforms = [t for t in (transforms if isinstance(transforms, list) else [transforms])]
+    if fid == f"{config}/{SPLIT_FIELD}":
+        if extract.get("fileProperty") != "fullpath" or transforms != [{"regex": split_regex(config)}]:
+            bad(f"field {fid}: not read from the file name by the regex Khabar writes")
+        return
+    if fid not in want:
+        bad(f"field {fid}: no such column in the parquet files of {config}")
+        return
+    dtype, is_array, column, path = want[fid]
+    got_type = _one(field.get("dataType"))
+    if got_type != dtype:
+        bad(f"field {fid}: dataType {got_type!r}, but the parquet column holds {dtype}")
+    if bool(field.get("cr:isArray", field.get("isArray"))) != is_array:
+        bad(f"field {fid}: isArray {'missing' if is_array else 'set'}, but the parquet column "
+            f"{'is' if is_array else 'is not'} a list")
+    if extract.get("column") != column or set(extract) != {"column"}:
+        bad(f"field {fid}: reads {extract!r}, not the column {column!r}")
+    if transforms != ([{"jsonPath": path}] if path else []):
+        bad(f"field {fid}: transform {transforms!r}, not the one Khabar writes "
+            f"({'jsonPath ' + repr(path) if path else 'none'})")
+
+
 def _declared_problems(rel: Path, shards: dict[str, dict[str, str]]) -> list[Problem]:
     """croissant.json's record sets and fields against the parquet schemas, before anything is
     read: one record set per config (by name, once), one field per parquet leaf with the
@@ -267,7 +313,7 @@ def _declared_problems(rel: Path, shards: dict[str, dict[str, str]]) -> list[Pro
     write, such as a regex, could make the reader run for ever.)"""
     import pyarrow.parquet as pq
 
-    from khabar.dataset.croissant import SPLIT_FIELD, split_regex
+    from khabar.dataset.croissant import SPLIT_FIELD
 
     try:
         meta = load_json(rel / CROISSANT)
@@ -295,49 +341,9 @@ def _declared_problems(rel: Path, shards: dict[str, dict[str, str]]) -> list[Pro
         want = _expected_fields(config, schema)
         seen: set[str] = set()
 
-        def leaves(field: Any, parent: str | None) -> None:
-            if not isinstance(field, dict):
-                bad(f"record set {config!r}: a field that is not a JSON object")
-                return
-            fid = field.get("@id")
-            if not isinstance(fid, str):
-                bad(f"record set {config!r}: a field without an @id")
-                return
-            if field.get("name") != fid.rsplit("/", 1)[-1]:
-                bad(f"field {fid}: name {field.get('name')!r}, but its @id names {fid.rsplit('/', 1)[-1]!r}")
-            subs = field.get("subField")
-            if subs is not None:
-                for sub in subs if isinstance(subs, list) else [subs]:
-                    leaves(sub, fid)
-                return
-            seen.add(fid)
-            source = field.get("source") if isinstance(field.get("source"), dict) else {}
-            extract = source.get("extract") if isinstance(source.get("extract"), dict) else {}
-            transforms = source.get("transform", [])
-            transforms = [t for t in (transforms if isinstance(transforms, list) else [transforms])]
-            if fid == f"{config}/{SPLIT_FIELD}":
-                if extract.get("fileProperty") != "fullpath" or transforms != [{"regex": split_regex(config)}]:
-                    bad(f"field {fid}: not read from the file name by the regex Khabar writes")
-                return
-            if fid not in want:
-                bad(f"field {fid}: no such column in the parquet files of {config}")
-                return
-            dtype, is_array, column, path = want[fid]
-            got_type = _one(field.get("dataType"))
-            if got_type != dtype:
-                bad(f"field {fid}: dataType {got_type!r}, but the parquet column holds {dtype}")
-            if bool(field.get("cr:isArray", field.get("isArray"))) != is_array:
-                bad(f"field {fid}: isArray {'missing' if is_array else 'set'}, but the parquet column "
-                    f"{'is' if is_array else 'is not'} a list")
-            if extract.get("column") != column or set(extract) != {"column"}:
-                bad(f"field {fid}: reads {extract!r}, not the column {column!r}")
-            if transforms != ([{"jsonPath": path}] if path else []):
-                bad(f"field {fid}: transform {transforms!r}, not the one Khabar writes "
-                    f"({'jsonPath ' + repr(path) if path else 'none'})")
-
         fields = rs.get("field", [])
         for field in fields if isinstance(fields, list) else [fields]:
-            leaves(field, None)
+            _field_problems(config, field, want, seen, bad)
         for fid in sorted(set(want) - seen):
             bad(f"field {fid}: missing from record set {config!r}")
         if f"{config}/{SPLIT_FIELD}" not in seen:

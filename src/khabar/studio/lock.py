@@ -16,7 +16,7 @@ under a new title two projects of one title (issue 14). Two guards:
   one project and one task per document text remain.
 
 Public API: :func:`project_lock`, :func:`lock_dir`, :func:`settle_project`, :func:`settle_tasks`,
-:func:`wait_echo`.
+:func:`wait_echo`, :func:`locked`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from urllib.parse import urlparse
 
 from khabar.core.errors import StudioError
 
-__all__ = ["project_lock", "lock_dir", "settle_project", "settle_tasks", "wait_echo"]
+__all__ = ["project_lock", "locked", "lock_dir", "settle_project", "settle_tasks", "wait_echo"]
 
 
 def lock_dir() -> Path:
@@ -172,3 +172,24 @@ def wait_echo(progress: bool) -> Callable[[str], Any] | None:
 
         print(line, file=sys.stderr, flush=True)
     return echo
+
+
+def locked(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator: the function (``f(project, studio, ..., title=…, progress=…)``) runs under
+    :func:`project_lock` of ``studio.url`` and its ``title`` (its default when not given), so a
+    second run of ``command`` on the same server and project waits for the first."""
+    import functools
+    import inspect
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            a = bound.arguments
+            with project_lock(a["studio"].url, a["title"], command, echo=wait_echo(a.get("progress", True))):
+                return fn(*args, **kwargs)
+        return run
+    return wrap

@@ -30,7 +30,7 @@ from khabar.core.errors import InputError, StudioError
 from khabar.core.jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts
 from khabar.core.project import DRAFT_SUFFIX, Project
 from khabar.core.schema import Schemas
-from khabar.studio.lock import project_lock, wait_echo as _wait_echo
+from khabar.studio.lock import locked
 from khabar.studio.annotators import annotation_user, draft_user, load_annotator_map, pseudonym
 from khabar.studio.client import Studio
 from khabar.studio.config import Scheme
@@ -111,15 +111,8 @@ class _Pull:
 
 
 
+@locked("khabar studio pull")  # a second run on the same server and project waits (khabar.studio.lock)
 def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annotator_map: Path | None = None,
-         drafts: bool = False, progress: bool = True) -> PullReport:
-    """khabar studio pull under the project's lock (:func:`khabar.studio.lock.project_lock`): a second run
-    waits for the first. See :func:`_pull` for the arguments, returns and errors."""
-    with project_lock(studio.url, title, "khabar studio pull", echo=_wait_echo(progress)):
-        return _pull(project, studio, title=title, annotator_map=annotator_map, drafts=drafts, progress=progress)
-
-
-def _pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annotator_map: Path | None = None,
          drafts: bool = False, progress: bool = True) -> PullReport:
     """Read every task and annotation of the project and write annotation files.
 

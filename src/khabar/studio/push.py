@@ -24,7 +24,7 @@ from khabar.core.ids import text_sha256
 from khabar.core.jsonio import load_json
 from khabar.core.project import PREANNOTATOR, Project
 from khabar.core.schema import Schemas
-from khabar.studio.lock import project_lock, settle_tasks, wait_echo as _wait_echo
+from khabar.studio.lock import locked, settle_tasks
 from khabar.studio.client import Studio
 from khabar.studio.config import Scheme, stance_target_options
 from khabar.studio.tasks import DEFAULT_TITLE, ensure_project, guidelines_version, result_key, task_payload
@@ -105,17 +105,8 @@ class _Offer:
 
 
 
+@locked("khabar studio push")  # a second run on the same server and project waits (khabar.studio.lock)
 def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update_config: bool = False,
-         predictions: bool = True, annotations: Iterable[str] = (), add_revisions: bool = False, batch: int = 500,
-         progress: bool = True, docs: Iterable[dict[str, Any]] | None = None) -> PushReport:
-    """khabar studio push under the project's lock (:func:`khabar.studio.lock.project_lock`): a second run
-    waits for the first. See :func:`_push` for the arguments, returns and errors."""
-    with project_lock(studio.url, title, "khabar studio push", echo=_wait_echo(progress)):
-        return _push(project, studio, title=title, update_config=update_config, predictions=predictions,
-                     annotations=annotations, add_revisions=add_revisions, batch=batch, progress=progress, docs=docs)
-
-
-def _push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update_config: bool = False,
          predictions: bool = True, annotations: Iterable[str] = (), add_revisions: bool = False, batch: int = 500,
          progress: bool = True, docs: Iterable[dict[str, Any]] | None = None) -> PushReport:
     """Create or update the project and import every corpus document as a task.

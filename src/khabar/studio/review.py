@@ -34,7 +34,7 @@ from khabar.core.errors import InputError, StaleAnnotationError, StudioError
 from khabar.core.jsonio import atomic_write_text, dumps_canonical, load_json, no_interrupts
 from khabar.core.project import CONFLICTS, Project
 from khabar.core.schema import Schemas
-from khabar.studio.lock import project_lock, wait_echo as _wait_echo
+from khabar.studio.lock import locked
 from khabar.studio.client import Studio
 from khabar.studio.config import Scheme, stance_target_options
 from khabar.studio.parse import ConversionError
@@ -107,15 +107,8 @@ def _review_docs(project: Project, doc_ids: Iterable[str] | None) -> list[str]:
 
 
 
+@locked("khabar studio push-review")  # a second run on the same server and project waits (khabar.studio.lock)
 def push_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, doc_ids: Iterable[str] | None = None,
-                progress: bool = True) -> ReviewPushReport:
-    """khabar studio push-review under the project's lock (:func:`khabar.studio.lock.project_lock`): a second run
-    waits for the first. See :func:`_push_review` for the arguments, returns and errors."""
-    with project_lock(studio.url, title, "khabar studio push-review", echo=_wait_echo(progress)):
-        return _push_review(project, studio, title=title, doc_ids=doc_ids, progress=progress)
-
-
-def _push_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, doc_ids: Iterable[str] | None = None,
                 progress: bool = True) -> ReviewPushReport:
     """Create (or refresh) one review task per document with a ``conflicts.json``.
 
@@ -220,14 +213,8 @@ class _Review:
 
 
 
+@locked("khabar studio pull-review")  # a second run on the same server and project waits (khabar.studio.lock)
 def pull_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, progress: bool = True) -> ReviewPullReport:
-    """khabar studio pull-review under the project's lock (:func:`khabar.studio.lock.project_lock`): a second run
-    waits for the first. See :func:`_pull_review` for the arguments, returns and errors."""
-    with project_lock(studio.url, title, "khabar studio pull-review", echo=_wait_echo(progress)):
-        return _pull_review(project, studio, title=title, progress=progress)
-
-
-def _pull_review(project: Project, studio: Studio, *, title: str = REVIEW_TITLE, progress: bool = True) -> ReviewPullReport:
     """Write ``gold.json`` from each submitted review and remove the resolved ``conflicts.json``.
 
     A task is taken when it has exactly one submitted (not cancelled) annotation, its document's

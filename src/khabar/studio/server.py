@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -47,6 +46,8 @@ from typing import Any, Callable
 
 from khabar.core.errors import StudioError
 from khabar.core.project import Project
+from khabar.studio.process import alive as _alive, child_setup as _child_setup, copy_redacted as _copy_redacted, \
+    lock_info as _lock_info, make_private as _private
 
 __all__ = ["LABEL_STUDIO_VERSION", "StudioServer", "install", "serve", "label_studio_bin", "free_port", "server_env", "StudioError"]
 
@@ -160,62 +161,6 @@ def serve(project: Project, port: int, username: str, password: str, token: str 
         echo("stopping Label Studio …")
     finally:
         server.stop()
-
-
-_EMAIL = re.compile(r"[^\s@'\"<>()]+@[^\s@'\"<>()]+\.[A-Za-z]{2,}")
-
-
-def _copy_redacted(source: Any, log: Any) -> None:
-    """Copy the server's output to its log, line by line, with every e-mail address replaced by
-    ``<e-mail>`` (Label Studio prints the admin's on each start: "User … already exists")."""
-    try:
-        for line in iter(source.readline, b""):
-            log.write(_EMAIL.sub("<e-mail>", line.decode("utf-8", "replace")).encode("utf-8"))
-            log.flush()
-    except (OSError, ValueError):
-        pass
-    finally:
-        log.close()
-
-
-def _child_setup() -> None:
-    """In the server process, before it runs: files it makes are its user's only (umask 077), and
-    it gets SIGTERM when the process that started it dies (Linux ``PR_SET_PDEATHSIG``), so a
-    killed or hung-up ``khabar studio serve`` leaves no orphan holding the port and the data folder."""
-    os.umask(0o077)
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # not Linux: the server is still stopped by serve's own handlers
-
-
-def _private(folder: Path) -> None:
-    """``folder`` 0700 and the files directly in it 0600 (an older data folder may be world-readable)."""
-    os.chmod(folder, 0o700)
-    for entry in folder.iterdir():
-        if entry.is_file() and not entry.is_symlink():
-            os.chmod(entry, 0o600)
-
-
-def _lock_info(fh: Any) -> dict[str, Any]:
-    try:
-        fh.seek(0)
-        info = json.loads(fh.read() or "{}")
-        return info if isinstance(info, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def free_port() -> int:

@@ -20,7 +20,7 @@ from khabar.core.errors import InputError, KhabarError
 from khabar.core.jsonio import load_json
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
-from khabar.studio.lock import project_lock, wait_echo as _wait_echo
+from khabar.studio.lock import locked
 from khabar.studio.annotators import annotation_user
 from khabar.studio.client import Studio, connect
 from khabar.studio.parse import refuse_json_min
@@ -52,16 +52,8 @@ def import_export_file(project: Project, path: Path, studio: Studio | None = Non
 
 
 
+@locked("khabar studio import")  # a second run on the same server and project waits (khabar.studio.lock)
 def import_export(project: Project, studio: Studio, export: Any, *, source: str, title: str = DEFAULT_TITLE,
-                  update_config: bool = False, as_me: bool = False, progress: bool = True) -> PushReport:
-    """khabar studio import under the project's lock (:func:`khabar.studio.lock.project_lock`): a second run
-    waits for the first. See :func:`_import_export` for the arguments, returns and errors."""
-    with project_lock(studio.url, title, "khabar studio import", echo=_wait_echo(progress)):
-        return _import_export(project, studio, export, source=source, title=title, update_config=update_config,
-                              as_me=as_me, progress=progress)
-
-
-def _import_export(project: Project, studio: Studio, export: Any, *, source: str, title: str = DEFAULT_TITLE,
                   update_config: bool = False, as_me: bool = False, progress: bool = True) -> PushReport:
     """Re-import a Label Studio JSON export (the full format) into the project without duplicates.
 
