@@ -164,13 +164,28 @@ def import_(
     export: Path = typer.Argument(..., metavar="EXPORT.json", help="A Label Studio export in the JSON (full) format."),
     title: str = TitleOpt,
     as_me: bool = typer.Option(False, "--as-me", help="Import every annotation as yours (when its annotators are not users of this server)."),
+    mapping: list[str] = typer.Option([], "--map", metavar="LABEL=TYPE",
+                                      help="An export of another project: map its label to a Wojood type (repeatable); the "
+                                           "annotations become annotator files, no server needed."),
+    annotator: str = typer.Option("ls-import", "--annotator", help="With --map: the annotator id of the files written."),
+    skip_unmapped: bool = typer.Option(False, "--skip-unmapped", help="With --map: leave out (and list) labels, relations and "
+                                                                      "choices that are not mapped, instead of refusing."),
+    skip_unmatched: bool = typer.Option(False, "--skip-unmatched", help="With --map: leave out (and list) tasks whose text is no "
+                                                                        "corpus document, instead of refusing."),
+    force: bool = typer.Option(False, "--force", help="With --map: replace annotator files that exist with other content."),
     root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
-    """Re-import a Label Studio JSON export into the project, without duplicate tasks or annotations.
+    """Re-import a Label Studio JSON export into the project, without duplicate tasks or annotations;
+    or, with --map, bring an export of another project in as annotator files.
 
     Tasks are matched by doc id and text SHA-256; an annotation already on the task is not added
-    again. JSON-MIN and CSV exports are refused: they drop relations and region ids.
+    again. JSON-MIN and CSV exports are refused: they drop relations and region ids. With --map,
+    tasks are matched to corpus documents by their text, mapped labels become entities, and what
+    cannot be mapped is listed (and refuses the import unless --skip-unmapped).
     """
+    if mapping:
+        _import_foreign(export, mapping, annotator, skip_unmapped, skip_unmatched, force, root)
+        return
     from khabar.studio.transfer import import_export_file as run
 
     try:
@@ -180,6 +195,29 @@ def import_(
     typer.echo(f"project {r.project_id} ({title!r}): {r.created} task(s) created, {r.unchanged} already there; "
                f"{r.annotations} annotation(s) added"
                + (f"; {r.predictions_dropped} prediction(s) not carried over (exports list them by id only)" if r.predictions_dropped else ""))
+
+
+def _import_foreign(export: Path, mapping: list[str], annotator: str, skip_unmapped: bool, skip_unmatched: bool, force: bool,
+                    root: Optional[Path]) -> None:
+    """`khabar studio import --map`: :func:`khabar.studio.foreign.import_foreign` and its report."""
+    from khabar.formats.conll.reader import parse_map
+    from khabar.studio.foreign import import_foreign
+
+    try:
+        r = import_foreign(_project(root), export, parse_map(mapping), annotator, skip_unmapped=skip_unmapped,
+                           skip_unmatched=skip_unmatched, force=force)
+    except KhabarError as err:
+        _fail(err)
+    typer.echo(f"{export.name}: {r.tasks} task(s), {r.annotations} annotation(s): {r.entities} entities in {len(r.files)} "
+               f"file(s) written, {len(r.unchanged)} unchanged")
+    for key, n in sorted(r.unmapped.items()):
+        typer.echo(f"left out (not mapped): {key} ({n}×)", err=True)
+    for line in r.unmatched:
+        typer.echo(f"left out (no corpus document): {line}", err=True)
+    for w in r.warnings[:10]:
+        typer.echo(f"warning: {w}", err=True)
+    if r.annotator_added:
+        typer.echo(f"added annotator {r.annotator_added!r} to annotations/annotators.json (kind human, not reviewed)")
 
 
 @studio_app.command()
