@@ -88,3 +88,10 @@ def test_a_bad_mapping_is_one_line(tmp_path) -> None:
     res = _run(project, str(_export(project, tmp_path)), "--map", "Organization=COMPANY")
     assert res.exit_code == 1 and res.output.splitlines()[0] == (
         "error: --map Organization=COMPANY: COMPANY is not a Wojood entity type of schema/labels.schema.json")
+
+
+def test_a_reserved_annotator_name_is_refused(tmp_path) -> None:
+    project = make_project(tmp_path / "p")
+    res = _run(project, str(_export(project, tmp_path)), "--map", "Organization=ORG", "--annotator", "gold", "--skip-unmapped")
+    assert res.exit_code == 1 and res.output.startswith("error: --annotator 'gold': not a pseudonymous annotator id, or a reserved name")
+    assert not (project.annotations / SEED_ID / "gold.json").exists()

@@ -22,6 +22,7 @@ Public API: :func:`import_foreign`, :class:`ForeignReport`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from typing import Any
 from khabar.core.errors import InputError
 from khabar.core.ids import text_sha256
 from khabar.core.jsonio import dumps_canonical, load_json
-from khabar.core.project import Project
+from khabar.core.project import DRAFT_SUFFIX, NOT_ANNOTATORS, Project
 from khabar.core.schema import Schemas
 from khabar.studio.config import Scheme
 from khabar.studio.parse import ConversionError
@@ -115,7 +116,6 @@ def import_foreign(project: Project, path: Path, mapping: dict[str, str], annota
             file that exists with other content (without ``force``). Nothing is written then.
     """
     from khabar.annotate.staging import Staged
-    from khabar.formats.conll.reader import annotator_problem
 
     schemas = schemas or Schemas(project.schema)
     types = set(schemas.vocab("EntityType"))
@@ -123,9 +123,10 @@ def import_foreign(project: Project, path: Path, mapping: dict[str, str], annota
         if typ not in types:
             raise InputError(f"--map {label}={typ}: {typ} is not a Wojood entity type of schema/labels.schema.json",
                              hint="types: " + ", ".join(sorted(types)))
-    problem = annotator_problem(annotator, schemas)
-    if problem:
-        raise InputError(f"--annotator {annotator!r}: {problem}")
+    if not re.fullmatch(schemas["common"]["$defs"]["AnnotatorId"]["pattern"], annotator) or annotator in NOT_ANNOTATORS \
+            or annotator.endswith(DRAFT_SUFFIX):
+        raise InputError(f"--annotator {annotator!r}: not a pseudonymous annotator id, or a reserved name "
+                         f"({', '.join(sorted(NOT_ANNOTATORS))}, *{DRAFT_SUFFIX})")
     scheme = Scheme.from_schemas(schemas)
     docs = {load_json(p)["text_sha256"]: p for p in sorted(project.corpus.glob("kb-*.json"))}
     report, problems, planned = ForeignReport(), [], []
