@@ -489,8 +489,10 @@ def test_a_second_server_on_the_same_data_folder_is_refused(studio_server) -> No
     from khabar.studio.server import StudioServer, free_port
 
     other = StudioServer(studio_server.project, free_port(), "x@y.test", "pw-123456", "t" * 40, data_dir=studio_server.data_dir)
-    with pytest.raises(StudioError, match=r"another Label Studio is serving .* \(it holds serve.lock\)"):
+    with pytest.raises(StudioError) as err:
         other.start()
+    assert str(err.value) == (f"another Label Studio is serving {studio_server.data_dir} (it holds serve.lock; "
+                              f"port {studio_server.port}, pid {studio_server.process.pid})")
 
 
 def test_import_keeps_every_annotator_and_refuses_unknown_users(project, studio, title) -> None:
