@@ -127,33 +127,8 @@ def import_foreign(project: Project, path: Path, mapping: dict[str, str], annota
             or annotator.endswith(DRAFT_SUFFIX):
         raise InputError(f"--annotator {annotator!r}: not a pseudonymous annotator id, or a reserved name "
                          f"({', '.join(sorted(NOT_ANNOTATORS))}, *{DRAFT_SUFFIX})")
-    scheme = Scheme.from_schemas(schemas)
-    docs = {load_json(p)["text_sha256"]: p for p in sorted(project.corpus.glob("kb-*.json"))}
-    report, problems, planned = ForeignReport(), [], []
-    for n, task in enumerate(_tasks(path)):
-        report.tasks += 1
-        text = (task.get("data") or {}).get("text") if isinstance(task.get("data"), dict) else None
-        where = f"{path.name}: task {task.get('id', n)}"
-        doc_path = docs.get(text_sha256(text)) if isinstance(text, str) else None
-        if doc_path is None:
-            report.unmatched.append(f"{where}: " + ("no data.text" if not isinstance(text, str) else
-                                                     f"no corpus document has this text ({len(text)} characters)"))
-            continue
-        doc = load_json(doc_path)
-        submitted = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
-        for k, ann in enumerate(submitted):
-            report.annotations += 1
-            name = annotator if k == 0 else f"{annotator}-{k + 1}"
-            here = f"{where}, annotation {ann.get('id', k)}"
-            try:
-                items, warns = results_to_annotation(_mapped(ann.get("result"), mapping, scheme, report.unmapped), doc["text"],
-                                                     scheme, here)
-            except ConversionError as err:
-                problems.extend(err.problems)
-                continue
-            report.warnings.extend(warns)
-            report.entities += len(items["entities"])
-            planned.append((project.annotator_file(doc["id"], name), _file(doc, name, path, mapping, task, ann, items), here))
+    report, problems = ForeignReport(), []
+    planned = _read_tasks(project, path, mapping, annotator, Scheme.from_schemas(schemas), report, problems)
     if report.unmatched and not skip_unmatched:
         problems += [line + " (ingest it as a seed first, or pass --skip-unmatched)" for line in report.unmatched]
     if report.unmapped and not skip_unmapped:
@@ -188,6 +163,40 @@ def import_foreign(project: Project, path: Path, mapping: dict[str, str], annota
     report.files = [str(t) for t, _ in staged_files]
     report.annotator_added = annotator if registry is not None else None
     return report
+
+
+def _read_tasks(project: Project, path: Path, mapping: dict[str, str], annotator: str, scheme: Scheme,
+                report: ForeignReport, problems: list[str]) -> list[tuple[Path, dict[str, Any], str]]:
+    """Each submitted annotation of the export on a corpus document, converted: ``(target file,
+    annotation, where)``; counts and what was left out go to ``report``, conversion problems to
+    ``problems``."""
+    docs = {load_json(p)["text_sha256"]: p for p in sorted(project.corpus.glob("kb-*.json"))}
+    planned: list[tuple[Path, dict[str, Any], str]] = []
+    for n, task in enumerate(_tasks(path)):
+        report.tasks += 1
+        text = (task.get("data") or {}).get("text") if isinstance(task.get("data"), dict) else None
+        where = f"{path.name}: task {task.get('id', n)}"
+        doc_path = docs.get(text_sha256(text)) if isinstance(text, str) else None
+        if doc_path is None:
+            report.unmatched.append(f"{where}: " + ("no data.text" if not isinstance(text, str) else
+                                                     f"no corpus document has this text ({len(text)} characters)"))
+            continue
+        doc = load_json(doc_path)
+        submitted = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+        for k, ann in enumerate(submitted):
+            report.annotations += 1
+            name = annotator if k == 0 else f"{annotator}-{k + 1}"
+            here = f"{where}, annotation {ann.get('id', k)}"
+            try:
+                items, warns = results_to_annotation(_mapped(ann.get("result"), mapping, scheme, report.unmapped), doc["text"],
+                                                     scheme, here)
+            except ConversionError as err:
+                problems.extend(err.problems)
+                continue
+            report.warnings.extend(warns)
+            report.entities += len(items["entities"])
+            planned.append((project.annotator_file(doc["id"], name), _file(doc, name, path, mapping, task, ann, items), here))
+    return planned
 
 
 def _hint(report: ForeignReport) -> str:
