@@ -102,3 +102,22 @@ def test_temp_files_left_in_annotations_are_removed_when_old(tmp_path) -> None:
     preannotate_corpus(project, progress=False)
     assert not old.exists() and young.exists()  # a live writer's file (moments old) is left alone
     assert (folder / "preannotator.json").is_file()
+
+
+def test_a_manifest_that_cannot_be_written_leaves_corpus_as_it_was(tmp_path, monkeypatch, capsys) -> None:
+    """Found by the adversarial review: with seeds/ read-only, ingest moved the new document into
+    corpus/ and then failed on the manifest, so corpus/ and the manifest disagreed."""
+    import builtins
+
+    project = make_project(tmp_path / "p", with_corpus=False)
+    before = snapshot(project.corpus), project.manifest.read_bytes()
+    real = builtins.open
+
+    def locked(file, mode="r", *a, **kw):
+        if str(file).endswith(".manifest.jsonl.new") and "w" in mode:
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real(file, mode, *a, **kw)
+    monkeypatch.setattr(builtins, "open", locked)
+    status, err = _run(monkeypatch, capsys, "ingest", "--root", str(project.root), "-q")
+    assert status == 1 and "Permission denied" in err and "Traceback" not in err
+    assert (snapshot(project.corpus), project.manifest.read_bytes()) == before

@@ -122,12 +122,12 @@ def test_the_command_budget_stops_sending(monkeypatch) -> None:
     assert "KHABAR_STUDIO_BUDGET" in err.value.hint
 
 
-@pytest.mark.parametrize("value", ["abc", "0", "-3", "nan", "inf"])
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "nan", "inf", "1e308", "1e-9"])
 def test_a_bad_timeout_setting_is_one_line(value, monkeypatch) -> None:
     monkeypatch.setenv("KHABAR_STUDIO_TIMEOUT", value)
     with pytest.raises(StudioError) as err:
         connect("http://127.0.0.1:1", "a-legacy-key")
-    assert str(err.value) == f"KHABAR_STUDIO_TIMEOUT={value!r} is not a positive number of seconds"
+    assert str(err.value) == f"KHABAR_STUDIO_TIMEOUT={value!r} is not a number of seconds from 0.5 to 1000000"
 
 
 @pytest.mark.parametrize("url, said", [
@@ -168,3 +168,50 @@ def test_a_jwt_whose_expiry_is_not_a_time(exp) -> None:
     with pytest.raises(StudioError) as err:
         connect("http://127.0.0.1:1", key)
     assert str(err.value) == "LABEL_STUDIO_API_KEY looks like a JWT, but its expiry (exp) is not a time" and key not in err.value.hint
+
+
+def test_a_bad_lock_wait_and_a_data_folder_that_is_a_file(tmp_path, monkeypatch) -> None:
+    """Found by the adversarial review: tracebacks (ValueError, FileExistsError)."""
+    from khabar.studio.lock import project_lock
+
+    monkeypatch.setenv("KHABAR_LOCK_DIR", str(tmp_path / "locks"))
+    for value in ("abc", "nan", "-1"):
+        monkeypatch.setenv("KHABAR_STUDIO_LOCK_WAIT", value)
+        with pytest.raises(StudioError, match=rf"^KHABAR_STUDIO_LOCK_WAIT='{value}' is not a number of seconds from 0 to 1000000$"):
+            with project_lock("http://127.0.0.1:1", "T", "khabar studio push"):
+                pass
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    from conftest import ROOT
+    from khabar.core.project import Project
+    from khabar.studio.server import StudioServer
+
+    server = StudioServer(Project(ROOT), 1, "a@b.test", "password1", data_dir=tmp_path / "afile" / "sub")
+    with pytest.raises(StudioError, match=r"is a file, not a folder$"):
+        server.start()
+
+
+def test_a_full_sqlite_disk_is_one_line() -> None:
+    """Found by the adversarial review: ingest on a full file system ended in
+    sqlite3.OperationalError: database or disk is full."""
+    import sqlite3
+
+    from khabar.cli.main import system_error_line
+
+    line = system_error_line(sqlite3.OperationalError("database or disk is full"))
+    assert line.splitlines()[0] == "error: writing failed: No space left on device (database or disk is full)"
+    assert system_error_line(IsADirectoryError(21, "Is a directory", "seeds/x.repairs.json")).splitlines()[0] == \
+        "error: seeds/x.repairs.json: Is a directory"
+
+
+def test_studio_token_on_a_server_error_does_not_blame_the_password(tmp_path, monkeypatch) -> None:
+    _Fail500.calls = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("Post500", (_Fail500,), {"do_POST": _Fail500.do_GET}))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        res = CliRunner().invoke(app, ["studio", "token", "--out", str(tmp_path / "tok"), "--url", url],
+                                 env={"LABEL_STUDIO_USERNAME": "a@b.test", "LABEL_STUDIO_PASSWORD": "secret"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert res.exit_code == 1 and res.output.splitlines()[0] == f"error: logging in to Label Studio at {url}: server error (HTTP 500)"

@@ -5,6 +5,9 @@ annotator file, what cannot be mapped is listed with counts, and a refusal write
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -95,3 +98,44 @@ def test_a_reserved_annotator_name_is_refused(tmp_path) -> None:
     res = _run(project, str(_export(project, tmp_path)), "--map", "Organization=ORG", "--annotator", "gold", "--skip-unmapped")
     assert res.exit_code == 1 and res.output.startswith("error: --annotator 'gold': not a pseudonymous annotator id, or a reserved name")
     assert not (project.annotations / SEED_ID / "gold.json").exists()
+
+
+def test_two_tasks_of_one_text_and_repeated_regions(tmp_path) -> None:
+    """Found by the adversarial review: two tasks of the same corpus text wrote one file (the
+    first task's entities lost), a second annotator's file was not registered, and two regions
+    with the same span and type made a file that accept refused (entity-duplicate)."""
+    project = make_project(tmp_path / "p")
+    text = json.loads(project.corpus_file(SEED_ID).read_text(encoding="utf-8"))["text"]
+    first = {"id": 1, "data": {"text": text}, "annotations": [{"id": 11, "result": [_region("a", text, 4, 13, "Organization"),
+                                                                                    _region("b", text, 4, 13, "Organization")]}]}
+    second = {"id": 2, "data": {"text": text}, "annotations": [{"id": 12, "result": [_region("c", text, 71, 87, "Organization")]}]}
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps([first, second], ensure_ascii=False), encoding="utf-8")
+    res = _run(project, str(path), "--map", "Organization=ORG", "--annotator", "x01")
+    assert res.exit_code == 0, res.output
+    assert "2 task(s), 2 annotation(s): 2 entities in 2 file(s) written" in res.output
+    assert re.search(r"warning: two.json: task 1, annotation 11: entity \S+ repeats \S+ \(same span and type\): kept once", res.output)
+    a = json.loads((project.annotations / SEED_ID / "x01.json").read_text(encoding="utf-8"))
+    b = json.loads((project.annotations / SEED_ID / "x01-2.json").read_text(encoding="utf-8"))
+    assert [e["text"] for e in a["entities"]] == ["البنتاغون"] and [e["text"] for e in b["entities"]] == ["الحكومة العراقية"]
+    registry = json.loads(project.annotators_registry.read_text(encoding="utf-8"))
+    assert {"x01", "x01-2"} <= set(registry)
+    from khabar.annotate.accept import accept
+    from khabar.core.errors import InputError
+
+    with pytest.raises(InputError) as err:  # registered and valid; accept wants it reviewed first, as for any import
+        accept(project, SEED_ID, "x01-2")
+    assert "not described" not in str(err.value) and "origin kind 'import', guidelines_version None" in str(err.value)
+
+
+def test_a_result_that_is_not_a_list_and_an_empty_export(tmp_path) -> None:
+    project = make_project(tmp_path / "p")
+    text = json.loads(project.corpus_file(SEED_ID).read_text(encoding="utf-8"))["text"]
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps([{"id": 3, "data": {"text": text}, "annotations": [{"id": 5, "result": {"a": 1}}]}]), encoding="utf-8")
+    res = _run(project, str(path), "--map", "Organization=ORG")
+    assert res.exit_code == 1 and "odd.json: task 3, annotation 5: result is dict, not a list" in res.output
+    path.write_text("[]", encoding="utf-8")
+    registry = project.annotators_registry.read_text(encoding="utf-8")
+    res = _run(project, str(path), "--map", "Organization=ORG")
+    assert res.exit_code == 0 and project.annotators_registry.read_text(encoding="utf-8") == registry

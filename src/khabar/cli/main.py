@@ -133,8 +133,14 @@ def system_error_line(err: BaseException) -> str | None:
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
         if isinstance(cur, OSError) and cur.errno in _SYSTEM_HINTS:
-            where = cur.filename or "a file"
-            return f"error: {where}: {cur.strerror or os.strerror(cur.errno)}\nhint: {_SYSTEM_HINTS[cur.errno]}"
+            where = f"{cur.filename}: " if cur.filename else "writing failed: "
+            return f"error: {where}{cur.strerror or os.strerror(cur.errno)}\nhint: {_SYSTEM_HINTS[cur.errno]}"
+        if isinstance(cur, OSError) and cur.filename and cur.strerror:  # a folder where a file should be, and the like
+            return (f"error: {cur.filename}: {cur.strerror}\nhint: check that path (a file or folder in the way?), then run it "
+                    "again; nothing half-written is kept")
+        text = str(cur)
+        if type(cur).__name__ == "OperationalError" and ("disk is full" in text or "disk I/O error" in text):  # sqlite3
+            return f"error: writing failed: No space left on device ({text})\nhint: {_SYSTEM_HINTS[errno.ENOSPC]}"
         cur = cur.__cause__ or cur.__context__
     return None
 

@@ -324,15 +324,22 @@ def _refuse_on(errors: list[str]) -> None:
 
 
 def _commit(project: Project, st: _State, staging: Path, report: IngestReport) -> None:
-    """Move the staged documents into ``corpus/`` (each by an atomic rename, in id order), then
-    write the manifest; interrupts wait until both are done. Counts go to ``report``."""
-    with no_interrupts():
-        for doc_id, kind in st.db.execute("SELECT id, kind FROM staged ORDER BY id"):
-            report.note(kind, doc_id)
-            if kind != "unchanged":
-                target = project.corpus_file(doc_id)
-                os.replace(staging / target.name, target)
-        _write_manifest(project.manifest, st)
+    """Stage the manifest, move the staged documents into ``corpus/`` (each by an atomic rename, in
+    id order), then rename the manifest into place; interrupts wait until both are done. Counts
+    go to ``report``."""
+    manifest = _stage_manifest(project.manifest, st)
+    try:
+        with no_interrupts():
+            for doc_id, kind in st.db.execute("SELECT id, kind FROM staged ORDER BY id"):
+                report.note(kind, doc_id)
+                if kind != "unchanged":
+                    target = project.corpus_file(doc_id)
+                    os.replace(staging / target.name, target)
+            if manifest is not None:
+                os.replace(manifest, project.manifest)  # atomic: the old manifest or the new one, never half of it
+    finally:
+        if manifest is not None and manifest.exists():
+            manifest.unlink()
 
 
 def _warn(project: Project, st: _State, report: IngestReport) -> None:
@@ -354,8 +361,14 @@ def _warn(project: Project, st: _State, report: IngestReport) -> None:
                                "check that it is a whole article, not a fragment or a headline alone")
 
 
-def _write_manifest(path: Path, st: _State) -> None:
-    """Write the manifest (sorted by name) unless its bytes would not change."""
+def _stage_manifest(path: Path, st: _State) -> Path | None:
+    """Write the new manifest (sorted by name) beside ``path`` and return that file, or None when
+    its bytes would not change. Written before any corpus document moves, so that a manifest that
+    cannot be written (a full disk, a read-only ``seeds/``) leaves ``corpus/`` as it was.
+
+    Raises:
+        OSError: it cannot be written (the partial file is removed).
+    """
     tmp = path.with_name(f".{path.name}.new")
     digest = hashlib.sha256()
     try:
@@ -366,11 +379,13 @@ def _write_manifest(path: Path, st: _State) -> None:
                 fh.write(line)
             fh.flush()
             os.fsync(fh.fileno())
-        if not path.exists() or _file_sha(path) != digest.hexdigest():
-            os.replace(tmp, path)  # atomic: the old manifest or the new one, never half of it
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if path.exists() and _file_sha(path) == digest.hexdigest():
+        tmp.unlink()
+        return None
+    return tmp
 
 
 def _file_sha(path: Path) -> str:

@@ -186,10 +186,13 @@ class Studio:
         return self.deadline is not None and time.monotonic() > self.deadline
 
     # -- projects
-    def find_project(self, title: str) -> Any | None:
-        """The project titled ``title``, or None. Raises StudioError if several have that title."""
+    def find_project(self, title: str, oldest: bool = False) -> Any | None:
+        """The project titled ``title``, or None. Raises StudioError if several have that title,
+        unless ``oldest`` (push: concurrent runs settle on the oldest, :mod:`khabar.studio.lock`)."""
         found = [p for p in self.call("listing projects", lambda: list(self.sdk.projects.list(title=title, page_size=100)))
                  if p.title == title]
+        if found and oldest:
+            return min(found, key=lambda p: p.id)
         if len(found) > 1:
             raise StudioError(f"{len(found)} projects are titled {title!r} (ids {[p.id for p in found]})",
                               hint="rename or delete the extra ones, or pass --project with another title")
@@ -296,8 +299,8 @@ def checked_url(url: str, name: str = "LABEL_STUDIO_URL") -> str:
     return shown
 
 
-def _seconds(name: str, default: float) -> float:
-    """A positive number of seconds from environment variable ``name`` (``default`` when unset).
+def seconds_setting(name: str, default: float) -> float:
+    """A number of seconds (0.5 to 1,000,000) from environment variable ``name`` (``default`` when unset).
 
     Raises:
         StudioError: the value is not a positive number.
@@ -309,8 +312,8 @@ def _seconds(name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if not value > 0 or value != value or value == float("inf"):
-        raise StudioError(f"{name}={raw!r} is not a positive number of seconds", hint=f"e.g. export {name}={default:.0f}")
+    if not 0.5 <= value <= 1e6:  # also NaN
+        raise StudioError(f"{name}={raw!r} is not a number of seconds from 0.5 to 1000000", hint=f"e.g. export {name}={default:.0f}")
     return value
 
 
@@ -351,7 +354,7 @@ def connect(url: str | None = None, api_key: str | None = None, timeout_s: float
     from khabar.studio.tokens import key_kind
 
     kind = key_kind(key)
-    timeout, budget = _seconds("KHABAR_STUDIO_TIMEOUT", 60.0), _seconds("KHABAR_STUDIO_BUDGET", 3600.0)
+    timeout, budget = seconds_setting("KHABAR_STUDIO_TIMEOUT", 60.0), seconds_setting("KHABAR_STUDIO_BUDGET", 3600.0)
     if timeout_s is not None:
         timeout = timeout_s
     import httpx

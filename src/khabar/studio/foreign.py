@@ -64,7 +64,10 @@ def _tasks(path: Path) -> list[dict[str, Any]]:
     Raises:
         InputError: not JSON, not tasks, or a JSON-MIN export (no results).
     """
-    data = load_json(path)
+    try:
+        data = load_json(path)
+    except InputError as err:
+        raise InputError(str(err), hint="give a Label Studio export in the JSON format (not CSV, TSV or JSON-MIN)") from None
     tasks = [data] if isinstance(data, dict) else data
     if not isinstance(tasks, list) or not all(isinstance(t, dict) for t in tasks):
         raise InputError(f"{path}: not a Label Studio JSON export (a list of tasks)", hint="export the project as JSON (not JSON-MIN or CSV)")
@@ -90,8 +93,10 @@ def _mapped(result: list[Any], mapping: dict[str, str], scheme: Scheme, unmapped
                 out.append({"id": r.get("id"), "from_name": next(iter(sorted(scheme.entity_tags))), "to_name": scheme.text_name,
                             "type": "labels", "value": {**value, "labels": [typ]}})
                 continue
-            shown = labels[0] if isinstance(labels, list) and len(labels) == 1 and isinstance(labels[0], str) else repr(labels)
-            key = f"label {shown}"
+            if isinstance(labels, list) and len(labels) == 1 and isinstance(labels[0], str):
+                key = f"label {labels[0][:80]}"
+            else:
+                key = f"region with {len(labels) if isinstance(labels, list) else 0} labels (one is needed)"
         else:
             key = f"{kind or 'item'} {r.get('from_name', '') if isinstance(r, dict) else ''}".strip()
         unmapped[key] = unmapped.get(key, 0) + 1
@@ -145,7 +150,8 @@ def import_foreign(project: Project, path: Path, mapping: dict[str, str], annota
                 problems.append(f"{target}: exists with other content (pass --force to replace it)")
                 continue
         staged_files.append((target, text))
-    registry = _registry(project, schemas, annotator, path.name, problems)
+    names = sorted({ann["annotator"] for _, ann, _ in planned})
+    registry = _registry(project, schemas, names, path.name, problems)
     if problems:
         shown = problems[:_SHOWN] + ([f"… and {len(problems) - _SHOWN} more"] if len(problems) > _SHOWN else [])
         raise InputError(f"{path.name}: not imported ({len(problems)} problem(s); nothing written):\n  " + "\n  ".join(shown),
@@ -161,7 +167,7 @@ def import_foreign(project: Project, path: Path, mapping: dict[str, str], annota
         staged.discard()
         raise
     report.files = [str(t) for t, _ in staged_files]
-    report.annotator_added = annotator if registry is not None else None
+    report.annotator_added = ", ".join(names) if registry is not None else None
     return report
 
 
@@ -172,6 +178,7 @@ def _read_tasks(project: Project, path: Path, mapping: dict[str, str], annotator
     ``problems``."""
     docs = {load_json(p)["text_sha256"]: p for p in sorted(project.corpus.glob("kb-*.json"))}
     planned: list[tuple[Path, dict[str, Any], str]] = []
+    used: dict[str, int] = {}  # doc id -> annotation files planned for it
     for n, task in enumerate(_tasks(path)):
         report.tasks += 1
         text = (task.get("data") or {}).get("text") if isinstance(task.get("data"), dict) else None
@@ -185,18 +192,40 @@ def _read_tasks(project: Project, path: Path, mapping: dict[str, str], annotator
         submitted = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
         for k, ann in enumerate(submitted):
             report.annotations += 1
-            name = annotator if k == 0 else f"{annotator}-{k + 1}"
             here = f"{where}, annotation {ann.get('id', k)}"
+            if not isinstance(ann.get("result"), list):
+                problems.append(f"{here}: result is {type(ann.get('result')).__name__}, not a list")
+                continue
+            # one file per annotation: the second on the same document (another task of the same text, or
+            # a second annotator) is <annotator>-2, and so on
+            used[doc["id"]] = used.get(doc["id"], 0) + 1
+            name = annotator if used[doc["id"]] == 1 else f"{annotator}-{used[doc['id']]}"
             try:
-                items, warns = results_to_annotation(_mapped(ann.get("result"), mapping, scheme, report.unmapped), doc["text"],
+                items, warns = results_to_annotation(_mapped(ann["result"], mapping, scheme, report.unmapped), doc["text"],
                                                      scheme, here)
             except ConversionError as err:
                 problems.extend(err.problems)
                 continue
-            report.warnings.extend(warns)
+            report.warnings.extend(warns + _dedupe(items, here))
             report.entities += len(items["entities"])
             planned.append((project.annotator_file(doc["id"], name), _file(doc, name, path, mapping, task, ann, items), here))
     return planned
+
+
+def _dedupe(items: dict[str, list[Any]], here: str) -> list[str]:
+    """Keep one of several entities with the same span and type (the gate refuses duplicates);
+    returns a warning per one left out."""
+    seen: dict[tuple[int, int, str], str] = {}
+    kept, said = [], []
+    for e in items["entities"]:
+        key = (e["start"], e["end"], e["type"])
+        if key in seen:
+            said.append(f"{here}: entity {e['id']} repeats {seen[key]} (same span and type): kept once")
+            continue
+        seen[key] = e["id"]
+        kept.append(e)
+    items["entities"] = kept
+    return said
 
 
 def _hint(report: ForeignReport) -> str:
@@ -221,15 +250,16 @@ def _file(doc: dict[str, Any], name: str, path: Path, mapping: dict[str, str], t
             "entities": items["entities"], "claims": [], "stances": []}
 
 
-def _registry(project: Project, schemas: Schemas, annotator: str, file: str, problems: list[str]) -> dict[str, Any] | None:
-    """The registry with ``annotator`` added (None when it is there already)."""
+def _registry(project: Project, schemas: Schemas, names: list[str], file: str, problems: list[str]) -> dict[str, Any] | None:
+    """The registry with each of ``names`` added (None when every one is there already, or none)."""
     path = project.annotators_registry
     registry = load_json(path) if path.is_file() else {}
-    if isinstance(registry, dict) and annotator in registry:
+    missing = [n for n in names if not (isinstance(registry, dict) and n in registry)]
+    if not missing:
         return None
     entry = {"kind": "human", "reviewed_by_human": False,
-             "description": f"The annotators of a Label Studio export of another project ({file.replace('@', '')}), imported "
+             "description": f"The annotators of a Label Studio export of another project ({file.replace('@', '')[:200]}), imported "
                             "with `khabar studio import --map`; who they were is not recorded; not reviewed by a Khabar annotator."}
-    new = {**registry, annotator: entry} if isinstance(registry, dict) else registry
+    new = {**registry, **{n: entry for n in missing}} if isinstance(registry, dict) else registry
     problems.extend(f"{path}: {p.path[2:] or '$'}: {p.message}" for p in schemas.problems("annotators", new))
     return new

@@ -74,7 +74,15 @@ def project_lock(url: str, title: str, command: str, wait: float | None = None,
         StudioError: another run still holds the lock after ``wait`` seconds; the lock folder
             cannot be written.
     """
-    wait = float(os.environ.get("KHABAR_STUDIO_LOCK_WAIT", 900)) if wait is None else wait
+    if wait is None:
+        raw = os.environ.get("KHABAR_STUDIO_LOCK_WAIT", "900")
+        try:
+            wait = float(raw)
+        except ValueError:
+            wait = -1.0
+        if not 0 <= wait <= 1e6:  # also NaN
+            raise StudioError(f"KHABAR_STUDIO_LOCK_WAIT={raw!r} is not a number of seconds from 0 to 1000000",
+                              hint="e.g. export KHABAR_STUDIO_LOCK_WAIT=900")
     key = hashlib.sha256(f"{_server_identity(url)}\n{title}".encode("utf-8")).hexdigest()[:24]
     try:
         path = lock_dir() / f"studio-{key}.lock"

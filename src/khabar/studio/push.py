@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from tqdm import tqdm
 
 from khabar.annotate.files import load_checked_annotation
-from khabar.core.errors import StaleAnnotationError
+from khabar.core.errors import StudioError, StaleAnnotationError
 from khabar.core.ids import text_sha256
 from khabar.core.jsonio import load_json
 from khabar.core.project import PREANNOTATOR, Project
@@ -156,7 +156,13 @@ def push(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, update
             made += _flush(studio, proj.id, queue, report)
     made += _flush(studio, proj.id, queue, report)
     if made:  # a run on another machine may have made tasks for the same texts meanwhile: the older stay
-        gone = settle_tasks(studio, studio.iter_tasks(proj.id), set(made))
+        for attempt in range(5):
+            try:
+                gone = settle_tasks(studio, list(studio.iter_tasks(proj.id)), set(made))
+                break
+            except StudioError as err:  # another run deleted its duplicates while this one read: read again
+                if "the total changed" not in str(err) or attempt == 4:
+                    raise
         report.created -= len(gone)
     return report
 

@@ -247,6 +247,9 @@ class StudioServer:
         exe = label_studio_bin(self.project)
         if not exe.exists():
             raise StudioError(f"label-studio is not installed at {exe}", hint="run `khabar studio install`")
+        bad = next((p for p in [self._data_dir, *self._data_dir.parents] if p.exists() and not p.is_dir()), None)
+        if bad is not None:
+            raise StudioError(f"--data-dir {self._data_dir}: {bad} is a file, not a folder", hint="name a folder for the server's data")
         self._data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         _private(self._data_dir)  # it holds the database (users, tokens) and the log
         self._lock()

@@ -55,7 +55,7 @@ def ensure_project(studio: Studio, schemas: Schemas, title: str, update_config: 
             the server is unreachable or refuses.
     """
     config = labeling_config(schemas)
-    proj = studio.find_project(title)
+    proj = studio.find_project(title, oldest=True)
     if proj is None:
         proj = studio.create_project(title, config, "Khabar: Arabic news annotated with entities, claims and stances "
                                                     f"(labeling config generated from schema/) [khabar:{secrets.token_hex(8)}]")

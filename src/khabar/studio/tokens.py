@@ -55,7 +55,10 @@ def login(url: str, email: str, password: str, timeout: float = 30.0) -> Any:
     """
     import httpx
 
-    client = httpx.Client(base_url=url.rstrip("/"), follow_redirects=False, timeout=timeout)
+    from khabar.studio.client import seconds_setting
+
+    timeout = seconds_setting("KHABAR_STUDIO_TIMEOUT", timeout)
+    client = httpx.Client(base_url=url.rstrip("/"), follow_redirects=False, timeout=httpx.Timeout(timeout, connect=10.0))
     try:
         client.get("/user/login/")
         answer = client.post("/user/login/", data={"email": email, "password": password,
@@ -65,10 +68,18 @@ def login(url: str, email: str, password: str, timeout: float = 30.0) -> Any:
         client.close()
         raise StudioError(f"cannot connect to Label Studio at {url} to log in ({type(err).__name__})",
                           hint="is it running, at this address? `khabar studio serve`, or check LABEL_STUDIO_URL") from None
+    except (httpx.ReadTimeout, httpx.WriteTimeout) as err:
+        client.close()
+        raise StudioError(f"Label Studio at {url} took the connection but gave no answer within {timeout:.0f} s ({type(err).__name__})",
+                          hint="the server is stuck or overloaded: see its log; raise KHABAR_STUDIO_TIMEOUT (seconds)") from None
     except (httpx.HTTPError, httpx.InvalidURL) as err:
         client.close()
         raise StudioError(f"logging in to Label Studio at {url} failed ({type(err).__name__})",
                           hint="check LABEL_STUDIO_URL: the server's address, e.g. http://127.0.0.1:8080") from None
+    if answer.status_code >= 500:
+        client.close()
+        raise StudioError(f"logging in to Label Studio at {url}: server error (HTTP {answer.status_code})",
+                          hint="Label Studio failed on its side: see its log (.labelstudio/server.log for `khabar studio serve`)")
     if answer.status_code == 404:
         client.close()
         raise StudioError(f"{url} has no Label Studio login page (HTTP 404)",
