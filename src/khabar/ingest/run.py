@@ -18,7 +18,6 @@ accepted) is read by :mod:`khabar.formats.conll.seeds`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -38,7 +37,7 @@ from khabar.core.errors import InputError
 from khabar.core.jsonio import dumps_canonical, load_json, no_interrupts
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
-from khabar.ingest.seeds import doc_id_for, dumps_entry, iter_manifest, iter_seed_files, new_entry, seed_name, sha256_hex
+from khabar.ingest.seeds import doc_id_for, iter_manifest, iter_seed_files, new_entry, seed_name, sha256_hex, stage_manifest
 
 __all__ = ["ingest", "IngestReport"]
 
@@ -327,7 +326,7 @@ def _commit(project: Project, st: _State, staging: Path, report: IngestReport) -
     """Stage the manifest, move the staged documents into ``corpus/`` (each by an atomic rename, in
     id order), then rename the manifest into place; interrupts wait until both are done. Counts
     go to ``report``."""
-    manifest = _stage_manifest(project.manifest, st)
+    manifest = stage_manifest(project.manifest, (entry for (entry,) in st.db.execute("SELECT entry FROM manifest ORDER BY name")))
     try:
         with no_interrupts():
             for doc_id, kind in st.db.execute("SELECT id, kind FROM staged ORDER BY id"):
@@ -359,42 +358,6 @@ def _warn(project: Project, st: _State, report: IngestReport) -> None:
     for name, words in st.db.execute("SELECT name, words FROM short ORDER BY name LIMIT ?", (SAMPLE,)):
         report.warnings.append(f"{project.seeds / name}: a short article ({words} words, under {SHORT_WORDS}): kept; "
                                "check that it is a whole article, not a fragment or a headline alone")
-
-
-def _stage_manifest(path: Path, st: _State) -> Path | None:
-    """Write the new manifest (sorted by name) beside ``path`` and return that file, or None when
-    its bytes would not change. Written before any corpus document moves, so that a manifest that
-    cannot be written (a full disk, a read-only ``seeds/``) leaves ``corpus/`` as it was.
-
-    Raises:
-        OSError: it cannot be written (the partial file is removed).
-    """
-    tmp = path.with_name(f".{path.name}.new")
-    digest = hashlib.sha256()
-    try:
-        with open(tmp, "wb") as fh:
-            for (entry,) in st.db.execute("SELECT entry FROM manifest ORDER BY name"):
-                line = dumps_entry(json.loads(entry)).encode("utf-8")
-                digest.update(line)
-                fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if path.exists() and _file_sha(path) == digest.hexdigest():
-        tmp.unlink()
-        return None
-    return tmp
-
-
-def _file_sha(path: Path) -> str:
-    """SHA-256 (hex) of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _stale(project: Project, doc_id: str, sha: str) -> list[str]:

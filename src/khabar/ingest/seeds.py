@@ -15,14 +15,14 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from khabar.core.errors import InputError
 from khabar.core.jsonio import loads_json
 from khabar.core.project import MANIFEST
 from khabar.core.schema import Schemas
 
-__all__ = ["iter_manifest", "new_entry", "doc_id_for", "iter_seed_files", "sha256_hex", "seed_name"]
+__all__ = ["iter_manifest", "new_entry", "doc_id_for", "iter_seed_files", "sha256_hex", "seed_name", "stage_manifest", "file_sha"]
 
 SEED_SUFFIXES = (".txt",)
 
@@ -107,3 +107,39 @@ def new_entry(raw_sha256: str, declared_encoding: str | None = None, seed_file: 
         "license_status": "unknown",
         "notes": None,
     }
+
+
+def stage_manifest(path: Path, entries: Iterable[str]) -> Path | None:
+    """Write the new manifest (``entries``: JSON texts, sorted by name) beside ``path`` and return that file, or None when
+    its bytes would not change. Written before any corpus document moves, so that a manifest that
+    cannot be written (a full disk, a read-only ``seeds/``) leaves ``corpus/`` as it was.
+
+    Raises:
+        OSError: it cannot be written (the partial file is removed).
+    """
+    tmp = path.with_name(f".{path.name}.new")
+    digest = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as fh:
+            for entry in entries:
+                line = dumps_entry(json.loads(entry)).encode("utf-8")
+                digest.update(line)
+                fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if path.exists() and file_sha(path) == digest.hexdigest():
+        tmp.unlink()
+        return None
+    return tmp
+
+
+def file_sha(path: Path) -> str:
+    """SHA-256 (hex) of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
