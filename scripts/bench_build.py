@@ -174,7 +174,9 @@ def generate(root: Path, n: int, seed: int) -> int:
     shutil.copytree(REPO / "schema", root / "schema")
     if (REPO / "DATASHEET.md").exists():
         shutil.copy(REPO / "DATASHEET.md", root / "DATASHEET.md")
-    TARGETS = tuple(json.loads((root / "schema/labels.schema.json").read_text("utf-8"))["$defs"]["StanceTarget"]["enum"])
+    from khabar.core.schema import Schemas
+
+    TARGETS = tuple(Schemas(root / "schema").vocab("StanceTarget"))  # the stance-target registry (toolkit 0.3.0 on)
     (root / "seeds").mkdir()
     (root / "annotations").mkdir()
     (root / "annotations" / "annotators.json").write_text(json.dumps({  # the build wants gold's sources described

@@ -135,3 +135,19 @@ def test_the_label_pictures_count_each_layer_and_split() -> None:
     assert counts["entities, outer layer"]["train"] == {"ORG": 2, "PERS": 2}
     assert counts["entities, nested (depth 2 and more)"]["test"] == {"GPE": 1}
     assert counts["stance labels"]["validation"] == {} and counts["stance labels"]["train"] == {"AGAINST": 2}
+
+
+def test_the_build_trains_its_pre_annotator_report_on_bounded_documents(monkeypatch) -> None:
+    """Issue 15: at 8,000 train documents the build's pretrained.json report took more than 20 min
+    and 10 GiB (the CRFs learn from every document); it now learns from the first
+    MODEL_TRAIN_DOCS train documents and is scored on the first MODEL_TEST_DOCS test documents,
+    in id order. Releases under the limits (all of ours) are unchanged."""
+    import khabar.release.reports as rr
+
+    monkeypatch.setattr(rr, "MODEL_TRAIN_DOCS", 2)
+    monkeypatch.setattr(rr, "MODEL_TEST_DOCS", 1)
+    docs = {"train": [{"id": i} for i in ("kb-c", "kb-a", "kb-b")], "validation": [{"id": "kb-v"}], "test": [{"id": "kb-t"}]}
+    out, left = rr._bounded(docs)
+    assert [r["id"] for r in out["train"]] == ["kb-a", "kb-b"] and out["test"] == docs["test"]
+    assert out["validation"] == docs["validation"] and left == {"train": 1, "test": 0}
+    assert rr.MODEL_TRAIN_DOCS == 2 and docs["train"][0]["id"] == "kb-c"  # the input is not changed
