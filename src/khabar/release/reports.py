@@ -112,9 +112,9 @@ def _model_section(docs: dict[str, list[dict[str, Any]]], staging: Path, schemas
 
 #: documents the build's trained pre-annotator report learns from and is scored on (``khabar
 #: train`` has no limit): the CRFs' memory and time grow with the documents (issue 15: 10 GiB and
-#: more than 20 min at 8,000 train documents)
-MODEL_TRAIN_DOCS = 1_000
-MODEL_TEST_DOCS = 500
+#: more than 20 min at 8,000 train documents; still over 7 min at 1,000 on 2 cores)
+MODEL_TRAIN_DOCS = 200
+MODEL_TEST_DOCS = 100
 
 
 def _bounded(docs: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
