@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Callable
 
 __all__ = ["Edit", "normalize", "compose", "check_edits", "REMOVED_CONTROLS"]
 
@@ -51,19 +52,22 @@ class Edit:
     rule: str
 
 
-def _regex_step(text: str, pattern: re.Pattern[str], repl: str, rule: str) -> tuple[str, list[Edit]]:
+def _regex_step(text: str, pattern: re.Pattern[str], repl: str | Callable[[str], str], rule: str) -> tuple[str, list[Edit]]:
+    """Replace each match of ``pattern`` by ``repl`` (a string, or a function of the matched text),
+    one :class:`Edit` of ``rule`` per match that changes."""
     out: list[str] = []
     edits: list[Edit] = []
     last = 0
     shift = 0
     for m in pattern.finditer(text):
-        if m.group() == repl:
+        new = repl(m.group()) if callable(repl) else repl
+        if m.group() == new:
             continue
         out.append(text[last:m.start()])
-        out.append(repl)
+        out.append(new)
         dst_start = m.start() + shift
-        edits.append(Edit(m.start(), m.end(), dst_start, dst_start + len(repl), rule))
-        shift += len(repl) - (m.end() - m.start())
+        edits.append(Edit(m.start(), m.end(), dst_start, dst_start + len(new), rule))
+        shift += len(new) - (m.end() - m.start())
         last = m.end()
     if not edits:
         return text, []
@@ -75,23 +79,8 @@ _PRESENTATION = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]")
 
 
 def _presentation_step(text: str) -> tuple[str, list[Edit]]:
-    """Fold Arabic presentation forms to standard letters, one edit per folded code point."""
-    out: list[str] = []
-    edits: list[Edit] = []
-    last = shift = 0
-    for m in _PRESENTATION.finditer(text):
-        folded = unicodedata.normalize("NFKC", m.group())
-        if folded == m.group():
-            continue
-        out.append(text[last:m.start()])
-        out.append(folded)
-        edits.append(Edit(m.start(), m.end(), m.start() + shift, m.start() + shift + len(folded), "presentation-form"))
-        shift += len(folded) - 1
-        last = m.end()
-    if not edits:
-        return text, []
-    out.append(text[last:])
-    return "".join(out), edits
+    """Fold Arabic presentation forms to standard letters (NFKC), one edit per folded code point."""
+    return _regex_step(text, _PRESENTATION, lambda ch: unicodedata.normalize("NFKC", ch), "presentation-form")
 
 
 def _nfc_step(text: str) -> tuple[str, list[Edit]]:
