@@ -126,28 +126,37 @@ def test_gate_requires_the_agreement_and_baseline_reports(project) -> None:
 
 def test_the_label_pictures_count_each_layer_and_split() -> None:
     """The counts behind reports/label-distribution.png (issue 13: pictures where people would
-    rather look), on a document with a nested entity and a stance."""
-    from khabar.release.distribution import _counts  # noqa: PLC2701
+    rather look), on a document with a nested entity and a stance; issue 15: they are counted as
+    the rows are written, and two parts of a corpus merge into the counts of one pass."""
+    from khabar.release.distribution import Distribution
 
     doc = {"entities": [{"start": 0, "end": 20, "type": "ORG"}, {"start": 10, "end": 20, "type": "GPE"},
                         {"start": 30, "end": 35, "type": "PERS"}], "stances": [{"label": "AGAINST"}], "text": "x" * 40}
-    counts = _counts({"train": [doc, doc], "test": [doc]}, ["PERS", "ORG", "GPE"])
-    assert counts["entities, outer layer"]["train"] == {"ORG": 2, "PERS": 2}
-    assert counts["entities, nested (depth 2 and more)"]["test"] == {"GPE": 1}
-    assert counts["stance labels"]["validation"] == {} and counts["stance labels"]["train"] == {"AGAINST": 2}
+    whole, first, second = Distribution(), Distribution(), Distribution()
+    for split, part in (("train", first), ("train", first), ("test", second)):
+        whole.add(split, doc)
+        part.add(split, doc)
+    first.merge(second)
+    for dist in (whole, first):
+        counts = dist.counts
+        assert counts["entities, outer layer"]["train"] == {"ORG": 2, "PERS": 2}
+        assert counts["entities, nested (depth 2 and more)"]["test"] == {"GPE": 1}
+        assert counts["stance labels"]["validation"] == {} and counts["stance labels"]["train"] == {"AGAINST": 2}
+        assert list(dist.lengths["train"]) == [40, 40] and list(dist.lengths["test"]) == [40]
 
 
 def test_the_build_trains_its_pre_annotator_report_on_bounded_documents(monkeypatch) -> None:
     """Issue 15: at 8,000 train documents the build's pretrained.json report took more than 20 min
     and 10 GiB (the CRFs learn from every document); it now learns from the first
     MODEL_TRAIN_DOCS train documents and is scored on the first MODEL_TEST_DOCS test documents,
-    in id order. Releases under the limits (all of ours) are unchanged."""
+    in id order, read from the staged shards (never every row). Releases under the limits (all of
+    ours) are unchanged."""
     import khabar.release.reports as rr
 
     monkeypatch.setattr(rr, "MODEL_TRAIN_DOCS", 2)
     monkeypatch.setattr(rr, "MODEL_TEST_DOCS", 1)
-    docs = {"train": [{"id": i} for i in ("kb-c", "kb-a", "kb-b")], "validation": [{"id": "kb-v"}], "test": [{"id": "kb-t"}]}
-    out, left = rr._bounded(docs)
-    assert [r["id"] for r in out["train"]] == ["kb-a", "kb-b"] and out["test"] == docs["test"]
-    assert out["validation"] == docs["validation"] and left == {"train": 1, "test": 0}
-    assert rr.MODEL_TRAIN_DOCS == 2 and docs["train"][0]["id"] == "kb-c"  # the input is not changed
+    out, left = rr._bounded(ROOT / "releases" / "0.4.3", True)
+    assert [r["id"] for r in out["train"]] == ["kb-0106f6ae13faba6b", "kb-03932f1959c615c6"]
+    assert [r["id"] for r in out["test"]] == ["kb-1e40c5b4380fb3da"] and "validation" not in out
+    assert left == {"train": 56, "test": 3}
+    assert rr._bounded(ROOT / "releases" / "0.4.3", False) == ({}, {"train": 0, "test": 0})

@@ -9,5 +9,5 @@ Offsets everywhere are Unicode code points, half-open ``[start, end)``, into a d
 ``text``.
 """
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 __all__ = ["__version__"]

@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from khabar.cli.common import QuietOpt, RootOpt, fail as _fail, project_at as _project, release_arg
-from khabar.core.errors import KhabarError, os_error
+from khabar.core.errors import InputError, KhabarError, os_error
 
 __all__ = ["ingest", "build", "validate", "diff", "release"]
 
@@ -51,6 +51,11 @@ def ingest(
 
 def build(
     version: str = typer.Option(..., "--version", metavar="X.Y.Z", help="Release version MAJOR.MINOR.PATCH; must fit the change (SemVer for data)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=256, help="Processes that make the rows (default: KHABAR_WORKERS, else every core). "
+                                          "The release is the same, byte for byte, with any number."),
+    engine: str = typer.Option("local", "--engine", metavar="local|datatrove", help="local: this machine's cores. datatrove: the same "
+                               "build as a datatrove pipeline (LocalPipelineExecutor here; see the README for Slurm or Ray)."),
+    tasks: int = typer.Option(2, "--tasks", min=1, max=10000, help="With --engine datatrove: tasks of the rows step (shards named by rank)."),
     root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
     """Build releases/<version>/ from corpus/ and the gold annotations, then gate it.
@@ -58,14 +63,22 @@ def build(
     Refuses an existing version, a bump smaller than the change requires, stale annotations, and
     any release that fails `khabar validate`.
     """
+    if engine not in ("local", "datatrove"):
+        _fail(InputError(f"--engine {engine!r}: choose local or datatrove"))
     from khabar.dataset.versioning import parse_version
 
     try:
         parse_version(version)  # a malformed version is refused before the library is loaded
         project = _project(root)
-        from khabar.release.build import build as run
+        if engine == "datatrove":
+            from khabar.release.chunks import default_workers
+            from khabar.release.pipeline import run_local
 
-        r = run(project, version, progress=not quiet)
+            r = run_local(project, version, tasks, workers or default_workers())
+        else:
+            from khabar.release.build import build as run
+
+            r = run(project, version, progress=not quiet, workers=workers)
     except KhabarError as err:
         _fail(err)
     except OSError as err:  # the library names the files it writes; this is the last resort

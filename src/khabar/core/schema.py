@@ -93,6 +93,16 @@ class Schemas:
         inject(labels, registry, str(path))
         self.targets_registry = registry
 
+    #: what :meth:`__getstate__` leaves out: compiled validators and caches, rebuilt on first use
+    _CACHES = ("registry", "_rs_registry", "integer_fields")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The schemas without their compiled validators (which do not pickle): a build's worker
+        processes receive the same schemas, ``with_targets`` included, and compile them again."""
+        state = {k: v for k, v in self.__dict__.items() if k not in self._CACHES}
+        state["_ref"], state["_fast"] = {}, {}
+        return state
+
     def with_targets(self, count: int) -> "Schemas":
         """A copy whose ``StanceTarget`` vocabulary is the first ``count`` targets of the registry:
         the schemas as an older release, built before later targets were added, knew them."""
@@ -104,7 +114,7 @@ class Schemas:
         vocab["x-labels"] = {k: v for k, v in vocab.get("x-labels", {}).items() if k in vocab["enum"]}
         other.by_name["labels"] = labels
         other._ref, other._fast = {}, {}
-        for cached in ("registry", "_rs_registry", "integer_fields"):
+        for cached in self._CACHES:
             other.__dict__.pop(cached, None)
         return other
 

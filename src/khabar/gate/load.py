@@ -2,7 +2,9 @@
 
 * :func:`check_load`: ``load-failed`` (``datasets.load_dataset(release, config)`` raises; the
   message is its first line) and ``load-mismatch`` (a split does not load, or gives other rows
-  than the build wrote: count and :func:`khabar.dataset.digest.row_digest` of every row, in order).
+  than the build wrote: count and digest, :class:`khabar.dataset.digest.TableDigest` of the
+  loaded Arrow data batch by batch; releases built before toolkit 0.6.0 name
+  :data:`~khabar.dataset.digest.DIGEST_V1`, :func:`~khabar.dataset.digest.row_digest` of every row).
 
 Public API: :func:`check_load`.
 """
@@ -16,15 +18,15 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from khabar.dataset.card import data_path
-from khabar.dataset.digest import row_digest
+from khabar.dataset.digest import DIGEST_KEY, DIGEST_V1, TableDigest, row_digest
 from khabar.dataset.layout import CARD
 from khabar.gate.problems import Problem
 
 __all__ = ["check_load"]
 
 
-def _iter_loaded_rows(ds: Any) -> Iterator[dict[str, Any]]:
-    """The rows of a loaded ``datasets.Dataset`` as Python dicts.
+def _iter_loaded_batches(ds: Any) -> Iterator[Any]:
+    """The Arrow record batches of a loaded ``datasets.Dataset``, in row order.
 
     ``load_dataset`` prepares Arrow cache files and memory-maps them; iterating the mapped
     dataset keeps every page it touched resident, so peak memory would grow with the release.
@@ -33,21 +35,32 @@ def _iter_loaded_rows(ds: Any) -> Iterator[dict[str, Any]]:
     import pyarrow as pa
 
     files = [f["filename"] for f in ds.cache_files]
-    if ds._indices is not None or not files:
-        for batch in ds.iter(batch_size=1000):
-            keys = list(batch)
-            for i in range(len(batch[keys[0]]) if keys else 0):
-                yield {k: batch[k][i] for k in keys}
-        return
     names = list(ds.features)
+    if ds._indices is not None or not files:
+        for start in range(0, ds.num_rows, 1000):
+            yield from ds.data.slice(start, 1000).select(names).to_batches()
+        return
     for name in files:
         with pa.OSFile(name, "rb") as fh:
-            reader = pa.ipc.open_stream(fh)
-            for batch in reader:
-                yield from batch.select(names).to_pylist()
+            for batch in pa.ipc.open_stream(fh):
+                yield batch.select(names)
 
 
-def _check_config(rel: Path, config: str, splits: dict[str, dict[str, Any]], cache: Path) -> list[Problem]:
+def _digest(ds: Any, scheme: str) -> str:
+    """The digest of a loaded split in ``scheme`` (``reports/rows.json``'s ``"digest"``)."""
+    if scheme == DIGEST_V1:
+        h = hashlib.sha256()
+        for batch in _iter_loaded_batches(ds):
+            for row in batch.to_pylist():
+                h.update(row_digest(row))
+        return h.hexdigest()
+    digest = TableDigest()
+    for batch in _iter_loaded_batches(ds):
+        digest.update(batch)
+    return digest.hexdigest()
+
+
+def _check_config(rel: Path, config: str, splits: dict[str, dict[str, Any]], cache: Path, scheme: str) -> list[Problem]:
     """Load ``config`` of ``rel`` and compare each split with ``splits`` (``{split: {num_rows, sha256}}``)."""
     import datasets
     import pyarrow.dataset as pads
@@ -63,19 +76,19 @@ def _check_config(rel: Path, config: str, splits: dict[str, dict[str, Any]], cac
             out.append(Problem("load-mismatch", data_path(config, split), f"split {split} did not load"))
             continue
         ds = dsd[split]
-        h = hashlib.sha256()
-        for row in _iter_loaded_rows(ds):
-            h.update(row_digest(row))
-        if ds.num_rows != expect["num_rows"] or h.hexdigest() != expect["sha256"]:
+        got = _digest(ds, scheme)
+        if ds.num_rows != expect["num_rows"] or got != expect["sha256"]:
             out.append(Problem("load-mismatch", data_path(config, split),
-                               f"load_dataset gave {ds.num_rows} rows (digest {h.hexdigest()[:12]}…), the build wrote "
+                               f"load_dataset gave {ds.num_rows} rows (digest {got[:12]}…), the build wrote "
                                f"{expect['num_rows']} (digest {expect['sha256'][:12]}…)"))
     return out
 
 
-def check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]]) -> list[Problem]:
+def check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]], scheme: str = DIGEST_KEY) -> list[Problem]:
     """The ``load_dataset`` round trip of every config of ``counts`` (``reports/rows.json``'s
-    ``configs``: ``{config: {split: {num_rows, sha256}}}``), in a throw-away cache folder.
+    ``configs``: ``{config: {split: {num_rows, sha256}}}``) in digest ``scheme`` (its ``"digest"``:
+    :data:`~khabar.dataset.digest.DIGEST_KEY` or :data:`~khabar.dataset.digest.DIGEST_V1`), in a
+    throw-away cache folder.
 
     Returns:
         ``load-failed`` (on ``README.md``) or ``load-mismatch`` (on the split's shard) problems.
@@ -88,7 +101,7 @@ def check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]]) -> list[
     datasets.disable_progress_bars()
     try:
         for config, splits in counts.items():
-            out += _check_config(rel, config, splits, cache)
+            out += _check_config(rel, config, splits, cache, scheme)
     finally:
         if was:
             datasets.enable_progress_bars()

@@ -20,7 +20,7 @@ from khabar.core.errors import InputError
 from khabar.core.jsonio import load_json, loads_json
 from khabar.core.schema import Schemas
 from khabar.core.store import DiskIndex
-from khabar.dataset.digest import DIGEST_KEY
+from khabar.dataset.digest import DIGEST_KEY, DIGEST_V1
 from khabar.dataset.features import features_for
 from khabar.gate.problems import Problem
 from khabar.dataset.layout import AGREEMENT, BASELINE, BUILD_INFO, INDEX, REPORTS, ROWS, STATS
@@ -101,8 +101,8 @@ def _rows_report_problem(rows: Any) -> str | None:
     """Why ``reports/rows.json`` cannot be used for the load check, or None."""
     if not isinstance(rows, dict):
         return "not a JSON object"
-    if rows.get("digest") != DIGEST_KEY:
-        return f"unknown digest scheme {rows.get('digest')!r} (expected {DIGEST_KEY!r})"
+    if rows.get("digest") not in (DIGEST_KEY, DIGEST_V1):
+        return f"unknown digest scheme {rows.get('digest')!r} (expected {DIGEST_KEY!r}, or {DIGEST_V1!r} before toolkit 0.6.0)"
     configs = rows.get("configs")
     if not isinstance(configs, dict) or not all(
             isinstance(splits, dict) and all(isinstance(v, dict) and isinstance(v.get("num_rows"), int) and isinstance(v.get("sha256"), str)
@@ -111,14 +111,15 @@ def _rows_report_problem(rows: Any) -> str | None:
     return None
 
 
-def read_rows_report(rel: Path, shards_ok: dict[str, dict[str, str]]) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """``reports/rows.json``'s ``configs`` (``{config: {split: {num_rows, sha256}}}``), or None and a
-    ``report-invalid`` problem when it does not parse, names another digest scheme
-    (:data:`khabar.dataset.digest.DIGEST_KEY`), is malformed, or lacks a shard of ``shards_ok``."""
+def read_rows_report(rel: Path, shards_ok: dict[str, dict[str, str]]) -> tuple[dict[str, Any] | None, str, list[Problem]]:
+    """``(configs, scheme, [])``: ``reports/rows.json``'s ``configs`` (``{config: {split: {num_rows,
+    sha256}}}``) and digest scheme; ``(None, "", [problem])``, a ``report-invalid`` problem, when it does not
+    parse, names another digest scheme than :data:`khabar.dataset.digest.DIGEST_KEY` or
+    :data:`~khabar.dataset.digest.DIGEST_V1`, is malformed, or lacks a shard of ``shards_ok``."""
     try:
         rows = load_json(rel / REPORTS / ROWS)
     except InputError as err:
-        return None, [Problem("report-invalid", "reports/rows.json", str(err))]
+        return None, "", [Problem("report-invalid", "reports/rows.json", str(err))]
     why = _rows_report_problem(rows)
     if not why:
         missing = {(c, s) for c, splits in shards_ok.items() for s in splits} - {
@@ -126,5 +127,5 @@ def read_rows_report(rel: Path, shards_ok: dict[str, dict[str, str]]) -> tuple[d
         if missing:
             why = "no digest for " + ", ".join(f"{c}/{s}" for c, s in sorted(missing))
     if why:
-        return None, [Problem("report-invalid", "reports/rows.json", why)]
-    return rows["configs"], []
+        return None, "", [Problem("report-invalid", "reports/rows.json", why)]
+    return rows["configs"], rows["digest"], []

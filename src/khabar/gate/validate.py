@@ -111,8 +111,8 @@ def _level_load(rel: Path, shards_ok: dict[str, dict[str, str]]) -> list[Problem
     """Level 4's ``load_dataset`` round trip against ``reports/rows.json``."""
     if not (rel / REPORTS / ROWS).is_file():
         return []
-    counts, problems = read_rows_report(rel, shards_ok)
-    return problems if counts is None else check_load(rel, counts)
+    counts, scheme, problems = read_rows_report(rel, shards_ok)
+    return problems if counts is None else check_load(rel, counts, scheme)
 
 
 def _released_targets(node: Any) -> list[str] | None:

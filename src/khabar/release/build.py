@@ -25,7 +25,9 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
+
+from tqdm import tqdm
 
 from khabar.annotate.evaluate import preannotator_report
 from khabar.core.errors import InputError, KhabarError, ReleaseExistsError, VersionError, os_error
@@ -34,14 +36,14 @@ from khabar.core.progress import Stages
 from khabar.core.runlock import exclusive_run
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
-from khabar.dataset.features import CONFIGS, features_for, make_encoder
+from khabar.dataset.features import CONFIGS, features_for
 from khabar.dataset.lookup import latest_release
-from khabar.dataset.rows import document_row, split_for
-from khabar.dataset.training import Spec, derive
+from khabar.dataset.training import Spec
 from khabar.dataset.versioning import Diff, check_version, parse_version
 from khabar.release.changelog import changelog_with, stage_text
 from khabar.release.metadata import annotators_used, write_checksums, write_metadata
-from khabar.release.plan import diff_against_latest, index_entry, iter_checked, plan
+from khabar.release.chunks import RunRows, default_workers, iter_runs
+from khabar.release.plan import diff_against_latest, listed_ids, plan
 from khabar.release.reports import write_reports
 from khabar.release.shards import Shards, configs_stats
 from khabar.release.tally import Tally
@@ -67,7 +69,7 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def _check_target(project: Project, version: str) -> Path:
+def check_target(project: Project, version: str) -> Path:
     """``releases/<version>``, checked to be new and newer than the latest release.
 
     Raises:
@@ -88,35 +90,31 @@ def _check_target(project: Project, version: str) -> Path:
     return target
 
 
-def _write_rows(project: Project, schemas: Schemas, spec: Spec, encoders: dict[str, Any], shards: Shards, index: Path,
-                progress: bool) -> tuple[Tally, list[str]]:
-    """Write the rows of every checked document to ``shards`` and its line to ``index``.
-
-    Args:
-        encoders: config -> :func:`khabar.dataset.features.make_encoder` of its features.
+def _write_rows(project: Project, schemas: Schemas, shards: Shards, index: Path, workers: int,
+                progress: bool, runs: Iterable[RunRows] | None = None) -> tuple[Tally, list[str]]:
+    """Write the rows of every checked document to ``shards`` and its line to ``index``, a run of
+    documents at a time on ``workers`` processes (:func:`khabar.release.chunks.iter_runs`), or
+    from ``runs`` when given (the datatrove pipeline's parts: :func:`khabar.release.pipeline.read_parts`).
 
     Returns:
         ``(counts, problems)``: one line per document or annotation that stops the build.
     """
     tally = Tally()
     errors: list[str] = []
-    with open(index, "w", encoding="utf-8") as index_fh:
-        for doc, gold in iter_checked(project, schemas, errors, progress):
-            split = split_for(doc["id"])
-            row = document_row(doc, gold)
-            derived = derive(row, spec)
-            try:
-                encoded = encoders["documents"](row)
-                training = {c: [encoders[c](r) for r in rows] for c, rows in derived.rows.items()}
-            except KeyError as err:
-                errors.append(f"{doc['id']}: label-unknown: {err} is not in the schema's vocabulary")
-                continue
-            shards.add("documents", split, encoded)
-            for config, rows in training.items():
-                for r in rows:
-                    shards.add(config, split, r)
-            tally.add(doc, gold, row, {c: derived.stats[c] for c in training})
-            index_fh.write(json.dumps(index_entry(doc, gold, encoded), ensure_ascii=False) + "\n")
+    total = None
+    if runs is None:
+        ids = listed_ids(project, errors)
+        total, runs = len(ids), iter_runs(project, schemas, ids, workers)
+    with open(index, "w", encoding="utf-8") as index_fh, \
+            tqdm(total=total, desc="build", unit="doc", disable=None if progress else True) as bar:
+        for run in runs:
+            errors += run.errors
+            for (config, split), table in run.tables.items():
+                shards.add_table(config, split, table)
+            tally.merge(run.tally)
+            if run.index:
+                index_fh.write("\n".join(run.index) + "\n")
+            bar.update(run.documents)
     return tally, errors
 
 
@@ -226,7 +224,8 @@ BUILD_STAGES = ("rows", "version check", "report files", "card and Croissant", "
 
 
 def build(project: Project, version: str, *, progress: bool = True, schemas: Schemas | None = None,
-          validate: bool = True) -> BuildReport:
+          validate: bool = True, workers: int | None = None, runs: Iterable[RunRows] | None = None,
+          pipeline: dict[str, Any] | None = None) -> BuildReport:
     """Build release ``version`` into ``project.release(version)``.
 
     Args:
@@ -234,6 +233,10 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
             the bump the change requires.
         validate: run the full gate on the staged release before it is moved into place
             (turned off only by the benchmark, which times validation separately).
+        workers: processes that make the rows (default :func:`khabar.release.chunks.default_workers`:
+            ``KHABAR_WORKERS`` or every core); the release is the same, byte for byte, with any number.
+        runs: the rows already made, in id order (the datatrove pipeline, :mod:`khabar.release.pipeline`).
+        pipeline: what made ``runs`` (engine, executor, tasks), recorded in ``reports/build.json``.
 
     Returns:
         A :class:`BuildReport` (its ``warnings`` name the pre-annotations not scored).
@@ -247,10 +250,10 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
     """
     parse_version(version)
     schemas = schemas or Schemas(project.schema)
-    target = _check_target(project, version)
-    spec = Spec.from_schemas(schemas)
+    target = check_target(project, version)
+    Spec.from_schemas(schemas)  # a BioTag vocabulary out of step is refused before anything is staged
     features = {config: features_for(schemas, config) for config in CONFIGS}
-    encoders = {config: make_encoder(f) for config, f in features.items()}
+    workers = default_workers() if workers is None else workers
     guard = contextlib.ExitStack()
     staging = _make_staging(project, version, guard)
     shards = Shards(staging, features)
@@ -259,7 +262,7 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
             stages.next("rows")
             index = staging / REPORTS / INDEX
             index.parent.mkdir(parents=True)
-            tally, errors = _write_rows(project, schemas, spec, encoders, shards, index, progress)
+            tally, errors = _write_rows(project, schemas, shards, index, workers, progress, runs)
             shards.close()
             _refuse(errors)
             if not tally.stats["documents"]:
@@ -271,10 +274,11 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
             pre_report, warnings = preannotator_report(project, schemas)
             registry = annotators_used(project, schemas, set(tally.prov["annotators"]))
             tally.stats["configs"] = configs_stats(tally.configs, shards.rows())
-            sections, facts = write_reports(project, schemas, staging, version, shards.rows(), progress)
+            sections, facts = write_reports(project, schemas, staging, version, shards.rows(), tally.dist, progress)
             tally.stats["agreement"] = facts
             stages.next("card and Croissant")
-            write_metadata(project, schemas, staging, version, features, shards, tally, previous, diff, pre_report, registry, sections)
+            write_metadata(project, schemas, staging, version, features, shards, tally, previous, diff, pre_report, registry, sections,
+                           pipeline)
             if validate:
                 stages.next("gate")
                 _gate(staging, schemas, progress)

@@ -3,16 +3,15 @@ entity types per split for each nesting layer (outer, nested), stance labels per
 length of the documents per split. Drawn with matplotlib's Agg canvas; the bytes are
 deterministic (:func:`khabar.agreement.plots.png_bytes`), so a release rebuilds byte for byte.
 
-Public API: :func:`write_distribution_plots`, :func:`distribution_markdown`.
+Public API: :class:`Distribution`, :func:`write_distribution_plots`, :func:`distribution_markdown`.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from pathlib import Path
-from typing import Any
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from khabar.agreement.plots import png_bytes
 from khabar.core.jsonio import atomic_write_bytes
@@ -20,28 +19,47 @@ from khabar.dataset.layout import LABEL_PLOT, LENGTH_PLOT, REPORTS
 from khabar.dataset.rows import SPLITS
 from khabar.text.bio import entity_depths
 
-__all__ = ["write_distribution_plots", "distribution_markdown"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["Distribution", "write_distribution_plots", "distribution_markdown"]
 
 _COLORS = {"train": "#1f77b4", "validation": "#ff7f0e", "test": "#2ca02c"}
 
 
-def _counts(rows: dict[str, list[dict[str, Any]]], types: list[str]) -> dict[str, dict[str, Counter]]:
-    """``{panel: {split: Counter(label)}}`` for the outer and nested entity layers and the stances."""
-    out: dict[str, dict[str, Counter]] = {"entities, outer layer": {}, "entities, nested (depth 2 and more)": {}, "stance labels": {}}
-    for split in SPLITS:
-        outer, nested, stances = Counter(), Counter(), Counter()
-        for doc in rows.get(split, []):
-            for ent, depth in zip(doc["entities"], entity_depths(doc["entities"])):
-                (outer if depth == 1 else nested)[ent["type"]] += 1
-            stances.update(s["label"] for s in doc["stances"])
-        out["entities, outer layer"][split] = outer
-        out["entities, nested (depth 2 and more)"][split] = nested
-        out["stance labels"][split] = stances
-    return out
+class Distribution:
+    """What the two pictures show, counted one ``documents`` row at a time (memory: one integer
+    per document for the lengths, whatever the entities): per split, the entity types of the outer
+    layer and of the nested layers (depth 2 and more), the stance labels, and the length of each
+    ``text`` in code points. Counts of two parts of a corpus add up with :meth:`merge`."""
+
+    PANELS = ("entities, outer layer", "entities, nested (depth 2 and more)", "stance labels")
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict[str, Counter]] = {p: {s: Counter() for s in SPLITS} for p in self.PANELS}
+        self.lengths: dict[str, array] = {s: array("q") for s in SPLITS}
+
+    def add(self, split: str, row: dict[str, Any]) -> None:
+        """Count one ``documents`` row (labels as names) of ``split``."""
+        outer, nested, stances = (self.counts[p][split] for p in self.PANELS)
+        for ent, depth in zip(row["entities"], entity_depths(row["entities"])):
+            (outer if depth == 1 else nested)[ent["type"]] += 1
+        stances.update(s["label"] for s in row["stances"])
+        self.lengths[split].append(len(row["text"]))
+
+    def merge(self, other: "Distribution") -> None:
+        """Add the counts of ``other`` (a later part of the corpus)."""
+        for panel, by_split in other.counts.items():
+            for split, counter in by_split.items():
+                self.counts[panel][split].update(counter)
+        for split, lengths in other.lengths.items():
+            self.lengths[split].extend(lengths)
 
 
-def _label_figure(rows: dict[str, list[dict[str, Any]]], types: list[str], stance_labels: list[str]) -> Figure:
-    panels = _counts(rows, types)
+def _label_figure(dist: Distribution, types: list[str], stance_labels: list[str]) -> "Figure":
+    from matplotlib.figure import Figure
+
+    panels = dist.counts
     fig = Figure(figsize=(max(8.0, 0.45 * len(types) + 3), 10.5))
     for k, (title, by_split) in enumerate(panels.items()):
         labels = stance_labels if title == "stance labels" else types
@@ -61,8 +79,10 @@ def _label_figure(rows: dict[str, list[dict[str, Any]]], types: list[str], stanc
     return fig
 
 
-def _length_figure(rows: dict[str, list[dict[str, Any]]]) -> Figure:
-    lengths = {split: [len(doc["text"]) for doc in rows.get(split, [])] for split in SPLITS}
+def _length_figure(dist: Distribution) -> "Figure":
+    from matplotlib.figure import Figure
+
+    lengths = {split: list(dist.lengths[split]) for split in SPLITS}
     longest = max([n for v in lengths.values() for n in v] or [1])
     step = max(250, -(-longest // 20 // 250) * 250)
     bins = list(range(0, longest + step, step))
@@ -78,15 +98,15 @@ def _length_figure(rows: dict[str, list[dict[str, Any]]]) -> Figure:
     return fig
 
 
-def write_distribution_plots(rows: dict[str, list[dict[str, Any]]], staging: Path, types: list[str], stance_labels: list[str]) -> None:
+def write_distribution_plots(dist: Distribution, staging: Path, types: list[str], stance_labels: list[str]) -> None:
     """Write ``reports/label-distribution.png`` and ``reports/document-lengths.png`` of the
-    ``documents`` rows (label names decoded) into ``staging``.
+    counted ``documents`` rows into ``staging``.
 
     Args:
         types: the entity types in schema order; stance_labels: the stance labels in schema order.
     """
-    atomic_write_bytes(staging / REPORTS / LABEL_PLOT, png_bytes(_label_figure(rows, types, stance_labels)))
-    atomic_write_bytes(staging / REPORTS / LENGTH_PLOT, png_bytes(_length_figure(rows)))
+    atomic_write_bytes(staging / REPORTS / LABEL_PLOT, png_bytes(_label_figure(dist, types, stance_labels)))
+    atomic_write_bytes(staging / REPORTS / LENGTH_PLOT, png_bytes(_length_figure(dist)))
 
 
 def distribution_markdown() -> str:

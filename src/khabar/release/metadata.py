@@ -178,7 +178,8 @@ def _write_texts(project: Project, schemas: Schemas, staging: Path, card: str, e
 
 def write_metadata(project: Project, schemas: Schemas, staging: Path, version: str, features: dict[str, Any], shards: Shards,
                    tally: Tally, previous: str | None, diff: Diff, pre_report: dict[str, Any] | None = None,
-                   registry: dict[str, Any] | None = None, sections: Sequence[str] = ()) -> None:
+                   registry: dict[str, Any] | None = None, sections: Sequence[str] = (),
+                   pipeline: dict[str, Any] | None = None) -> None:
     """Card, changelog, datasheet, reports, Croissant and checksums of a staged release.
 
     Args:
@@ -190,6 +191,8 @@ def write_metadata(project: Project, schemas: Schemas, staging: Path, version: s
         registry: the annotator registry entries of the gold annotators.
         sections: extra Markdown sections for the card (each starting with ``## ``), placed
             after the training configs: the hook for agreement and baseline reports.
+        pipeline: what made the rows when not the local build (``{"engine", "executor", "tasks"}``
+            of :mod:`khabar.release.pipeline`), recorded in ``reports/build.json`` as ``pipeline``.
 
     Raises:
         InputError: DATASHEET.md or the guidelines are not UTF-8, or DATASHEET.md lacks its
@@ -210,7 +213,7 @@ def write_metadata(project: Project, schemas: Schemas, staging: Path, version: s
         (reports / PREANNOTATOR).write_text(dumps_canonical(pre_report), encoding="utf-8")
     (reports / ROWS).write_text(dumps_canonical(shards.report()), encoding="utf-8")
     build_info = {"version": version, "previous": previous, "bump": diff.bump(), "toolkit": f"khabar {__version__}",
-                  "features": {c: f.to_dict() for c, f in features.items()}}
+                  "features": {c: f.to_dict() for c, f in features.items()}, **({"pipeline": pipeline} if pipeline else {})}
     (reports / BUILD_INFO).write_text(dumps_canonical(build_info), encoding="utf-8")
     croissant = make_croissant(staging, version, declared, {c: [data_path(c, s) for s in rows[c]] for c in declared},
                                _facts(full_stats), source_date())

@@ -9,7 +9,7 @@ the diff against the latest release.
 * :func:`diff_against_latest`: the :class:`~khabar.dataset.versioning.Diff` from the latest
   release to an index, schema changes included (the bump the next version needs).
 
-Public API: :func:`iter_checked`, :func:`index_entry`, :func:`plan`, :func:`diff_against_latest`.
+Public API: :func:`iter_checked` (:func:`listed_ids` then :func:`check_document` of each), :func:`index_entry`, :func:`plan`, :func:`diff_against_latest`.
 """
 
 from __future__ import annotations
@@ -32,17 +32,17 @@ from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.core.store import corpus_ids
 from khabar.dataset.croissant import CROISSANT_VERSION
-from khabar.dataset.digest import row_digest
+from khabar.dataset.digest import DIGEST_KEY, row_digest
 from khabar.dataset.features import CONFIGS, features_for, make_encoder
 from khabar.dataset.lookup import iter_index, iter_index_file, latest_release, read_build_info
 from khabar.dataset.rows import document_row, split_for
 from khabar.dataset.versioning import Diff, diff_streams, features_bump
-from khabar.dataset.layout import AGREEMENT, BASELINE, CROISSANT, INDEX, LABEL_PLOT, LENGTH_PLOT, MODEL_REPORT, REPORTS
+from khabar.dataset.layout import AGREEMENT, BASELINE, CROISSANT, INDEX, LABEL_PLOT, LENGTH_PLOT, MODEL_REPORT, REPORTS, ROWS
 
 #: reports every build writes; one the latest release lacks is a change (a patch)
 BUILD_REPORTS = (AGREEMENT, BASELINE, MODEL_REPORT, LABEL_PLOT, LENGTH_PLOT)
 
-__all__ = ["iter_checked", "index_entry", "plan", "diff_against_latest"]
+__all__ = ["iter_checked", "listed_ids", "check_document", "index_entry", "plan", "diff_against_latest"]
 
 
 def _annotation_sha(gold: dict[str, Any] | None) -> str | None:
@@ -114,6 +114,42 @@ def _checked_gold(project: Project, doc: dict[str, Any], schemas: Schemas, error
     return True, gold
 
 
+def listed_ids(project: Project, errors: list[str]) -> np.ndarray:
+    """The ids of ``corpus/`` (sorted, as numbers: :func:`khabar.core.store.corpus_ids`); one line
+    in ``errors`` for each file there that is not a document and for each stray or orphaned
+    annotation folder (:func:`iter_checked`'s first problems)."""
+    strays: list[str] = []
+    ids = corpus_ids(project.corpus, strays)
+    errors.extend(f"{project.corpus / name}: not a corpus document (expected kb-<16 hex digits>.json)" for name in sorted(strays))
+    _check_annotation_folders(project, ids, errors)
+    return ids
+
+
+def check_document(project: Project, schemas: Schemas, value: Any, errors: list[str]) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """``(document, gold or None)`` of the corpus document numbered ``value`` (an id of
+    :func:`listed_ids`) when it passes its checks; None, with one line per problem in ``errors``,
+    when it does not (see :func:`iter_checked`)."""
+    path = project.corpus_file(doc_id_str(value))
+    try:
+        doc = load_json(path)
+    except InputError as err:
+        errors.append(str(err))
+        return None
+    problems = schemas.problems("document", doc)
+    if problems:
+        errors.extend(f"{path}: {p.path[2:] or '$'}: schema-invalid: {p.message}" for p in problems)
+        return None
+    if path.stem != doc["id"]:
+        errors.append(f"{path}: holds document {doc['id']}; the file must be named {doc['id']}.json")
+        return None
+    bad = check_row(doc)
+    if bad:
+        errors.extend(f"{path}: {f[2:]}: {c}: {m}" for c, f, m in bad)
+        return None
+    ok, gold = _checked_gold(project, doc, schemas, errors)
+    return (doc, gold) if ok else None
+
+
 def iter_checked(project: Project, schemas: Schemas, errors: list[str], progress: bool) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
     """Yield ``(document, gold or None)`` for every corpus document that passes its checks, in id
     order; append one line per problem to ``errors`` for the others (and for stale gold files).
@@ -123,31 +159,10 @@ def iter_checked(project: Project, schemas: Schemas, errors: list[str], progress
     id checks of :mod:`khabar.core.checks`; a gold annotation that is stale or invalid
     (:func:`khabar.annotate.files.load_checked_annotation`), or of a document not in ``corpus/``.
     """
-    strays: list[str] = []
-    ids = corpus_ids(project.corpus, strays)
-    errors.extend(f"{project.corpus / name}: not a corpus document (expected kb-<16 hex digits>.json)" for name in sorted(strays))
-    _check_annotation_folders(project, ids, errors)
-    for value in tqdm(ids, desc="build", unit="doc", disable=None if progress else True):
-        path = project.corpus_file(doc_id_str(value))
-        try:
-            doc = load_json(path)
-        except InputError as err:
-            errors.append(str(err))
-            continue
-        problems = schemas.problems("document", doc)
-        if problems:
-            errors.extend(f"{path}: {p.path[2:] or '$'}: schema-invalid: {p.message}" for p in problems)
-            continue
-        if path.stem != doc["id"]:
-            errors.append(f"{path}: holds document {doc['id']}; the file must be named {doc['id']}.json")
-            continue
-        bad = check_row(doc)
-        if bad:
-            errors.extend(f"{path}: {f[2:]}: {c}: {m}" for c, f, m in bad)
-            continue
-        ok, gold = _checked_gold(project, doc, schemas, errors)
-        if ok:
-            yield doc, gold
+    for value in tqdm(listed_ids(project, errors), desc="build", unit="doc", disable=None if progress else True):
+        checked = check_document(project, schemas, value, errors)
+        if checked is not None:
+            yield checked
 
 
 def index_entry(doc: dict[str, Any], gold: dict[str, Any] | None, encoded: dict[str, Any]) -> dict[str, Any]:
@@ -200,7 +215,8 @@ def describe_change(diff: Diff, old_features: dict[str, Any], new_features: dict
     targets), and the reports of :data:`BUILD_REPORTS` that release ``old`` lacks and ``new`` has
     (``new`` None: a build to come, which writes them all), and ``format_changed`` when
     ``old``'s croissant.json conforms to another Croissant version than ``new``'s (a build:
-    :data:`khabar.dataset.croissant.CROISSANT_VERSION`), a patch.
+    :data:`khabar.dataset.croissant.CROISSANT_VERSION`), or its ``reports/rows.json`` names
+    another digest scheme (a build: :data:`khabar.dataset.digest.DIGEST_KEY`), a patch.
 
     Args:
         old_features, new_features: ``{config: Features.to_dict()}`` (``reports/build.json``'s ``features``).
@@ -218,7 +234,19 @@ def describe_change(diff: Diff, old_features: dict[str, Any], new_features: dict
         def short(v: str | None) -> str:
             return "Croissant " + v.rsplit("/", 1)[-1] if v else "none"
         diff.note("format_changed", f"{CROISSANT}: {short(was)} -> {short(now)}")
+    was, now = _digest_scheme(old), DIGEST_KEY if new is None else _digest_scheme(new)
+    if was != now and was is not None:
+        diff.note("format_changed", f"{REPORTS}/{ROWS}: digest {was!r} -> {now!r}")
     return diff
+
+
+def _digest_scheme(release: Path) -> str | None:
+    """The digest scheme of a release's ``reports/rows.json`` (None if absent or unreadable)."""
+    try:
+        scheme = load_json(release / REPORTS / ROWS).get("digest")
+    except (InputError, AttributeError):
+        return None
+    return scheme if isinstance(scheme, str) else None
 
 
 def _croissant_version(release: Path) -> str | None:

@@ -33,7 +33,7 @@ from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.baseline.modelcard import figures_markdown
 from khabar.baseline.trainer import train_rows
-from khabar.release.distribution import distribution_markdown, write_distribution_plots
+from khabar.release.distribution import Distribution, distribution_markdown, write_distribution_plots
 from khabar.core.errors import InputError
 from khabar.dataset.layout import AGREEMENT, BASELINE, MODEL_REPORT, REPORTS
 
@@ -53,11 +53,13 @@ def _rows(staging: Path, config: str, has_rows: bool) -> tuple[dict[str, list[di
 
 
 def write_reports(project: Project, schemas: Schemas, staging: Path, version: str, rows: dict[str, dict[str, int]],
-                  progress: bool = False) -> tuple[list[str], dict[str, Any]]:
-    """Write the agreement and baseline reports into ``staging/reports``.
+                  dist: Distribution, progress: bool = False) -> tuple[list[str], dict[str, Any]]:
+    """Write the agreement and baseline reports and the pictures into ``staging/reports``.
 
     Args:
         rows: ``{config: {split: number of rows}}`` of the staged release.
+        dist: what the pictures show, counted by the build as it wrote the rows (nothing here
+            reads every ``documents`` row back: memory does not grow with the release).
 
     Returns:
         ``(card sections, facts)``: the Markdown sections for the card, in order, and a few
@@ -84,17 +86,19 @@ def write_reports(project: Project, schemas: Schemas, staging: Path, version: st
         base = base.rstrip("\n") + "\n\n" + " ".join(
             f"`{c}`: trained on the first {TRAIN_ROWS:,} train rows and scored on the first {TEST_ROWS:,} test rows in "
             f"document-id order ({', '.join(f'{n:,} {s} rows left out' for s, n in sorted(v.items()) if n)})." for c, v in left.items()) + "\n"
-    docs = rows_from_files(staging, "documents")[0] if rows.get("documents") else {}
-    write_distribution_plots(docs, staging, schemas.vocab("EntityType"), schemas.vocab("StanceLabel"))
-    return [section, base, _model_section(docs, staging, schemas, version), distribution_markdown()], {"agreement_compared": compared, "agreement_note": agreement.get("note")}
+    write_distribution_plots(dist, staging, schemas.vocab("EntityType"), schemas.vocab("StanceLabel"))
+    return ([section, base, _model_section(staging, schemas, version, bool(rows.get("documents"))), distribution_markdown()],
+            {"agreement_compared": compared, "agreement_note": agreement.get("note")})
 
 
-def _model_section(docs: dict[str, list[dict[str, Any]]], staging: Path, schemas: Schemas, version: str) -> str:
-    """Train the pre-annotator on the staged release, write ``reports/pretrained.json``, return its card section."""
+def _model_section(staging: Path, schemas: Schemas, version: str, has_rows: bool) -> str:
+    """Train the pre-annotator on the staged release (the first :data:`MODEL_TRAIN_DOCS` ``train``
+    and :data:`MODEL_TEST_DOCS` ``test`` documents, read from the shards, which are in id order),
+    write ``reports/pretrained.json``, return its card section."""
     head = ("## Trained pre-annotator\n\n`khabar train releases/" + version + " --out models/<name>` trains a CRF entity tagger and claim "
             "tagger on this release's `train` gold and scores them on `test`, next to the gazetteer pre-annotator "
             "(`khabar preannotate`); `khabar preannotate --model models/<name>` reproduces the model's predictions.\n\n")
-    docs, left = _bounded(docs)
+    docs, left = _bounded(staging, has_rows)
     try:
         _, report = train_rows(docs, schemas.vocab("EntityType"), version)
     except InputError as err:
@@ -117,13 +121,10 @@ MODEL_TRAIN_DOCS = 200
 MODEL_TEST_DOCS = 100
 
 
-def _bounded(docs: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
-    """``docs`` with ``train`` and ``test`` cut to the first :data:`MODEL_TRAIN_DOCS` and
-    :data:`MODEL_TEST_DOCS` rows by document id, and how many rows each lost."""
-    out, left = dict(docs), {}
-    for split, limit in (("train", MODEL_TRAIN_DOCS), ("test", MODEL_TEST_DOCS)):
-        rows = docs.get(split, [])
-        if len(rows) > limit:
-            out[split] = sorted(rows, key=lambda r: r["id"])[:limit]
-        left[split] = max(0, len(rows) - limit)
-    return out, left
+def _bounded(staging: Path, has_rows: bool) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
+    """The first :data:`MODEL_TRAIN_DOCS` ``train`` and :data:`MODEL_TEST_DOCS` ``test`` rows of
+    the staged ``documents`` shards (in document-id order), and how many rows of each were left out."""
+    if not has_rows:
+        return {}, {"train": 0, "test": 0}
+    docs, left = rows_from_files(staging, "documents", limits={"train": MODEL_TRAIN_DOCS, "test": MODEL_TEST_DOCS, "validation": 0})
+    return {s: r for s, r in docs.items() if s != "validation"}, {s: left.get(s, 0) for s in ("train", "test")}

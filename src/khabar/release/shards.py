@@ -2,10 +2,12 @@
 
 One ``pyarrow.parquet.ParquetWriter`` (zstd) per config and split, under the config's explicit
 Arrow schema (:func:`khabar.dataset.features.arrow_schema`, which carries the Hugging Face
-features), opened at its first row; rows are buffered and written every :data:`BATCH_ROWS`, so
-memory does not grow with the corpus. The row count and digest of every config/split become
-``reports/rows.json`` (:func:`khabar.dataset.digest.row_digest`), which the gate checks after
-``load_dataset``.
+features), opened at its first row. Rows arrive as Arrow tables (a run of documents at a time, from
+the build's workers: :mod:`khabar.release.chunks`), are buffered, and are written in row groups of
+exactly :data:`BATCH_ROWS` rows (the last one shorter), so the files do not depend on how the
+documents were cut into runs, and memory does not grow with the corpus. The row count and digest
+of every config/split become ``reports/rows.json``
+(:class:`khabar.dataset.digest.TableDigest`), which the gate checks after ``load_dataset``.
 
 Public API: :class:`Shards`, :data:`BATCH_ROWS`, :func:`configs_stats`.
 """
@@ -13,7 +15,6 @@ Public API: :class:`Shards`, :data:`BATCH_ROWS`, :func:`configs_stats`.
 from __future__ import annotations
 
 import collections
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from khabar.dataset.card import data_path
-from khabar.dataset.digest import DIGEST_KEY, row_digest
+from khabar.dataset.digest import DIGEST_KEY, TableDigest
 from khabar.dataset.features import arrow_schema
 from khabar.dataset.rows import SPLITS
 
@@ -34,10 +35,9 @@ BATCH_ROWS = 1000
 class Shards:
     """The parquet shards of a release being built: one ``ParquetWriter`` (zstd, the config's
     explicit Arrow schema) per config and split, opened at its first row, so a split with no rows
-    gets no file (``load_dataset`` refuses empty splits); rows are buffered and written every
-    :data:`BATCH_ROWS`, so memory does not grow with the corpus. Keeps the row count and the
-    digest (:func:`~khabar.dataset.digest.row_digest` of each row, in order) of every config/split
-    for ``reports/rows.json``.
+    gets no file (``load_dataset`` refuses empty splits); row groups of exactly
+    :data:`BATCH_ROWS` rows. Keeps the row count and the
+    :class:`~khabar.dataset.digest.TableDigest` of every config/split for ``reports/rows.json``.
 
     Args:
         staging: the staged release folder (shards go to ``data/<config>/<split>-00000-of-00001.parquet``).
@@ -48,28 +48,44 @@ class Shards:
         self.staging = staging
         self.schemas = {c: arrow_schema(f) for c, f in features.items()}
         self.writers: dict[tuple[str, str], pq.ParquetWriter] = {}
-        self.buffers: dict[tuple[str, str], list[dict[str, Any]]] = collections.defaultdict(list)
+        self.buffers: dict[tuple[str, str], list[pa.Table]] = collections.defaultdict(list)
+        self.buffered: collections.Counter[tuple[str, str]] = collections.Counter()
         self.counts = {c: dict.fromkeys(SPLITS, 0) for c in features}
-        self.digests = {c: {s: hashlib.sha256() for s in SPLITS} for c in features}
+        self.digests = {c: {s: TableDigest() for s in SPLITS} for c in features}
 
-    def add(self, config: str, split: str, encoded: dict[str, Any]) -> None:
-        """Append one encoded row (ClassLabel ids) to ``config``/``split``."""
-        self.digests[config][split].update(row_digest(encoded))
-        self.counts[config][split] += 1
-        buf = self.buffers[config, split]
-        buf.append(encoded)
-        if len(buf) >= BATCH_ROWS:
-            self._flush(config, split)
+    def add_table(self, config: str, split: str, table: pa.Table) -> None:
+        """Append encoded rows (ClassLabel ids; the config's Arrow schema) to ``config``/``split``.
 
-    def _flush(self, config: str, split: str) -> None:
-        buf = self.buffers.pop((config, split), None)
-        if not buf:
+        Raises:
+            ValueError: ``table`` is not of the config's Arrow schema.
+        """
+        if not table.num_rows:
             return
+        if not table.schema.equals(self.schemas[config]):
+            raise ValueError(f"rows of {config} with another Arrow schema than the release's")
+        self.digests[config][split].update(table)
+        self.counts[config][split] += table.num_rows
+        self.buffers[config, split].append(table)
+        self.buffered[config, split] += table.num_rows
+        while self.buffered[config, split] >= BATCH_ROWS:
+            self._flush(config, split, BATCH_ROWS)
+
+    def _flush(self, config: str, split: str, size: int | None = None) -> None:
+        """Write the first ``size`` buffered rows (all when None) of ``config``/``split`` as one row group."""
+        tables = self.buffers.pop((config, split), [])
+        if not tables:
+            return
+        table = pa.concat_tables(tables)
+        size = table.num_rows if size is None else size
+        rest = table.slice(size)
+        if rest.num_rows:
+            self.buffers[config, split] = [rest]
+        self.buffered[config, split] = rest.num_rows
         if (config, split) not in self.writers:
             out = self.staging / data_path(config, split)
             out.parent.mkdir(parents=True, exist_ok=True)
             self.writers[config, split] = pq.ParquetWriter(out, self.schemas[config], compression="zstd")
-        self.writers[config, split].write_table(pa.Table.from_pylist(buf, schema=self.schemas[config]))
+        self.writers[config, split].write_table(table.slice(0, size).combine_chunks(), row_group_size=size)
 
     def close(self) -> None:
         """Write what is buffered and close every file."""

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from khabar.dataset.features import TRAINING_CONFIGS
+from khabar.dataset.rows import split_for
+from khabar.release.distribution import Distribution
 
 __all__ = ["Tally", "LICENCE_ROWS"]
 
@@ -42,6 +44,8 @@ class Tally:
     prov: collections.defaultdict[str, collections.Counter[str]] = field(default_factory=_counters)
     #: ``(doc_id, seed_file, licence, license_status)`` of the first :data:`LICENCE_ROWS` documents (the card's per-document list)
     licences: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: what the pictures of ``reports/`` show (:class:`khabar.release.distribution.Distribution`)
+    dist: Distribution = field(default_factory=Distribution)
 
     def add(self, doc: dict[str, Any], gold: dict[str, Any] | None, row: dict[str, Any],
             derived: dict[str, dict[str, int]]) -> None:
@@ -68,7 +72,21 @@ class Tally:
         prov_counts["flag_kinds"].update(f["kind"] for f in row["flags"])
         if len(self.licences) < LICENCE_ROWS:
             self.licences.append((doc["id"], doc["provenance"]["seed_file"], prov["license"] or "unknown", prov["license_status"]))
+        self.dist.add(split_for(doc["id"]), row)
         if gold is not None:
             prov_counts["gold_origin"][(gold.get("origin") or {}).get("kind") or "unknown"] += 1
             prov_counts["annotators"].update(row["annotation"]["annotators"])
             prov_counts["guidelines"][gold.get("guidelines_version") or "none"] += 1
+
+    def merge(self, other: "Tally") -> None:
+        """Add the counts of ``other``, the tally of the documents that come next in id order (the
+        build's workers each count a run of documents; merged in order, the result is the tally of
+        one pass)."""
+        self.stats.update(other.stats)
+        for config, counter in other.configs.items():
+            self.configs[config].update(counter)
+        self.types.update(other.types)
+        for key, counter in other.prov.items():
+            self.prov[key].update(counter)
+        self.licences.extend(other.licences[: max(0, LICENCE_ROWS - len(self.licences))])
+        self.dist.merge(other.dist)

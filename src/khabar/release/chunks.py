@@ -1,0 +1,175 @@
+"""The rows of a release, made a run of documents at a time, on every core.
+
+The corpus ids (sorted) are cut into runs of :data:`CHUNK_DOCS` documents. For each run,
+:class:`RowMaker` checks every document and its gold annotation
+(:func:`khabar.release.plan.check_document`), makes its ``documents`` row and training rows
+(:func:`khabar.dataset.training.derive`), encodes them (ClassLabel ids) and returns them as one
+Arrow table per config and split, with the run's :class:`~khabar.release.tally.Tally`, its
+``reports/index.jsonl`` lines and its problems (:class:`RunRows`). :func:`iter_runs` hands the runs
+to worker processes and yields their results in id order, so what is written does not depend on
+the number of workers: the same rows, row groups and bytes with 1 or N.
+
+The datatrove pipeline (:mod:`khabar.release.pipeline`) calls the same :class:`RowMaker`, one
+contiguous range of runs per task.
+
+Public API: :class:`RowMaker`, :class:`RunRows`, :func:`iter_runs`, :func:`default_workers`,
+:data:`CHUNK_DOCS`.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+import pyarrow as pa
+
+from khabar.core.errors import InputError
+from khabar.core.project import Project
+from khabar.core.schema import Schemas
+from khabar.dataset.features import CONFIGS, arrow_schema, features_for, make_encoder
+from khabar.dataset.rows import document_row, split_for
+from khabar.dataset.training import Spec, derive
+from khabar.release.plan import check_document, index_entry
+from khabar.release.tally import Tally
+
+__all__ = ["RowMaker", "RunRows", "iter_runs", "default_workers", "CHUNK_DOCS"]
+
+#: documents per run handed to a worker (a run's rows are held in memory once, as Arrow tables)
+CHUNK_DOCS = 256
+
+
+def default_workers() -> int:
+    """Worker processes a build uses: ``KHABAR_WORKERS`` when set (an integer >= 1), else the
+    cores this process may run on (``os.sched_getaffinity``).
+
+    Raises:
+        InputError: ``KHABAR_WORKERS`` is not an integer from 1 to 256.
+    """
+    raw = os.environ.get("KHABAR_WORKERS")
+    if raw is None or not raw.strip():
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 256:
+        raise InputError(f"KHABAR_WORKERS={raw!r}: not a number of worker processes from 1 to 256",
+                         hint="unset it to use every core, or set KHABAR_WORKERS=1 to build in one process")
+    return n
+
+
+@dataclass
+class RunRows:
+    """What one run of documents gives.
+
+    Attributes:
+        tables: ``{(config, split): pyarrow.Table}`` of encoded rows (the config's Arrow schema), in id order.
+        tally: the counts of the run's documents.
+        index: the run's ``reports/index.jsonl`` lines (without newline), in id order.
+        errors: one line per document or annotation that stops the build.
+        documents: documents of the run read (checked or not).
+    """
+
+    tables: dict[tuple[str, str], pa.Table] = field(default_factory=dict)
+    tally: Tally = field(default_factory=Tally)
+    index: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    documents: int = 0
+
+
+class RowMaker:
+    """Makes the rows of a run of documents (see the module docstring).
+
+    Args:
+        project: the project (its ``corpus/`` and ``annotations/`` are read).
+        schemas: its schemas.
+
+    Raises:
+        InputError: from the constructor, a ``BioTag`` vocabulary out of step with ``EntityType``
+            (:meth:`khabar.dataset.training.Spec.from_schemas`).
+    """
+
+    def __init__(self, project: Project, schemas: Schemas):
+        self.project, self.schemas = project, schemas
+        self.spec = Spec.from_schemas(schemas)
+        features = {config: features_for(schemas, config) for config in CONFIGS}
+        self.encoders = {config: make_encoder(f) for config, f in features.items()}
+        self.arrow = {config: arrow_schema(f) for config, f in features.items()}
+
+    def __call__(self, ids: Sequence[Any]) -> RunRows:
+        """The rows of the documents numbered ``ids`` (sorted; :func:`khabar.release.plan.listed_ids`)."""
+        out = RunRows(documents=len(ids))
+        rows: dict[tuple[str, str], list[dict[str, Any]]] = collections.defaultdict(list)
+        for value in ids:
+            checked = check_document(self.project, self.schemas, value, out.errors)
+            if checked is None:
+                continue
+            doc, gold = checked
+            split = split_for(doc["id"])
+            row = document_row(doc, gold)
+            derived = derive(row, self.spec)
+            try:
+                encoded = self.encoders["documents"](row)
+                training = {c: [self.encoders[c](r) for r in rs] for c, rs in derived.rows.items()}
+            except KeyError as err:
+                out.errors.append(f"{doc['id']}: label-unknown: {err} is not in the schema's vocabulary")
+                continue
+            rows["documents", split].append(encoded)
+            for config, rs in training.items():
+                rows[config, split].extend(rs)
+            out.tally.add(doc, gold, row, {c: derived.stats[c] for c in training})
+            out.index.append(json.dumps(index_entry(doc, gold, encoded), ensure_ascii=False))
+        out.tables = {(c, s): pa.Table.from_pylist(rs, schema=self.arrow[c]) for (c, s), rs in rows.items()}
+        return out
+
+
+_MAKER: RowMaker | None = None
+
+
+def _start_worker(project: Project, schemas: Schemas) -> None:
+    global _MAKER
+    _MAKER = RowMaker(project, schemas)
+
+
+def _in_worker(ids: Sequence[Any]) -> RunRows:
+    assert _MAKER is not None, "worker not started"
+    return _MAKER(ids)
+
+
+def iter_runs(project: Project, schemas: Schemas, ids: Sequence[Any], workers: int = 1,
+              chunk_docs: int | None = None) -> Iterator[RunRows]:
+    """The :class:`RunRows` of ``ids`` cut into runs of ``chunk_docs`` (default :data:`CHUNK_DOCS`), in order.
+
+    With ``workers`` > 1 and more than one run, the runs go to that many worker processes
+    (``forkserver``: a clean interpreter each, which imports Khabar once); at most two runs per
+    worker are in flight, so memory stays bounded whatever the corpus. Results come back in run
+    order, so the output is the same with any number of workers.
+
+    Raises:
+        InputError: from :class:`RowMaker`; OSError: a read failed in a worker (re-raised here).
+    """
+    size = chunk_docs or CHUNK_DOCS
+    runs = [ids[i:i + size] for i in range(0, len(ids), size)]
+    if workers <= 1 or len(runs) <= 1:
+        maker = RowMaker(project, schemas)
+        for run in runs:
+            yield maker(run)
+        return
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(min(workers, len(runs)), mp_context=context, initializer=_start_worker,
+                             initargs=(project, schemas)) as pool:
+        todo = iter(runs)
+        pending: collections.deque[Future[RunRows]] = collections.deque(
+            pool.submit(_in_worker, run) for run in itertools.islice(todo, 2 * workers))
+        while pending:
+            result = pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.submit(_in_worker, nxt))
+            yield result
