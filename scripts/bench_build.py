@@ -21,8 +21,15 @@ that process) belongs to that stage alone; seconds exclude interpreter start-up 
 * ``baseline``  the minimal write path measured in the same run: plain ``json`` reads of the
   same corpus documents and gold files, ``khabar.dataset.rows.document_row`` + ``make_encoder``, and
   ``pyarrow.parquet.ParquetWriter`` (zstd, batches of 1000, one file per split) with the
-  release's Arrow schema; no checks. The table gives build/baseline ratios of throughput and
-  peak RSS ("start MiB" is the RSS after imports, before the timed call).
+  release's Arrow schema; no checks;
+* ``peer``      the same documents rows written by a well-kept library, measured in the same run:
+  ``datasets.Dataset.from_generator`` (with the release's features) + ``Dataset.to_parquet``.
+
+Peak RSS is sampled every 0.1 s over the stage's whole process tree (the build's and the gate's
+worker processes included), so it is the memory the machine needed, not one process's. The
+table gives each stage's docs/s and peak MiB with its ratios to the baseline, and the line
+``ingest+build+validate`` (documents over the three stages' summed seconds; peak the largest).
+``KHABAR_WORKERS`` (default: every core) sets the build's worker processes.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 VERSION = "0.1.0"
-STAGES = ("generate", "ingest", "build", "validate", "baseline")
+STAGES = ("generate", "ingest", "build", "validate", "baseline", "peer")
 CUES = ("قال", "أعلن", "زعم", "أكد", "أضاف", "نقل", "كشف", "اعترف")
 FUNCTION = ("في", "من", "على", "إلى", "عن", "مع", "التي", "الذي", "هذا", "هذه", "كما", "بعد", "قبل",
             "وقد", "حيث", "لم", "لا", "ما", "كان", "بين", "أيضا", "خلال", "وفي", "ضد", "منذ", "حتى")
@@ -234,6 +241,31 @@ def baseline(root: Path) -> int:
     return n
 
 
+def peer(root: Path) -> int:
+    """The same ``documents`` rows through ``datasets.Dataset.from_generator`` + ``to_parquet``."""
+    import datasets
+
+    from khabar.core.schema import Schemas
+    from khabar.dataset.features import features_for, make_encoder
+    from khabar.dataset.rows import document_row
+
+    features = features_for(Schemas(root / "schema"))
+    encode = make_encoder(features)
+    cache = root / ".hf-cache" / "peer"
+
+    def rows():
+        for path in sorted((root / "corpus").glob("kb-*.json")):
+            doc = json.loads(path.read_bytes())
+            gp = root / "annotations" / doc["id"] / "gold.json"
+            yield encode(document_row(doc, json.loads(gp.read_bytes()) if gp.exists() else None))
+    datasets.disable_progress_bars()
+    ds = datasets.Dataset.from_generator(rows, features=features, cache_dir=str(cache))
+    ds.to_parquet(str(root / "peer-out.parquet"))
+    n = ds.num_rows
+    shutil.rmtree(cache, ignore_errors=True)
+    return n
+
+
 def child(stage: str, root: Path, n: int, seed: int) -> None:
     """Run one stage in this (fresh) process and print its figures as JSON."""
     from khabar.core.project import Project
@@ -244,11 +276,12 @@ def child(stage: str, root: Path, n: int, seed: int) -> None:
         from khabar.release.build import build
     elif stage == "validate":
         from khabar.gate.validate import validate_release
-    elif stage == "baseline":
-        import pyarrow.parquet  # noqa: F401  (imports stay out of the timed part)
+    elif stage in ("baseline", "peer"):
+        import datasets  # noqa: F401  (imports stay out of the timed part)
+        import pyarrow.parquet  # noqa: F401
 
         import khabar.dataset.features  # noqa: F401
-    project, problems = Project(root), []
+    project, problems, extra = Project(root), [], ""
     rss0 = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     t0 = time.perf_counter()
     if stage == "generate":
@@ -257,17 +290,64 @@ def child(stage: str, root: Path, n: int, seed: int) -> None:
         docs = ingest(project, progress=False).total
     elif stage == "build":
         shutil.rmtree(root / "releases" / VERSION, ignore_errors=True)
-        docs = sum(build(project, VERSION, progress=False, validate=False).counts.values())
+        made = build(project, VERSION, progress=False, validate=False)
+        docs, extra = sum(made.counts.values()), "(" + ", ".join(f"{k} {v:.1f} s" for k, v in made.seconds.items()) + ")"
     elif stage == "validate":
         problems = [p.line() for p in validate_release(root / "releases" / VERSION, progress=False)]
         docs = sum(1 for _ in open(root / "releases" / VERSION / "reports" / "index.jsonl", encoding="utf-8"))
+    elif stage == "peer":
+        docs = peer(root)
     else:
         docs = baseline(root)
     secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"stage": stage, "docs": docs, "secs": secs, "peak": peak, "rss0": rss0, "problems": problems[:20],
+    print(json.dumps({"stage": stage, "docs": docs, "secs": secs, "peak": peak, "rss0": rss0, "extra": extra, "problems": problems[:20],
                       "n_problems": len(problems)}))
 
+
+
+def _tree_rss(root_pid: int) -> int:
+    """Resident bytes of ``root_pid`` and every process below it (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{entry}/statm", "rb") as fh:
+                rss[int(entry)] = int(fh.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+def run_sampled(cmd: list[str], env: dict[str, str]) -> tuple[int, str, str, float]:
+    """Run ``cmd``, sampling the RSS of its process tree every 0.1 s. Returns ``(exit code, stdout,
+    stderr, peak MiB of the tree)``."""
+    import threading
+
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            done.wait(0.1)
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    done.set()
+    sampler.join()
+    return proc.returncode, out, err, peak[0] / 2**20
 
 
 def drive(ap: argparse.ArgumentParser, args: argparse.Namespace, stages: list[str], order: tuple[str, ...], script: str,
@@ -285,13 +365,14 @@ def drive(ap: argparse.ArgumentParser, args: argparse.Namespace, stages: list[st
     results, failed = {}, False
     try:
         for stage in sorted(stages, key=order.index):
-            proc = subprocess.run([sys.executable, script, "--child", stage, "--workdir", str(root), "--n", str(args.n),
-                                   "--seed", str(args.seed)], env=env, capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(f"stage {stage} FAILED (exit {proc.returncode}):\n{proc.stderr[-4000:]}", file=sys.stderr)
+            code, out, err, tree_peak = run_sampled([sys.executable, script, "--child", stage, "--workdir", str(root), "--n", str(args.n),
+                                                     "--seed", str(args.seed)], env)
+            if code != 0:
+                print(f"stage {stage} FAILED (exit {code}):\n{err[-4000:]}", file=sys.stderr)
                 failed = True
                 break
-            r = results[stage] = json.loads(proc.stdout.strip().splitlines()[-1])
+            r = results[stage] = json.loads(out.strip().splitlines()[-1])
+            r["peak"] = max(r["peak"], tree_peak)
             print(f"  {stage}: {r['docs']} docs in {r['secs']:.1f} s {r.get('extra') or ''}", file=sys.stderr)
             if r.get("n_problems"):
                 failed = True
@@ -302,6 +383,26 @@ def drive(ap: argparse.ArgumentParser, args: argparse.Namespace, stages: list[st
         elif "generate" in stages:
             print(f"kept {root}", file=sys.stderr)
     return results, failed
+
+
+def table(results: dict[str, dict]) -> str:
+    """The results as a table: docs/s and peak MiB of each stage, with ratios to the baseline."""
+    rows = dict(results)
+    if all(k in results for k in ("ingest", "build", "validate")):
+        parts = [results[k] for k in ("ingest", "build", "validate")]
+        rows["ingest+build+validate"] = {"docs": parts[1]["docs"], "secs": sum(p["secs"] for p in parts),
+                                         "peak": max(p["peak"] for p in parts), "rss0": 0}
+    base = results.get("baseline")
+    rate = lambda r: r["docs"] / r["secs"] if r["secs"] else float("inf")  # noqa: E731
+    head = f"\n{'stage':<24}{'documents':>10}{'seconds':>10}{'docs/s':>10}{'peak MiB':>10}"
+    head += f"{'x baseline docs/s':>19}{'x baseline peak':>17}" if base else ""
+    lines = [head]
+    for stage, r in rows.items():
+        line = f"{stage:<24}{r['docs']:>10}{r['secs']:>10.2f}{rate(r):>10.0f}{r['peak']:>10.0f}"
+        if base:
+            line += f"{rate(r) / rate(base):>19.3f}{r['peak'] / base['peak']:>17.2f}"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -319,15 +420,7 @@ def main() -> int:
         child(args.child, args.workdir, args.n, args.seed)
         return 0
     results, failed = drive(ap, args, stages, STAGES, __file__, "khabar-bench-", with_hf_cache=True)
-    print(f"\n{'stage':<10}{'documents':>10}{'seconds':>10}{'docs/s':>10}{'peak MiB':>10}{'start MiB':>10}")
-    for stage, r in results.items():
-        rate = r["docs"] / r["secs"] if r["secs"] else float("inf")
-        print(f"{stage:<10}{r['docs']:>10}{r['secs']:>10.2f}{rate:>10.0f}{r['peak']:>10.0f}{r['rss0']:>10.0f}")
-    if "build" in results and "baseline" in results:
-        b, base = results["build"], results["baseline"]
-        speed = (b["docs"] / b["secs"]) / (base["docs"] / base["secs"])
-        print(f"\nbuild vs baseline: throughput x{speed:.2f} (build docs/s / baseline docs/s), "
-              f"peak RSS x{b['peak'] / base['peak']:.2f}")
+    print(table(results))
     return 1 if failed else 0
 
 

@@ -19,6 +19,7 @@ from khabar.core.errors import InputError
 from khabar.core.schema import Schemas
 from khabar.dataset.digest import DIGEST_KEY, DIGEST_V1, TableDigest
 from khabar.gate.validate import validate_release
+from khabar.core.parallel import default_workers
 from khabar.release import chunks
 from khabar.release.build import build
 
@@ -70,14 +71,14 @@ def test_schemas_travel_to_worker_processes() -> None:
 def test_a_bad_worker_count_is_one_line(monkeypatch, raw) -> None:
     monkeypatch.setenv("KHABAR_WORKERS", raw)
     with pytest.raises(InputError, match=r"KHABAR_WORKERS=.*not a number of worker processes from 1 to 256"):
-        chunks.default_workers()
+        default_workers()
 
 
 def test_the_worker_count_comes_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("KHABAR_WORKERS", "3")
-    assert chunks.default_workers() == 3
+    assert default_workers() == 3
     monkeypatch.delenv("KHABAR_WORKERS")
-    assert chunks.default_workers() >= 1
+    assert default_workers() >= 1
 
 
 @pytest.mark.slow
@@ -96,6 +97,6 @@ def test_two_workers_build_the_same_release_as_one(tmp_path, monkeypatch) -> Non
     rows = json.loads(built[2]["reports/rows.json"])
     assert rows["digest"] == DIGEST_KEY != DIGEST_V1
     assert {c: {s: v["num_rows"] for s, v in splits.items()} for c, splits in rows["configs"].items()} == {
-        "documents": {"train": 58, "validation": 8, "test": 4}, "entities": {"train": 539, "validation": 76, "test": 40},
-        "claims": {"train": 513, "validation": 72, "test": 40}, "stances": {"train": 68, "validation": 15, "test": 10}}
+        "documents": {"train": 58, "validation": 8, "test": 4}, "entities": {"train": 539, "validation": 86, "test": 30},
+        "claims": {"train": 513, "validation": 82, "test": 30}, "stances": {"train": 68, "validation": 17, "test": 8}}
     assert validate_release(tmp_path / "w2" / "releases" / "0.1.0", schemas=Schemas(ROOT / "schema")) == []

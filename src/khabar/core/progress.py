@@ -38,6 +38,9 @@ class Stages:
         self._bar: Any = None
         self._lines = False
         self._started = 0.0
+        self._current: tuple[str, float] | None = None
+        #: seconds each stage took (kept whether or not anything is shown)
+        self.seconds: dict[str, float] = {}
 
     def __enter__(self) -> "Stages":
         self._lines = self.enabled and not sys.stderr.isatty()  # a log: one plain line per stage, no bar
@@ -54,6 +57,8 @@ class Stages:
             ValueError: ``stage`` is not one of the stages.
         """
         i = self.stages.index(stage)
+        self._close_stage()
+        self._current = (stage, time.monotonic())
         if self._lines:
             print(f"{self.name} [{i + 1}/{len(self.stages)}] {stage} ({time.monotonic() - self._started:.1f} s)",
                   file=sys.stderr, flush=True)
@@ -62,7 +67,13 @@ class Stages:
                 self._bar.update(i - self._bar.n)
             self._bar.set_description(f"{self.name} [{i + 1}/{len(self.stages)}] {stage}")
 
+    def _close_stage(self) -> None:
+        if self._current is not None:
+            self.seconds[self._current[0]] = time.monotonic() - self._current[1]
+            self._current = None
+
     def __exit__(self, *exc: Any) -> None:
+        self._close_stage()
         if self._lines and exc[0] is None:
             print(f"{self.name} done ({time.monotonic() - self._started:.1f} s)", file=sys.stderr, flush=True)
         if self._bar is not None:

@@ -33,7 +33,7 @@ from khabar.gate.problems import Problem
 __all__ = ["SAMPLE_ROWS", "check_croissant", "check_croissant_records"]
 
 #: rows per split file read through mlcroissant; a longer file is compared on its first rows
-SAMPLE_ROWS = 2000
+SAMPLE_ROWS = 200
 
 
 _FILE_OBJECT = ("cr:FileObject", "http://mlcommons.org/croissant/FileObject", "FileObject")

@@ -41,6 +41,7 @@ import pyarrow.parquet as pq
 
 from khabar.core.errors import InputError, VersionError
 from khabar.core.jsonio import load_json
+from khabar.core.parallel import default_workers
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.core.store import DiskIndex
@@ -82,20 +83,21 @@ def _level_files(rel: Path, schemas: Schemas) -> tuple[dict[str, Any] | None, di
 
 
 def _levels_rows(rel: Path, schemas: Schemas, meta: dict[str, Any] | None, declared: dict[str, dict[str, str]],
-                 shards_ok: dict[str, dict[str, str]], problems: list[Problem], progress: bool, stages: Stages) -> list[Problem]:
+                 shards_ok: dict[str, dict[str, str]], problems: list[Problem], progress: bool, stages: Stages,
+                 workers: int) -> list[Problem]:
     """Levels 2-3 on every row, the training configs and ``reports/`` (cross-row state on disk:
     memory does not grow with rows). ``problems``: those found so far (they decide what runs)."""
     out: list[Problem] = []
     with DiskIndex() as seen:
         stages.next("documents rows")
-        out += check_documents(rel, schemas, shards_ok.get("documents", {}), seen, progress)
+        out += check_documents(rel, schemas, shards_ok.get("documents", {}), seen, progress, workers)
         stages.next("training configs")
         version = _card_version(meta)
         found = problems + out
         unsound = {p.file for p in found}
         sound = meta is not None and not any(p.check in STRUCTURAL for p in found)
         try:  # the training configs, re-derived from the documents rows (khabar.gate.training)
-            out += check_training_configs(rel, schemas, version, declared, shards_ok, unsound, seen, sound, progress)
+            out += check_training_configs(rel, schemas, version, declared, shards_ok, unsound, seen, sound, progress, workers)
         except (OSError, ValueError, pa.ArrowException) as err:
             out.append(Problem("parquet-unreadable", "data", f"{type(err).__name__}: {err}".splitlines()[0]))
         stages.next("report files")
@@ -149,7 +151,7 @@ STAGES = ("files and card", "documents rows", "training configs", "report files"
 
 
 def validate_release(release: str | Path, schemas: Schemas | None = None, progress: bool = False,
-                     load: bool = True) -> list[Problem]:
+                     load: bool = True, workers: int | None = None) -> list[Problem]:
     """Run every check of the gate on a release folder.
 
     Args:
@@ -158,6 +160,8 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
         progress: show a bar over the stages (:data:`STAGES`) from the start, and one per split.
         load: run level 4's ``load_dataset`` round trip (only when no level-1 problem of
             :data:`khabar.gate.problems.STRUCTURAL` was found).
+        workers: processes for the row checks (default :func:`khabar.core.parallel.default_workers`);
+            the problems found are the same with any number.
 
     Returns:
         All problems found, in level order; ``[]`` means the release passes. Every check id is one
@@ -170,7 +174,8 @@ def validate_release(release: str | Path, schemas: Schemas | None = None, progre
     with Stages("validate", STAGES if load else STAGES[:-1], progress) as stages:
         stages.next("files and card")
         meta, declared, shards_ok, problems = _level_files(rel, schemas)
-        problems += _levels_rows(rel, schemas, meta, declared, shards_ok, problems, progress, stages)
+        problems += _levels_rows(rel, schemas, meta, declared, shards_ok, problems, progress, stages,
+                                 default_workers() if workers is None else workers)
         stages.next("croissant")
         croissant = check_croissant(rel)  # level 4: release
         problems += croissant

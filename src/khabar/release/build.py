@@ -67,6 +67,7 @@ class BuildReport:
     stats: dict[str, Any] = field(default_factory=dict)
     rows: dict[str, dict[str, int]] = field(default_factory=dict)  # config -> split -> rows (splits with rows)
     warnings: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage of BUILD_STAGES (benchmarks read it)
 
 
 def check_target(project: Project, version: str) -> Path:
@@ -284,7 +285,7 @@ def build(project: Project, version: str, *, progress: bool = True, schemas: Sch
                 _gate(staging, schemas, progress)
         _ship(project, staging, target, version, previous, diff)
         rows = shards.rows()
-        return BuildReport(version, target, rows["documents"], diff, previous, dict(tally.stats), rows, warnings)
+        return BuildReport(version, target, rows["documents"], diff, previous, dict(tally.stats), rows, warnings, stages.seconds)
     except OSError as err:  # a write into staging, or a read of the project, failed: one line naming the file
         raise os_error(err, str(staging)) from None
     finally:

@@ -6,30 +6,27 @@ The corpus ids (sorted) are cut into runs of :data:`CHUNK_DOCS` documents. For e
 (:func:`khabar.dataset.training.derive`), encodes them (ClassLabel ids) and returns them as one
 Arrow table per config and split, with the run's :class:`~khabar.release.tally.Tally`, its
 ``reports/index.jsonl`` lines and its problems (:class:`RunRows`). :func:`iter_runs` hands the runs
-to worker processes and yields their results in id order, so what is written does not depend on
-the number of workers: the same rows, row groups and bytes with 1 or N.
+to worker processes (:func:`khabar.core.parallel.ordered_map`) and yields their results in id
+order, so what is written does not depend on the number of workers: the same rows, row groups
+and bytes with 1 or N.
 
 The datatrove pipeline (:mod:`khabar.release.pipeline`) calls the same :class:`RowMaker`, one
 contiguous range of runs per task.
 
-Public API: :class:`RowMaker`, :class:`RunRows`, :func:`iter_runs`, :func:`default_workers`,
-:data:`CHUNK_DOCS`.
+Public API: :class:`RowMaker`, :class:`RunRows`, :func:`iter_runs`, :data:`CHUNK_DOCS`; re-exported:
+:func:`~khabar.core.parallel.default_workers`.
 """
 
 from __future__ import annotations
 
 import collections
-import itertools
 import json
-import multiprocessing
-import os
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import pyarrow as pa
 
-from khabar.core.errors import InputError
+from khabar.core.parallel import default_workers, ordered_map
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.dataset.features import CONFIGS, arrow_schema, features_for, make_encoder
@@ -42,26 +39,6 @@ __all__ = ["RowMaker", "RunRows", "iter_runs", "default_workers", "CHUNK_DOCS"]
 
 #: documents per run handed to a worker (a run's rows are held in memory once, as Arrow tables)
 CHUNK_DOCS = 256
-
-
-def default_workers() -> int:
-    """Worker processes a build uses: ``KHABAR_WORKERS`` when set (an integer >= 1), else the
-    cores this process may run on (``os.sched_getaffinity``).
-
-    Raises:
-        InputError: ``KHABAR_WORKERS`` is not an integer from 1 to 256.
-    """
-    raw = os.environ.get("KHABAR_WORKERS")
-    if raw is None or not raw.strip():
-        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
-    try:
-        n = int(raw)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 256:
-        raise InputError(f"KHABAR_WORKERS={raw!r}: not a number of worker processes from 1 to 256",
-                         hint="unset it to use every core, or set KHABAR_WORKERS=1 to build in one process")
-    return n
 
 
 @dataclass
@@ -129,47 +106,19 @@ class RowMaker:
         return out
 
 
-_MAKER: RowMaker | None = None
-
-
-def _start_worker(project: Project, schemas: Schemas) -> None:
-    global _MAKER
-    _MAKER = RowMaker(project, schemas)
-
-
-def _in_worker(ids: Sequence[Any]) -> RunRows:
-    assert _MAKER is not None, "worker not started"
-    return _MAKER(ids)
+def _make_rows(maker: RowMaker, ids: Sequence[Any]) -> RunRows:
+    return maker(ids)
 
 
 def iter_runs(project: Project, schemas: Schemas, ids: Sequence[Any], workers: int = 1,
               chunk_docs: int | None = None) -> Iterator[RunRows]:
-    """The :class:`RunRows` of ``ids`` cut into runs of ``chunk_docs`` (default :data:`CHUNK_DOCS`), in order.
-
-    With ``workers`` > 1 and more than one run, the runs go to that many worker processes
-    (``forkserver``: a clean interpreter each, which imports Khabar once); at most two runs per
-    worker are in flight, so memory stays bounded whatever the corpus. Results come back in run
-    order, so the output is the same with any number of workers.
+    """The :class:`RunRows` of ``ids`` cut into runs of ``chunk_docs`` (default :data:`CHUNK_DOCS`), in order,
+    made on ``workers`` processes (:func:`khabar.core.parallel.ordered_map`: the output is the
+    same with any number, and memory stays bounded).
 
     Raises:
         InputError: from :class:`RowMaker`; OSError: a read failed in a worker (re-raised here).
     """
     size = chunk_docs or CHUNK_DOCS
-    runs = [ids[i:i + size] for i in range(0, len(ids), size)]
-    if workers <= 1 or len(runs) <= 1:
-        maker = RowMaker(project, schemas)
-        for run in runs:
-            yield maker(run)
-        return
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(min(workers, len(runs)), mp_context=context, initializer=_start_worker,
-                             initargs=(project, schemas)) as pool:
-        todo = iter(runs)
-        pending: collections.deque[Future[RunRows]] = collections.deque(
-            pool.submit(_in_worker, run) for run in itertools.islice(todo, 2 * workers))
-        while pending:
-            result = pending.popleft().result()
-            nxt = next(todo, None)
-            if nxt is not None:
-                pending.append(pool.submit(_in_worker, nxt))
-            yield result
+    runs = (ids[i:i + size] for i in range(0, len(ids), size))
+    yield from ordered_map(RowMaker, (project, schemas), _make_rows, runs, workers)

@@ -106,25 +106,45 @@ def _model_section(staging: Path, schemas: Schemas, version: str, has_rows: bool
         (staging / REPORTS / MODEL_REPORT).write_text(dumps_canonical(report), encoding="utf-8")
         return head + f"Not trained: {report['reason']}.\n"
     if any(left.values()):  # only on a release larger than the limits: smaller ones keep their bytes
-        report["documents_left_out"] = {**left, "limits": {"train": MODEL_TRAIN_DOCS, "test": MODEL_TEST_DOCS}}
+        report["documents_left_out"] = {**left, "limits": {"train": MODEL_TRAIN_DOCS, "test": MODEL_TEST_DOCS,
+                                                           "train_sentences": MODEL_TRAIN_SENTENCES, "test_sentences": MODEL_TEST_SENTENCES}}
     (staging / REPORTS / MODEL_REPORT).write_text(dumps_canonical({"status": "trained", **report}), encoding="utf-8")
-    note = (f"\nTrained on the first {MODEL_TRAIN_DOCS:,} `train` documents and scored on the first {MODEL_TEST_DOCS:,} `test` "
-            f"documents in id order ({', '.join(f'{n:,} {s} documents left out' for s, n in sorted(left.items()) if n)}); "
+    note = (f"\nTrained on the first {len(docs.get('train', [])):,} `train` documents and scored on the first "
+            f"{len(docs.get('test', [])):,} `test` documents in id order (at most {MODEL_TRAIN_DOCS:,} and {MODEL_TEST_DOCS:,} documents, "
+            f"{MODEL_TRAIN_SENTENCES:,} and {MODEL_TEST_SENTENCES:,} sentences; {', '.join(f'{n:,} {s} documents left out' for s, n in sorted(left.items()) if n)}); "
             "`khabar train` uses them all.\n") if any(left.values()) else ""
     return head + figures_markdown(report) + note
 
 
 #: documents the build's trained pre-annotator report learns from and is scored on (``khabar
 #: train`` has no limit): the CRFs' memory and time grow with the documents (issue 15: 10 GiB and
-#: more than 20 min at 8,000 train documents; still over 7 min at 1,000 on 2 cores)
+#: more than 20 min at 8,000 train documents; still over 7 min at 1,000 on 2 cores). A document
+#: is taken while the sentences taken stay within :data:`MODEL_TRAIN_SENTENCES` /
+#: :data:`MODEL_TEST_SENTENCES` (the first document always is), so long documents cost no more.
 MODEL_TRAIN_DOCS = 200
 MODEL_TEST_DOCS = 100
+MODEL_TRAIN_SENTENCES = 2_000
+MODEL_TEST_SENTENCES = 1_000
 
 
 def _bounded(staging: Path, has_rows: bool) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
-    """The first :data:`MODEL_TRAIN_DOCS` ``train`` and :data:`MODEL_TEST_DOCS` ``test`` rows of
-    the staged ``documents`` shards (in document-id order), and how many rows of each were left out."""
+    """The first ``train`` and ``test`` rows of the staged ``documents`` shards (in document-id
+    order), at most :data:`MODEL_TRAIN_DOCS` / :data:`MODEL_TEST_DOCS` documents and
+    :data:`MODEL_TRAIN_SENTENCES` / :data:`MODEL_TEST_SENTENCES` sentences, and how many rows of
+    each were left out."""
     if not has_rows:
         return {}, {"train": 0, "test": 0}
     docs, left = rows_from_files(staging, "documents", limits={"train": MODEL_TRAIN_DOCS, "test": MODEL_TEST_DOCS, "validation": 0})
-    return {s: r for s, r in docs.items() if s != "validation"}, {s: left.get(s, 0) for s in ("train", "test")}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for split, cap in (("train", MODEL_TRAIN_SENTENCES), ("test", MODEL_TEST_SENTENCES)):
+        if split not in docs:
+            continue
+        taken, sentences = [], 0
+        for doc in docs[split]:
+            sentences += len(doc["sentences"])
+            if taken and sentences > cap:
+                break
+            taken.append(doc)
+        out[split] = taken
+        left[split] = left.get(split, 0) + len(docs[split]) - len(taken)
+    return out, {s: left.get(s, 0) for s in ("train", "test")}

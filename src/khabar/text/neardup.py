@@ -70,7 +70,11 @@ class NearDupIndex(TempSqlite):
 
     def add(self, doc_id: str, split: str, text: str) -> None:
         """Index a document; a text with no word at all is not indexed (it has no shingles)."""
-        sig = signature(text)
+        self.add_signature(doc_id, split, signature(text))
+
+    def add_signature(self, doc_id: str, split: str, sig: np.ndarray | None) -> None:
+        """Index a document by its :func:`signature` (computed elsewhere, e.g. in a worker
+        process); None (a text with no word at all) is not indexed."""
         if sig is None:
             return
         self.n += 1
