@@ -100,3 +100,25 @@ def test_two_workers_build_the_same_release_as_one(tmp_path, monkeypatch) -> Non
         "documents": {"train": 58, "validation": 8, "test": 4}, "entities": {"train": 539, "validation": 86, "test": 30},
         "claims": {"train": 513, "validation": 82, "test": 30}, "stances": {"train": 68, "validation": 17, "test": 8}}
     assert validate_release(tmp_path / "w2" / "releases" / "0.1.0", schemas=Schemas(ROOT / "schema")) == []
+
+
+@pytest.mark.slow
+def test_two_workers_ingest_the_same_corpus_as_one(tmp_path, monkeypatch) -> None:
+    """The 70 seeds in batches of 8 on 2 worker processes, against one process: the same corpus
+    files and manifest, byte for byte; a bad seed among them is still refused, by name."""
+    from khabar.ingest import making
+    from khabar.ingest.run import ingest
+
+    monkeypatch.setattr(making, "BATCH_SEEDS", 8)
+    made = {}
+    for workers in (1, 2):
+        project = make_project(tmp_path / f"w{workers}", with_corpus=False, full=True)
+        report = ingest(project, progress=False, workers=workers)
+        assert report.counts == {"created": 70, "updated": 0, "unchanged": 0}
+        made[workers] = snapshot(project.corpus), project.manifest.read_bytes()
+    assert made[1] == made[2] and len(made[2][0]) == 70
+    project = make_project(tmp_path / "bad", with_corpus=False, full=True)
+    (project.seeds / "zz-empty.txt").write_bytes(b"")
+    with pytest.raises(InputError, match=r"zz-empty.txt"):
+        ingest(project, progress=False, workers=2)
+    assert not any(project.corpus.glob("kb-*.json")) if project.corpus.exists() else True

@@ -163,24 +163,16 @@ def check_training_configs(rel: Path, schemas: Schemas, version: tuple[int, int,
     totals = dict.fromkeys(configs, 0)
     for split in SPLITS:
         doc_path = shards_ok.get("documents", {}).get(split)
-        cursors = []
-        for c in configs:
-            path = shards_ok.get(c, {}).get(split)
-            if path is None and (rel / data_path(c, split)).is_file():
-                continue  # present but unreadable or mistyped: already reported
-            cursors.append(_Cursor(c, path or data_path(c, split), _rows(rel / path if path else None), features[c],
-                                   make_decoder(features[c], on_bad=raise_out_of_range)))
+        cursors = _cursors(rel, split, configs, shards_ok, features)
         if not cursors or (doc_path is None and all(not shards_ok.get(c.config, {}).get(split) for c in cursors)):
             continue
         derive_ok = derive_all and (doc_path is None or doc_path not in unsound)
         decode_doc = make_decoder(features["documents"])
-        fast = {c.config: shards_ok[c.config][split] for c in cursors if shards_ok.get(c.config, {}).get(split) in declared.get(c.config, {}).values()}
-        if derive_ok and doc_path and len(fast) == len(cursors) and not unsound & set(fast.values()):
-            counts = _split_is_derived(rel, doc_path, fast, schemas, progress, split, workers)
-            if counts is not None:
-                for config, n in counts.items():
-                    totals[config] += n
-                continue
+        counts = _split_is_derived(rel, doc_path if derive_ok else None, _whole(cursors, split, declared, shards_ok, unsound),
+                                   schemas, progress, split, workers)
+        if counts is not None:
+            totals.update({c: totals[c] + n for c, n in counts.items()})
+            continue
         docs = _rows(rel / doc_path) if doc_path and derive_ok else iter(())
         n_docs = pq.ParquetFile(rel / doc_path).metadata.num_rows if doc_path and derive_ok else 0
         for raw in tqdm(docs, total=n_docs, desc=f"validate configs {split}", unit="doc", disable=None if progress else True):
@@ -247,12 +239,36 @@ def _derive_batch(state: _Deriver, batch: pa.RecordBatch) -> dict[str, pa.Table]
         return None
 
 
-def _split_is_derived(rel: Path, doc_path: str, shards: dict[str, str], schemas: Schemas, progress: bool, split: str,
+def _cursors(rel: Path, split: str, configs: list[str], shards_ok: dict[str, dict[str, str]], features: dict[str, Any]) -> list[_Cursor]:
+    """A cursor over each config's shard of ``split`` (over no rows when it has none); none for a
+    shard present but unreadable or mistyped (already reported)."""
+    cursors = []
+    for c in configs:
+        path = shards_ok.get(c, {}).get(split)
+        if path is None and (rel / data_path(c, split)).is_file():
+            continue
+        cursors.append(_Cursor(c, path or data_path(c, split), _rows(rel / path if path else None), features[c],
+                               make_decoder(features[c], on_bad=raise_out_of_range)))
+    return cursors
+
+
+def _whole(cursors: list[_Cursor], split: str, declared: dict[str, dict[str, str]], shards_ok: dict[str, dict[str, str]],
+           unsound: set[str]) -> dict[str, str] | None:
+    """``{config: shard}`` of a split to compare as a whole: every config's shard declared, of the
+    right schema and sound; None otherwise (the row-by-row pass decides)."""
+    fast = {c.config: shards_ok[c.config][split] for c in cursors if shards_ok.get(c.config, {}).get(split) in declared.get(c.config, {}).values()}
+    return fast if len(fast) == len(cursors) and not unsound & set(fast.values()) else None
+
+
+def _split_is_derived(rel: Path, doc_path: str | None, shards: dict[str, str] | None, schemas: Schemas, progress: bool, split: str,
                       workers: int) -> dict[str, int] | None:
     """``{config: rows}`` when the shards ``{config: path}`` of a split hold exactly the rows derived
     from its documents shard (count and :class:`~khabar.dataset.digest.TableDigest`), derived on
     ``workers`` processes (:func:`khabar.core.parallel.ordered_map`); None when any differs or a
-    documents row cannot be derived (the row-by-row pass then says what is wrong)."""
+    documents row cannot be derived (the row-by-row pass then says what is wrong), and when there is
+    no documents shard (``doc_path`` None) or no ``shards`` to compare."""
+    if doc_path is None or shards is None:
+        return None
     want = {c: TableDigest() for c in shards}
     pf = pq.ParquetFile(rel / doc_path)
     batches = pf.iter_batches(batch_size=DERIVE_BATCH)

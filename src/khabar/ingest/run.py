@@ -30,11 +30,12 @@ from typing import Any, Iterator
 
 from tqdm import tqdm
 
-from khabar.ingest.document import make_document
+from khabar.ingest.making import MIN_WORDS, Maker, batches, make_batch  # noqa: F401 (MIN_WORDS: read by khabar.formats.conll.seeds)
 from khabar.ingest.duplicates import near_duplicate_warnings
 from khabar.core.runlock import exclusive_run
 from khabar.core.errors import InputError
-from khabar.core.jsonio import dumps_canonical, load_json, no_interrupts
+from khabar.core.parallel import default_workers, ordered_map
+from khabar.core.jsonio import load_json, no_interrupts
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.ingest.seeds import doc_id_for, iter_manifest, iter_seed_files, new_entry, seed_name, sha256_hex, stage_manifest
@@ -43,7 +44,6 @@ __all__ = ["ingest", "IngestReport"]
 
 SAMPLE = 20
 MAX_ERRORS_SHOWN = 200
-MIN_WORDS = 3
 #: an article shorter than this is kept but named in a warning (check that it is a whole article)
 SHORT_WORDS = 40
 _WORDS = re.compile(r"\w+")
@@ -94,7 +94,7 @@ class _State:
 
 
 def ingest(project: Project, encodings: dict[str, str] | None = None, accept_edits: set[str] | frozenset[str] = frozenset(),
-           progress: bool = True, schemas: Schemas | None = None) -> IngestReport:
+           progress: bool = True, schemas: Schemas | None = None, workers: int | None = None) -> IngestReport:
     """Ingest every seed of ``project.seeds`` into ``project.corpus``.
 
     Args:
@@ -106,6 +106,8 @@ def ingest(project: Project, encodings: dict[str, str] | None = None, accept_edi
             user accepts: the document keeps its id, its revision goes up by one, and
             annotations made on the old text become stale.
         progress: show a progress bar.
+        workers: processes that make the documents (default
+            :func:`khabar.core.parallel.default_workers`); the corpus is the same with any number.
 
     Returns:
         An :class:`IngestReport`.
@@ -132,29 +134,29 @@ def ingest(project: Project, encodings: dict[str, str] | None = None, accept_edi
     with exclusive_run(project.corpus, ".ingest.lock", ".staging-", "khabar ingest"):
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=project.corpus))
         try:
-            return _run(project, schemas, encodings, accept_edits, staging, total, progress)
+            return _run(project, schemas, encodings, accept_edits, staging, total, progress,
+                        default_workers() if workers is None else workers)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
 
 def _run(project: Project, schemas: Schemas, encodings: dict[str, str], accept_edits: set[str], staging: Path,
-         total: int, progress: bool) -> IngestReport:
+         total: int, progress: bool, workers: int) -> IngestReport:
     """The run in its phases: read the manifest; stage every seed's document; name missing seeds;
     refuse on any problem; commit; then warn about ignored files and orphan documents."""
     st = _State(staging)
     errors: list[str] = []
     report = IngestReport()
     _load_manifest(project, schemas, st, errors)
-    for dirent in tqdm(_known_first(project, st), total=total, desc="ingest", unit="doc", disable=not progress):
-        raw = _read_seed(dirent, errors)
-        if raw is None:
-            continue
-        entry = _seed_entry(st, dirent.name, Path(dirent.path), raw, encodings, accept_edits, report, errors)
-        if entry is None:
-            continue
-        doc = _checked_document(st, schemas, dirent.name, Path(dirent.path), raw, entry, errors)
-        if doc is not None:
-            _stage(project, st, staging, doc, entry, dirent.name, report)
+    bar = tqdm(total=total, desc="ingest", unit="doc", disable=not progress)
+    seeds = batches(_entries(project, st, encodings, accept_edits, report, errors, bar))
+    for made in ordered_map(Maker, (schemas,), make_batch, seeds, workers):
+        for name, path, entry, doc, words, data, problems in made:
+            errors += problems
+            doc = _checked_document(st, name, path, doc, words, errors)
+            if doc is not None:
+                _stage(project, st, staging, doc, entry, name, report, data)
+    bar.close()
     _missing_seeds(project, st, errors)
     _refuse_on(errors)
     _commit(project, st, staging, report)
@@ -252,25 +254,28 @@ def _seed_entry(st: _State, name: str, path: Path, raw: bytes, encodings: dict[s
     return entry
 
 
-def _checked_document(st: _State, schemas: Schemas, name: str, path: Path, raw: bytes, entry: dict[str, Any],
+def _entries(project: Project, st: _State, encodings: dict[str, str], accept_edits: set[str], report: IngestReport,
+             errors: list[str], bar: Any) -> Iterator[tuple[str, Path, bytes, dict[str, Any]]]:
+    """``(name, path, raw bytes, manifest entry)`` of every seed that reads and gets an entry
+    (:func:`_read_seed`, :func:`_seed_entry`: decided here, in order, with the run's state)."""
+    for dirent in _known_first(project, st):
+        bar.update(1)
+        raw = _read_seed(dirent, errors)
+        if raw is None:
+            continue
+        entry = _seed_entry(st, dirent.name, Path(dirent.path), raw, encodings, accept_edits, report, errors)
+        if entry is not None:
+            yield dirent.name, Path(dirent.path), raw, entry
+
+
+def _checked_document(st: _State, name: str, path: Path, doc: dict[str, Any] | None, words: int,
                       errors: list[str]) -> dict[str, Any] | None:
-    """The seed's document (:func:`khabar.ingest.document.make_document`), or None with the
-    reasons in ``errors``: undecodable, not Arabic, too short (fewer than :data:`MIN_WORDS`
-    words), invalid against the document schema, or the same text of record as another seed."""
-    try:
-        doc = make_document(raw, name, entry)
-        words = len(_WORDS.findall(doc["text"]))
-        if words < MIN_WORDS:
-            raise InputError(f"{name}: too short for a news article ({words} word{'s' if words != 1 else ''}; at least {MIN_WORDS})")
-        if words < SHORT_WORDS:
-            st.db.execute("INSERT OR REPLACE INTO short VALUES (?, ?)", (name, words))
-    except InputError as err:
-        errors.append(str(err) + (f" (hint: {err.hint})" if err.hint else ""))
+    """The document made by :func:`khabar.ingest.making.make_batch`, or None (with the reason in ``errors``) when it was
+    refused there or has the same text of record as another seed; a short one is recorded."""
+    if doc is None:
         return None
-    problems = schemas.problems("document", doc)
-    if problems:
-        errors.extend(f"{path}: document {doc['id']}: {p.path}: {p.message}" for p in problems)
-        return None
+    if words < SHORT_WORDS:
+        st.db.execute("INSERT OR REPLACE INTO short VALUES (?, ?)", (name, words))
     twin = st.one("SELECT name FROM txt WHERE sha=?", doc["text_sha256"])
     if twin is not None:
         errors.append(f"{path}: the same article twice: its text of record equals that of {twin}")
@@ -279,13 +284,13 @@ def _checked_document(st: _State, schemas: Schemas, name: str, path: Path, raw: 
 
 
 def _stage(project: Project, st: _State, staging: Path, doc: dict[str, Any], entry: dict[str, Any], name: str,
-           report: IngestReport) -> None:
+           report: IngestReport, data: bytes) -> None:
     """Write a checked document to ``staging`` unless ``corpus/`` has its bytes already, record
-    it as created, updated or unchanged, and note the annotation files an update makes stale."""
+    it as created, updated or unchanged, and note the annotation files an update makes stale.
+    ``data``: the document's canonical JSON bytes."""
     st.db.execute("INSERT INTO txt VALUES (?, ?)", (doc["text_sha256"], name))
     st.db.execute("INSERT OR REPLACE INTO manifest (name, entry, seen) VALUES (?, ?, 1)",
                   (name, json.dumps(entry, ensure_ascii=False)))
-    data = dumps_canonical(doc).encode("utf-8")
     target = project.corpus_file(doc["id"])
     old = target.read_bytes() if target.exists() else None
     kind = "created" if old is None else ("unchanged" if old == data else "updated")

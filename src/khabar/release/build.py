@@ -19,7 +19,6 @@ Public API: :func:`build`, :class:`BuildReport`; re-exported for the CLI and the
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
