@@ -50,10 +50,15 @@ cores: a higher figure means something else was competing for the CPU).
                        total is read, each task's annotation ``result`` written with ``json.dumps``
                        to ``baseline-export/<task id>.json`` (plain write, no fsync, no conversion,
                        no checks);
+* ``baseline-snapshot`` Label Studio's own export snapshot of the same project, by the bare SDK:
+                       ``sdk.projects.exports.create`` (JSON), polled with ``exports.get`` until
+                       completed, ``exports.download`` written to ``baseline-snapshot.json``, then
+                       ``json.load`` of the file (the whole export in memory) and the snapshot
+                       deleted; what ``khabar studio pull`` now reads, as a stream;
 * ``repush``           (only when named in ``--stages``) ``push`` again into "bench-push": every
                        task exists, so it creates nothing; measures the look-up of existing tasks.
 
-The table gives push/baseline-import and pull/baseline-export ratios of throughput (tasks/s) and
+The table gives push/baseline-import, pull/baseline-export and pull/baseline-snapshot ratios of throughput (tasks/s) and
 of client peak RSS. The server is single-process Django on SQLite, so most of the time of both
 sides is the server's; the ratios say how much Khabar adds on top. Baseline-import runs after push,
 so its tasks go into a database that already holds N tasks (a slight handicap for the baseline).
@@ -81,10 +86,10 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 import bench_build  # noqa: E402  (the synthetic vocabulary and DocWriter)
 
-STAGES = ("generate", "push", "baseline-import", "annotate", "pull", "baseline-export", "repush")
+STAGES = ("generate", "push", "baseline-import", "annotate", "pull", "baseline-export", "baseline-snapshot", "repush")
 DEFAULT_STAGES = STAGES[:-1]
 SERVER_STAGES = STAGES[1:]
-NEEDS = {"annotate": "push", "pull": "annotate", "baseline-export": "annotate", "repush": "push"}
+NEEDS = {"annotate": "push", "pull": "annotate", "baseline-export": "annotate", "baseline-snapshot": "annotate", "repush": "push"}
 PUSH_TITLE, BARE_TITLE, PULL_TITLE = "bench-push", "bench-bare", "bench-pull"
 USER, PASSWORD = "bench@khabar.test", "khabar-bench-" + secrets.token_hex(8)
 EMOJI = ("🙂", "🔥", "📢", "🇮🇶", "👍")
@@ -335,6 +340,18 @@ def child(stage: str, root: Path, n: int, seed: int, batch: int, annotate_mode: 
             tasks += len(items)
             page += 1
         extra = {"project_id": pid, "pages": page - 1}
+    elif stage == "baseline-snapshot":
+        pid = project_id(studio, pull_title)
+        made = sdk.projects.exports.create(id=pid, title="bench")
+        while str(sdk.projects.exports.get(id=pid, export_pk=made.id).status) != "completed":
+            time.sleep(0.05)
+        out = root / "baseline-snapshot.json"
+        with open(out, "wb") as fh:
+            for chunk in sdk.projects.exports.download(pid, made.id, export_type="JSON", request_options={"chunk_size": 1 << 20}):
+                fh.write(chunk)
+        tasks = len(json.loads(out.read_bytes()))
+        sdk.projects.exports.delete(id=pid, export_pk=made.id)
+        extra = {"project_id": pid, "bytes": out.stat().st_size}
     elif stage == "repush":
         rep = push(project, studio, title=PUSH_TITLE, progress=False, batch=batch)
         tasks = rep.unchanged
@@ -503,7 +520,7 @@ def main() -> int:
         rate = r["tasks"] / r["secs"] if r["secs"] else float("inf")
         srv = f"{r['server']:>11.0f}" if r.get("server") else f"{'-':>11}"
         print(f"{stage:<16}{r['tasks']:>8}{r['secs']:>10.2f}{rate:>10.1f}{r['peak']:>10.0f}{r['rss0']:>10.0f}{srv}{r['load']:>6.1f}")
-    for a, b in (("push", "baseline-import"), ("pull", "baseline-export")):
+    for a, b in (("push", "baseline-import"), ("pull", "baseline-export"), ("pull", "baseline-snapshot")):
         if a in results and b in results:
             ra, rb = results[a], results[b]
             speed = (ra["tasks"] / ra["secs"]) / (rb["tasks"] / rb["secs"])

@@ -227,6 +227,8 @@ def pull(
                                                  help="JSON object from Label Studio e-mail (or user id) to pseudonymous annotator id "
                                                       "(default: .labelstudio/annotator-map.json if present; else ls-<user id>)."),
     drafts: bool = typer.Option(False, "--drafts", help="Also write unsubmitted drafts as <annotator>.draft.json."),
+    no_snapshot: bool = typer.Option(False, "--no-snapshot", help="Page through the task list instead of reading one export "
+                                     "snapshot as a stream (the default; paging is the fallback where snapshots are unavailable)."),
     root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
     """Read every task and annotation and write annotations/<doc_id>/<annotator>.json.
@@ -241,7 +243,7 @@ def pull(
     try:
         project = _project(root)
         r = run(project, connect(), title=title, annotator_map=annotator_map or project.annotator_map, drafts=drafts,
-                progress=not quiet)
+                progress=not quiet, snapshot=not no_snapshot)
     except KhabarError as err:
         _fail(err)
     typer.echo(f"project {r.project_id} ({title!r}): {r.tasks} task(s) read; {len(r.written)} annotation file(s) written, "

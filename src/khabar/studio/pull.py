@@ -32,6 +32,7 @@ from khabar.core.project import DRAFT_SUFFIX, Project
 from khabar.core.schema import Schemas
 from khabar.studio.lock import locked
 from khabar.studio.annotators import annotation_user, draft_user, load_annotator_map, pseudonym
+from khabar.studio.snapshot import iter_project_tasks
 from khabar.studio.client import Studio
 from khabar.studio.config import Scheme
 from khabar.studio.parse import ConversionError
@@ -113,7 +114,7 @@ class _Pull:
 
 @locked("khabar studio pull")  # a second run on the same server and project waits (khabar.studio.lock)
 def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annotator_map: Path | None = None,
-         drafts: bool = False, progress: bool = True) -> PullReport:
+         drafts: bool = False, progress: bool = True, snapshot: bool = True) -> PullReport:
     """Read every task and annotation of the project and write annotation files.
 
     One file per annotator per document: ``annotations/<doc_id>/<annotator>.json``. When an
@@ -130,6 +131,8 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
         drafts: also write unsubmitted drafts, as ``<annotator>.draft.json`` (a draft that cannot be
             converted is reported and skipped, never blocking the pull).
         progress: show a progress bar.
+        snapshot: read the tasks from one export snapshot as a stream, else page through them
+            (:func:`khabar.studio.snapshot.iter_project_tasks`).
 
     Returns:
         A :class:`PullReport`.
@@ -154,7 +157,8 @@ def pull(project: Project, studio: Studio, *, title: str = DEFAULT_TITLE, annota
     amap = load_annotator_map(annotator_map)
     emails = studio.users() if amap else {}
     cands: dict[Path, list[_Candidate]] = {}
-    for task in tqdm(studio.iter_tasks(proj.id), desc="pull", unit="task", disable=not progress):
+    for task in tqdm(iter_project_tasks(studio, proj.id, snapshot=snapshot, notes=report.warnings), desc="pull", unit="task",
+                     disable=not progress):
         _collect_task(p, task, amap, emails, cands)
     out: dict[Path, str] = {}  # path -> the file's text (canonical JSON), written once every check passed
     for path, group in cands.items():
@@ -359,8 +363,6 @@ def _named(ann: dict[str, Any], path: str) -> str:
         return ""
 
 
-# ------------------------------------------------------------------------------ write, report
-
 def _write(project: Project, out: dict[Path, str], report: PullReport) -> None:
     """Write every file of ``out`` atomically (no interrupt in between), listing each in the report.
 
@@ -381,15 +383,13 @@ def _write(project: Project, out: dict[Path, str], report: PullReport) -> None:
 
 
 def _report_orphans(p: _Pull) -> None:
-    """List the files pulled from this project whose task or annotation is no longer in Label
-    Studio, or whose annotation is now pulled into another file (the files are kept)."""
+    """List the files pulled from this project whose task or annotation is gone, or now pulled into another file (kept)."""
     root = p.project.root
     for path in sorted(p.project.annotations.glob("*/*.json")):
         o = _origin_of(path)
         if not o or not p.ours(o):
             continue
-        rel = str(path.relative_to(root))
-        is_draft = path.stem.endswith(DRAFT_SUFFIX)
+        rel, is_draft = str(path.relative_to(root)), path.stem.endswith(DRAFT_SUFFIX)
         if o.get("task_id") not in p.seen_tasks:
             p.report.orphans.append(f"{rel}: its task {o.get('task_id')} is no longer in Label Studio; the file is kept")
         elif (is_draft and p.drafts or not is_draft) and (is_draft, o.get("annotation_id")) not in p.seen_items:
