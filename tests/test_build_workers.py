@@ -67,7 +67,7 @@ def test_schemas_travel_to_worker_processes() -> None:
     assert [p.message for p in back.problems("document", {})] == [p.message for p in schemas.problems("document", {})]
 
 
-@pytest.mark.parametrize("raw", ["0", "two", "-1", "257", "1.5"])
+@pytest.mark.parametrize("raw", ["0", "two", "-1", "257", "1.5", "1_0", "\uff12", "1e1"])
 def test_a_bad_worker_count_is_one_line(monkeypatch, raw) -> None:
     monkeypatch.setenv("KHABAR_WORKERS", raw)
     with pytest.raises(InputError, match=r"KHABAR_WORKERS=.*not a number of worker processes from 1 to 256"):

@@ -31,11 +31,33 @@ def test_the_array_is_read_whatever_the_chunks(size) -> None:
     (b'[{"id": 1}, {"id": 2', "the JSON array is cut or malformed after 1 elements"),
     (b'[{"id": 1}', "the JSON array ends before its closing bracket (1 elements)"),
     (b'[{"id": 1}] []', "text after the end of the JSON array (1 elements)"),
+    # found by the adversarial review of 0.6.0: each was accepted, or a traceback
+    (b'[{"id":1} {"id":2}]', "the JSON array is malformed after 1 elements (expected ',' or ']', found '{')"),
+    (b'[,,{"id":1},,]', "the JSON array is cut or malformed after 0 elements"),
+    (b'[{"id":1},]', "the JSON array is cut or malformed after 1 elements"),
+    (b'[NaN, Infinity]', "NaN is not a JSON number"),
+    (b"[" + b"[" * 100_000 + b"]" * 100_000 + b"]", "element 1 of the JSON array nests too deeply"),
+    (b'[' + b'{"a":' * 50_000 + b'1' + b'}' * 50_000 + b']', "element 1 of the JSON array nests too deeply"),
 ])
 def test_a_bad_array_is_named(raw, message) -> None:
     with pytest.raises(ValueError) as err:
         list(iter_json_array([raw[:5], raw[5:]]))
     assert str(err.value) == message
+
+
+@pytest.mark.parametrize("raw", [b"[1.5]", b"[1e5]", b"[1.5e+3]", b"[1.25, 2e3, -0.5]", b'[true, false, null, "x"]', b"[ ]"])
+def test_a_number_cut_by_a_chunk_is_read_whole(raw) -> None:
+    """Review of 0.6.0: chunks [b"[1.", b"5]"] gave "malformed" (1 was taken before the rest came)."""
+    for size in range(1, len(raw) + 1):
+        assert list(iter_json_array(raw[i:i + size] for i in range(0, len(raw), size))) == json.loads(raw)
+
+
+def test_an_endless_element_stops_at_the_limit() -> None:
+    """Review of 0.6.0: a malformed element early on made the parser buffer the whole rest of the
+    stream; it now gives up once the element passes max_element characters."""
+    raw = b'[{"id":1,,}' + b' "' + b"y" * (3 << 20) + b'"]'
+    with pytest.raises(ValueError, match=r"element 1 of the JSON array is malformed or longer than 1,048,576 characters"):
+        list(iter_json_array((raw[i:i + (1 << 16)] for i in range(0, len(raw), 1 << 16)), max_element=1 << 20))
 
 
 def test_a_stream_holds_one_chunk_not_the_file() -> None:

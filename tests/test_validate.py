@@ -892,14 +892,14 @@ def test_config_derivation_mismatch_names_the_first_row(gate_broken) -> None:
     _, problems = gate_broken(_edit_training(ENT, lambda rows: rows[0]["ner_tags"].__setitem__(1, 7)))
     assert [(p.check, p.file, p.record, p.field, p.message) for p in problems] == [
         ("config-derivation-mismatch", ENT, DOC_ID, None,
-         f"25 rows, but the documents rows of validation give 25; first difference at row 0: {DOC_ID}:0: ner_tags differs")]
+         f"25 rows where the documents rows of validation give 25; first difference at row 0: {DOC_ID}:0: ner_tags differs")]
 
 
 def test_config_derivation_mismatch_on_a_missing_row(gate_broken) -> None:
     _, problems = gate_broken(_edit_training(CLM, lambda rows: rows[:-1], ("claims", 24)))
     assert [(p.check, p.file, p.record, p.message) for p in problems] == [
         ("config-derivation-mismatch", CLM, DOC_ID,
-         f"24 rows, but the documents rows of validation give 25; first difference at row 24: {DOC_ID}:24 is missing")]
+         f"24 rows where the documents rows of validation give 25; first difference at row 24: {DOC_ID}:24 is missing")]
 
 
 def test_config_derivation_mismatch_on_an_extra_row(gate_broken) -> None:
@@ -908,7 +908,7 @@ def test_config_derivation_mismatch_on_an_extra_row(gate_broken) -> None:
     _, problems = gate_broken(_edit_training(STN, extra, ("stances", 2)))
     assert [(p.check, p.file, p.message) for p in problems] == [
         ("config-derivation-mismatch", STN,
-         f"2 rows, but the documents rows of validation give 1; first difference at row 1: {DOC_ID}:s9 is not derived from any documents row")]
+         f"2 rows where the documents rows of validation give 1; first difference at row 1: {DOC_ID}:s9 is not derived from any documents row")]
 
 
 def test_tokens_misaligned(gate_broken, gate_release: Path) -> None:

@@ -41,10 +41,8 @@ def default_workers() -> int:
     raw = os.environ.get("KHABAR_WORKERS")
     if raw is None or not raw.strip():
         return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
-    try:
-        n = int(raw)
-    except ValueError:
-        n = 0
+    text = raw.strip()
+    n = int(text) if text.isascii() and text.isdigit() else 0  # plain digits: not "1_0", "２" or "1e1"
     if not 1 <= n <= 256:
         raise InputError(f"KHABAR_WORKERS={raw!r}: not a number of worker processes from 1 to 256",
                          hint="unset it to use every core, or set KHABAR_WORKERS=1 to work in one process")

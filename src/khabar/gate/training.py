@@ -203,7 +203,7 @@ def check_training_configs(rel: Path, schemas: Schemas, version: tuple[int, int,
             if cur.config in declared and not cur.bad and cur.first is not None:  # rows compared in place, in order
                 i, doc_id, what = cur.first
                 out.append(Problem("config-derivation-mismatch", cur.path,
-                                   f"{cur.n_found} rows, but the documents rows of {split} give {cur.n_derived}; first difference "
+                                   f"{cur.n_found} rows where the documents rows of {split} give {cur.n_derived}; first difference "
                                    f"at row {i}: {what}", doc_id))
     for c in configs if derive_all else ():
         if c not in declared and totals[c]:

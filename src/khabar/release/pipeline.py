@@ -16,7 +16,7 @@ cluster, the project folder on storage every node sees):
    build's; ``reports/build.json`` records ``pipeline``: the engine and the number of tasks.
 
 ``<work>`` is ``releases/.pipeline-<version>/`` (datatrove's logs are under ``logs/``); :func:`run_local`
-removes it whatever happens, and names a copy of datatrove's log when a step fails.
+removes it whatever happens, and names a copy of datatrove's log when a step fails unexpectedly.
 
 Public API: :class:`RowsStep`, :class:`ReleaseStep`, :func:`run_local`, :func:`work_folder`.
 """
@@ -35,7 +35,8 @@ from typing import Any, Iterator
 import pyarrow.parquet as pq
 from datatrove.pipeline.base import PipelineStep
 
-from khabar.core.errors import InputError, KhabarError
+from khabar.core.errors import InputError, KhabarError, os_error
+from khabar.core.runlock import exclusive_run
 from khabar.core.jsonio import atomic_write_bytes
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
@@ -196,26 +197,42 @@ def _stderr_to(path: Path) -> Iterator[None]:
 
 def run_local(project: Project, version: str, tasks: int, workers: int) -> Any:
     """Build ``version`` with datatrove's ``LocalPipelineExecutor``: step 1 on ``tasks`` tasks,
-    ``workers`` at a time, then step 2. datatrove's own output goes to a log file, not the terminal;
-    the work folder is removed whatever happens (``releases/`` is left as it was when it fails).
+    ``workers`` at a time, then step 2, holding ``releases/.pipeline.lock`` (one pipeline at a time;
+    the work folders a killed one left are removed first). datatrove's own output goes to a log
+    file, not the terminal; the work folder is removed whatever happens (``releases/`` is left as
+    it was when it fails).
 
     Returns:
         The :class:`~khabar.release.build.BuildReport`.
 
     Raises:
-        InputError: ``tasks`` or ``workers`` < 1; a failure in a step (datatrove's log, kept in a
-            temporary file, is named in the hint); and what :func:`khabar.release.build.build` raises.
+        InputError: ``tasks`` or ``workers`` out of range; another pipeline holds the lock; a
+            write failed (naming the work folder); an unexpected failure in a step (datatrove's
+            log, kept in a temporary file, is named in the hint); and what
+            :func:`khabar.release.build.build` raises (one line, as without datatrove).
     """
-    from datatrove.executor import LocalPipelineExecutor
-
     from khabar.release.build import check_target
 
     if not 1 <= tasks <= 10_000 or not 1 <= workers <= 256:
         raise InputError(f"--tasks {tasks} --workers {workers}: tasks must be 1 to 10000 and workers 1 to 256")
     check_target(project, version)  # before any work: a version that exists or is not newer is refused now
-    work = work_folder(project, version)
     made = not project.releases.exists()
-    shutil.rmtree(work, ignore_errors=True)
+    try:
+        project.releases.mkdir(parents=True, exist_ok=True)
+        with exclusive_run(project.releases, ".pipeline.lock", ".pipeline-", "khabar build --engine datatrove"):
+            return _run_pipeline(project, version, tasks, workers)
+    except OSError as err:
+        raise os_error(err, str(work_folder(project, version))) from None
+    finally:
+        if made:
+            _rmdir_if_empty(project.releases)
+
+
+def _run_pipeline(project: Project, version: str, tasks: int, workers: int) -> Any:
+    """:func:`run_local`'s two executors, with the lock held."""
+    from datatrove.executor import LocalPipelineExecutor
+
+    work = work_folder(project, version)
     (work / "logs").mkdir(parents=True)
     console = work / "logs" / "console.log"
     release = ReleaseStep(project.root, version, tasks, work)
@@ -226,18 +243,20 @@ def run_local(project: Project, version: str, tasks: int, workers: int) -> Any:
             LocalPipelineExecutor([release], tasks=1, workers=1, logging_dir=str(work / "logs" / "release"),
                                   depends=rows, skip_completed=False).run()
         return _REPORTS.pop((release.root, version))
-    except Exception as err:
+    except KeyboardInterrupt:  # the CLI's own line went to the log: say it here
+        print("interrupted: the datatrove build stopped; nothing half-written is kept", file=sys.stderr, flush=True)
+        raise
+    except KhabarError:
+        raise  # the build's own refusal, one line, as without datatrove
+    except OSError as err:  # a write failed (disk full, permissions), in this process or a task's
+        raise os_error(OSError(err.errno, err.strerror, err.filename or str(work)), str(work)) from None
+    except Exception as err:  # noqa: BLE001 - a task failed otherwise: datatrove's log says how
         kept = Path(tempfile.mkstemp(prefix=f"khabar-pipeline-{version}-", suffix=".log")[1])
         shutil.copyfile(console, kept)
-        if isinstance(err, KhabarError):
-            err.hint = (f"{err.hint}; " if err.hint else "") + f"datatrove's log: {kept}"
-            raise
         raise InputError(f"the datatrove build of {version} failed: {type(err).__name__}: {err}".splitlines()[0],
                          hint=f"datatrove's log: {kept}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        if made:
-            _rmdir_if_empty(project.releases)
 
 
 def _rmdir_if_empty(folder: Path) -> None:

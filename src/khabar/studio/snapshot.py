@@ -9,20 +9,21 @@ for it, reads the download as a stream of chunks and yields its tasks one at a t
 snapshot. Where snapshots are unavailable (the endpoint answers 404, 405 or 403, or the snapshot
 fails), it falls back to paging (:meth:`khabar.studio.client.Studio.iter_tasks`) and says so.
 
-Public API: :func:`iter_project_tasks`, :func:`iter_json_array`, :data:`SNAPSHOT_OPTIONS`.
+Public API: :func:`iter_project_tasks`, :func:`iter_json_array`, :data:`SNAPSHOT_OPTIONS`, :data:`MAX_ELEMENT`.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import re
 import time
 from typing import Any, Iterable, Iterator
 
 from khabar.core.errors import StudioError
 from khabar.studio.client import Studio
 
-__all__ = ["iter_project_tasks", "iter_json_array", "SNAPSHOT_OPTIONS"]
+__all__ = ["iter_project_tasks", "iter_json_array", "SNAPSHOT_OPTIONS", "MAX_ELEMENT"]
 
 #: what the snapshot holds of each task: drafts in full (a pull may take them), predictions by id
 #: only (a pull never reads them), annotations with ``completed_by`` as a user id
@@ -34,53 +35,76 @@ _FAILED = ("failed",)
 _UNAVAILABLE = ("HTTP 404", "HTTP 405", "HTTP 403", "HTTP 501")
 
 
-def iter_json_array(chunks: Iterable[bytes]) -> Iterator[Any]:
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+#: the longest element (characters) the stream holds before it gives up: a task is kilobytes
+MAX_ELEMENT = 64 * 2**20
+_DELIMITED = re.compile(r"\s*[,\]]")
+
+
+def iter_json_array(chunks: Iterable[bytes], max_element: int | None = None) -> Iterator[Any]:
     """The elements of a JSON array (UTF-8 bytes, cut anywhere into ``chunks``), one at a time.
 
+    Memory holds the unparsed rest of the text, at most one element (``max_element`` characters,
+    default :data:`MAX_ELEMENT`) and one chunk; an element cut by a chunk is parsed again only
+    once the text after it has doubled, so the time is linear in the text.
+
     Raises:
-        ValueError: the text is not a JSON array, is cut, or has text after it (the message counts
-            the elements read).
+        ValueError: the text is not a JSON array (strict JSON: commas between elements, no
+            ``NaN``), is cut, nests too deeply, has text after it, or has an element longer than
+            ``max_element`` (the message counts the elements read).
     """
-    decoder, utf8 = json.JSONDecoder(), codecs.getincrementaldecoder("utf-8")()
-    buf, pos, started, done, ended, count = "", 0, False, False, False, 0
+    limit = max_element or MAX_ELEMENT
+    decoder, utf8 = json.JSONDecoder(parse_constant=_no_constant), codecs.getincrementaldecoder("utf-8")()
+    buf, pos, state, ended, count, retry_at = "", 0, "start", False, 0, 0
     it = iter(chunks)
     while True:
         while pos < len(buf) and buf[pos] in " \t\r\n":
             pos += 1
-        if pos < len(buf):
+        if pos < len(buf) and len(buf) >= retry_at:
             ch = buf[pos]
-            if not started:
+            if state == "start":
                 if ch != "[":
                     raise ValueError(f"not a JSON array (it starts with {ch!r})")
-                started, pos = True, pos + 1
+                state, pos = "first", pos + 1
                 continue
-            if done:
+            if state == "done":
                 raise ValueError(f"text after the end of the JSON array ({count} elements)")
-            if ch == "]":
-                done, pos = True, pos + 1
+            if ch == "]" and state in ("first", "sep"):
+                state, pos = "done", pos + 1
                 continue
-            if ch == ",":
-                pos += 1
+            if state == "sep":
+                if ch != ",":
+                    raise ValueError(f"the JSON array is malformed after {count} elements (expected ',' or ']', found {ch!r})")
+                state, pos = "value", pos + 1
                 continue
             try:
                 value, end = decoder.raw_decode(buf, pos)
+            except RecursionError:
+                raise ValueError(f"element {count + 1} of the JSON array nests too deeply") from None
             except json.JSONDecodeError:
                 if ended:
                     raise ValueError(f"the JSON array is cut or malformed after {count} elements") from None
+                if len(buf) - pos > limit:
+                    raise ValueError(f"element {count + 1} of the JSON array is malformed or longer than {limit:,} characters")
+                retry_at = pos + 2 * (len(buf) - pos)  # parse again once the text after it has doubled
             else:
-                if end < len(buf) or ended or not isinstance(value, (int, float)):  # a number may go on in the next chunk
+                if ended or not isinstance(value, (int, float)) or _DELIMITED.match(buf, end):  # a number may go on
                     yield value
-                    count += 1
-                    pos = end
+                    count, pos, state, retry_at = count + 1, end, "sep", 0
                     continue
+                retry_at = len(buf) + 1
         if ended:
-            if not done:
+            if state != "done":
                 raise ValueError(f"the JSON array ends before its closing bracket ({count} elements)")
             return
         chunk = next(it, None)
+        retry_at = max(0, retry_at - pos)
         buf, pos = buf[pos:], 0  # what is parsed goes: memory holds the unparsed rest and one chunk
         if chunk is None:
-            ended = True
+            ended, retry_at = True, 0
             buf += utf8.decode(b"", final=True)
         else:
             buf += utf8.decode(chunk)
