@@ -7,6 +7,7 @@ documents are cut into runs; the digest does not depend on how rows are cut into
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
 
@@ -94,6 +95,9 @@ def test_two_workers_build_the_same_release_as_one(tmp_path, monkeypatch) -> Non
         r = build(project, "0.1.0", progress=False, workers=workers)
         built[workers] = snapshot(r.path)
     assert built[1] == built[2]
+    mask = os.umask(0)
+    os.umask(mask)  # new-user review: mkdtemp made every release folder 0700
+    assert (tmp_path / "w2" / "releases" / "0.1.0").stat().st_mode & 0o777 == 0o777 & ~mask
     rows = json.loads(built[2]["reports/rows.json"])
     assert rows["digest"] == DIGEST_KEY != DIGEST_V1
     assert {c: {s: v["num_rows"] for s, v in splits.items()} for c, splits in rows["configs"].items()} == {

@@ -51,11 +51,12 @@ def ingest(
 
 def build(
     version: str = typer.Option(..., "--version", metavar="X.Y.Z", help="Release version MAJOR.MINOR.PATCH; must fit the change (SemVer for data)."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=256, help="Processes that make the rows (default: KHABAR_WORKERS, else every core). "
-                                          "The release is the same, byte for byte, with any number."),
+    workers: Optional[int] = typer.Option(None, "--workers", metavar="N", min=1, max=256, help="Processes that make the rows (default: KHABAR_WORKERS, else every "
+                                          "core); with --engine datatrove, the tasks run at a time. The release is the same, byte for byte, with any number."),
     engine: str = typer.Option("local", "--engine", metavar="local|datatrove", help="local: this machine's cores. datatrove: the same "
                                "build as a datatrove pipeline (LocalPipelineExecutor here; see the README for Slurm or Ray)."),
-    tasks: int = typer.Option(2, "--tasks", min=1, max=10000, help="With --engine datatrove: tasks of the rows step (shards named by rank)."),
+    tasks: Optional[int] = typer.Option(None, "--tasks", metavar="N", min=1, max=10000, help="With --engine datatrove only: tasks of the rows step "
+                                        "(shards named by rank; default 2)."),
     root: Optional[Path] = RootOpt, quiet: bool = QuietOpt,
 ) -> None:
     """Build releases/<version>/ from corpus/ and the gold annotations, then gate it.
@@ -65,6 +66,8 @@ def build(
     """
     if engine not in ("local", "datatrove"):
         _fail(InputError(f"--engine {engine!r}: choose local or datatrove"))
+    if tasks is not None and engine != "datatrove":
+        _fail(InputError(f"--tasks {tasks}: tasks are those of the datatrove pipeline", hint="add --engine datatrove, or leave --tasks out"))
     from khabar.dataset.versioning import parse_version
 
     try:
@@ -74,7 +77,7 @@ def build(
             from khabar.release.chunks import default_workers
             from khabar.release.pipeline import run_local
 
-            r = run_local(project, version, tasks, workers or default_workers())
+            r = run_local(project, version, tasks or 2, workers or default_workers(), progress=not quiet)
         else:
             from khabar.release.build import build as run
 

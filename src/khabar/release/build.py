@@ -211,7 +211,11 @@ def _make_staging(project: Project, version: str, guard: contextlib.ExitStack) -
     try:
         releases.mkdir(parents=True, exist_ok=True)
         guard.enter_context(exclusive_run(releases, ".build.lock", ".staging-", "khabar build"))
-        return Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=releases))
+        staging = Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=releases))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(staging, 0o777 & ~mask)  # mkdtemp makes it 0700: a release is readable as any folder the user makes
+        return staging
     except OSError as err:
         guard.close()  # the lock, taken just now
         if made:

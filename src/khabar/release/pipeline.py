@@ -29,6 +29,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -195,12 +196,12 @@ def _stderr_to(path: Path) -> Iterator[None]:
         os.close(saved)
 
 
-def run_local(project: Project, version: str, tasks: int, workers: int) -> Any:
+def run_local(project: Project, version: str, tasks: int, workers: int, progress: bool = False) -> Any:
     """Build ``version`` with datatrove's ``LocalPipelineExecutor``: step 1 on ``tasks`` tasks,
     ``workers`` at a time, then step 2, holding ``releases/.pipeline.lock`` (one pipeline at a time;
     the work folders a killed one left are removed first). datatrove's own output goes to a log
     file, not the terminal; the work folder is removed whatever happens (``releases/`` is left as
-    it was when it fails).
+    it was when it fails). With ``progress``, one line on stderr as each step starts.
 
     Returns:
         The :class:`~khabar.release.build.BuildReport`.
@@ -220,7 +221,7 @@ def run_local(project: Project, version: str, tasks: int, workers: int) -> Any:
     try:
         project.releases.mkdir(parents=True, exist_ok=True)
         with exclusive_run(project.releases, ".pipeline.lock", ".pipeline-", "khabar build --engine datatrove"):
-            return _run_pipeline(project, version, tasks, workers)
+            return _run_pipeline(project, version, tasks, workers, progress)
     except OSError as err:
         raise os_error(err, str(work_folder(project, version))) from None
     finally:
@@ -228,20 +229,28 @@ def run_local(project: Project, version: str, tasks: int, workers: int) -> Any:
             _rmdir_if_empty(project.releases)
 
 
-def _run_pipeline(project: Project, version: str, tasks: int, workers: int) -> Any:
-    """:func:`run_local`'s two executors, with the lock held."""
+def _run_pipeline(project: Project, version: str, tasks: int, workers: int, progress: bool) -> Any:
+    """:func:`run_local`'s two executors, one after the other, with the lock held."""
     from datatrove.executor import LocalPipelineExecutor
 
     work = work_folder(project, version)
     (work / "logs").mkdir(parents=True)
     console = work / "logs" / "console.log"
     release = ReleaseStep(project.root, version, tasks, work)
+    started = time.monotonic()
+
+    def say(line: str) -> None:
+        if progress:
+            print(f"build (datatrove) {line} ({time.monotonic() - started:.1f} s)", file=sys.stderr, flush=True)
     try:
+        say(f"[1/2] rows: {tasks} task(s), {min(workers, tasks)} at a time")
         with _stderr_to(console):
-            rows = LocalPipelineExecutor([RowsStep(project.root, work)], tasks=tasks, workers=min(workers, tasks),
-                                         logging_dir=str(work / "logs" / "rows"), skip_completed=False)
-            LocalPipelineExecutor([release], tasks=1, workers=1, logging_dir=str(work / "logs" / "release"),
-                                  depends=rows, skip_completed=False).run()
+            LocalPipelineExecutor([RowsStep(project.root, work)], tasks=tasks, workers=min(workers, tasks),
+                                  logging_dir=str(work / "logs" / "rows"), skip_completed=False).run()
+        say("[2/2] release: version check, reports, card, Croissant, gate")
+        with _stderr_to(console):
+            LocalPipelineExecutor([release], tasks=1, workers=1, logging_dir=str(work / "logs" / "release"), skip_completed=False).run()
+        say("done")
         return _REPORTS.pop((release.root, version))
     except KeyboardInterrupt:  # the CLI's own line went to the log: say it here
         print("interrupted: the datatrove build stopped; nothing half-written is kept", file=sys.stderr, flush=True)
