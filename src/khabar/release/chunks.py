@@ -13,7 +13,7 @@ and bytes with 1 or N.
 The datatrove pipeline (:mod:`khabar.release.pipeline`) calls the same :class:`RowMaker`, one
 contiguous range of runs per task.
 
-Public API: :class:`RowMaker`, :class:`RunRows`, :func:`iter_runs`, :data:`CHUNK_DOCS`; re-exported:
+Public API: :class:`RowMaker`, :class:`RunRows`, :func:`iter_runs`, :func:`cut_runs`, :data:`CHUNK_DOCS`; re-exported:
 :func:`~khabar.core.parallel.default_workers`.
 """
 
@@ -35,7 +35,7 @@ from khabar.dataset.training import Spec, derive
 from khabar.release.plan import check_document, index_entry
 from khabar.release.tally import Tally
 
-__all__ = ["RowMaker", "RunRows", "iter_runs", "default_workers", "CHUNK_DOCS"]
+__all__ = ["RowMaker", "RunRows", "iter_runs", "cut_runs", "default_workers", "CHUNK_DOCS"]
 
 #: documents per run handed to a worker (a run's rows are held in memory once, as Arrow tables)
 CHUNK_DOCS = 256
@@ -106,6 +106,13 @@ class RowMaker:
         return out
 
 
+def cut_runs(ids: Sequence[Any], size: int | None = None) -> list[Sequence[Any]]:
+    """``ids`` (sorted) cut into runs of ``size`` documents (default :data:`CHUNK_DOCS`; the last
+    one shorter): the unit of work of the local build and of the datatrove pipeline's tasks."""
+    size = size or CHUNK_DOCS
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
 def _make_rows(maker: RowMaker, ids: Sequence[Any]) -> RunRows:
     return maker(ids)
 
@@ -119,6 +126,4 @@ def iter_runs(project: Project, schemas: Schemas, ids: Sequence[Any], workers: i
     Raises:
         InputError: from :class:`RowMaker`; OSError: a read failed in a worker (re-raised here).
     """
-    size = chunk_docs or CHUNK_DOCS
-    runs = (ids[i:i + size] for i in range(0, len(ids), size))
-    yield from ordered_map(RowMaker, (project, schemas), _make_rows, runs, workers)
+    yield from ordered_map(RowMaker, (project, schemas), _make_rows, cut_runs(ids, chunk_docs), workers)

@@ -42,7 +42,7 @@ from khabar.core.jsonio import atomic_write_bytes
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
 from khabar.dataset.rows import SPLITS
-from khabar.release.chunks import CHUNK_DOCS, RowMaker, RunRows
+from khabar.release.chunks import CHUNK_DOCS, RowMaker, RunRows, cut_runs
 from khabar.release.plan import listed_ids
 
 __all__ = ["RowsStep", "ReleaseStep", "run_local", "work_folder"]
@@ -91,7 +91,7 @@ class RowsStep(PipelineStep):
         maker = RowMaker(project, Schemas(project.schema))
         listing: list[str] = []
         ids = listed_ids(project, listing)
-        runs = [ids[i:i + CHUNK_DOCS] for i in range(0, len(ids), CHUNK_DOCS)]
+        runs = cut_runs(ids, CHUNK_DOCS)
         parts, name = Path(self.work) / "parts", _part_name(rank, world_size)
         done = RunRows(errors=listing if rank == 0 else [])  # the listing's problems, once
         writers: dict[tuple[str, str], pq.ParquetWriter] = {}
