@@ -38,13 +38,13 @@ from __future__ import annotations
 import bisect
 import collections
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from khabar.text.bio import bio_layers, bio_names, entity_depths
 from khabar.core.errors import InputError
 from khabar.text.tokens import tokenize
 
-__all__ = ["Spec", "Derived", "derive", "entity_rows", "claim_rows", "stance_rows", "NER_DEPTH"]
+__all__ = ["Spec", "Derived", "derive", "entity_rows", "entity_sentences", "sentence_tokens", "claim_rows", "stance_rows", "NER_DEPTH"]
 
 NER_DEPTH = 2  # tag columns of the entities config: ner_tags, nested_ner_tags
 
@@ -89,16 +89,21 @@ class Derived:
     stats: dict[str, collections.Counter] = field(default_factory=dict)
 
 
-def derive(doc: Mapping[str, Any], spec: Spec) -> Derived:
+def derive(doc: Mapping[str, Any], spec: Spec, entities: Callable[..., list[Any]] | None = None) -> Derived:
     """All training rows of one decoded ``documents`` row (see the module docstring); none for a
-    document without gold annotation (``annotation.annotated`` false)."""
+    document without gold annotation (``annotation.annotated`` false).
+
+    ``entities(doc, stats)`` replaces :func:`entity_rows` for the ``entities`` config (its list,
+    one item per row, is then ``rows["entities"]``):
+    :class:`khabar.dataset.training_tables.TrainingTables` passes :func:`entity_sentences` with
+    ClassLabel ids, to gather columns instead of row dicts."""
     stats = {c: collections.Counter() for c in ("entities", "claims", "stances")}
     if not (doc.get("annotation") or {}).get("annotated"):
         for config in stats:
             stats[config]["unannotated_documents"] += 1
             stats[config]["rows"] += 0
         return Derived({c: [] for c in stats}, stats)
-    rows = {"entities": entity_rows(doc, stats["entities"]), "claims": claim_rows(doc, stats["claims"]),
+    rows = {"entities": (entities or entity_rows)(doc, stats["entities"]), "claims": claim_rows(doc, stats["claims"]),
             "stances": stance_rows(doc, spec, stats["stances"])}
     for config, r in rows.items():
         stats[config]["rows"] += len(r)
@@ -120,6 +125,77 @@ class _Overlaps:
         return sorted(i for i in self.order[lo:hi] if self.spans[i]["end"] > start)
 
 
+def sentence_tokens(text: str, sentences: Sequence[Mapping[str, Any]]) -> list[list[tuple[int, int]]]:
+    """The tokens of each sentence, ``tokenize(text, start, end)``, cut from one tokenization of
+    the whole text.
+
+    The tokenization rule is local (:mod:`khabar.text.tokens`: a token never holds white space,
+    and where one token ends depends only on the characters around that point), so the tokens of
+    the whole text that lie inside a sentence are the sentence's own tokens, unless a token of the
+    whole text crosses the sentence's start or end (a sentence cut inside ``قال:`` or ``3.5``); such
+    a sentence is tokenized on its own. Tested against per-sentence tokenization on the corpus and
+    on random texts cut at random points (``tests/test_training_tables.py``).
+
+    Args:
+        text: the document's text; sentences: ``{start, end}`` dicts (code points, half-open).
+
+    Returns:
+        One list of ``(start, end)`` per sentence, in the order given.
+    """
+    toks = tokenize(text)
+    starts, ends = [a for a, _ in toks], [b for _, b in toks]
+    out = []
+    for sent in sentences:
+        s, e = sent["start"], sent["end"]
+        i, j = bisect.bisect_left(starts, s), bisect.bisect_right(ends, e)
+        cut = (i > 0 and ends[i - 1] > s) or (j < len(toks) and starts[j] < e)
+        out.append(tokenize(text, s, e) if cut else toks[i:j])
+    return out
+
+
+def entity_sentences(doc: Mapping[str, Any], stats: collections.Counter | None = None,
+                     labels: Mapping[str, tuple[Any, Any]] | None = None, empty: Any = "O") -> list[tuple[list[tuple[int, int]], list[list[Any]]]]:
+    """``(tokens, [ner_tags, nested_ner_tags])`` of each sentence of a document, in sentence
+    order: what :func:`entity_rows` makes rows of, and :class:`khabar.dataset.training_tables.TrainingTables`
+    columns of.
+
+    Args:
+        doc: a decoded ``documents`` row (``text``, ``sentences``, ``entities``).
+        stats: as for :func:`entity_rows`.
+        labels, empty: tags to write (:func:`khabar.text.bio.bio_layers`; default the names).
+
+    Raises:
+        KeyError: an entity type missing from ``labels``.
+    """
+    text, ents = doc["text"], doc["entities"]
+    tagged: set[int] = set()
+    deep: set[int] = set()
+    clash: set[int] = set()
+    touched: collections.Counter[int] = collections.Counter()
+    out = []
+    overlapping = _Overlaps(ents)
+    for sent, toks in zip(doc["sentences"], sentence_tokens(text, doc["sentences"])):
+        idx = overlapping(sent["start"], sent["end"])  # an entity's containers overlap wherever it does: depths are kept
+        layers = bio_layers(toks, [ents[i] for i in idx], NER_DEPTH, labels, empty)
+        missed = {idx[k] for k in layers.too_deep + layers.clashes + layers.untokened}
+        deep.update(idx[k] for k in layers.too_deep)
+        clash.update(idx[k] for k in layers.clashes)
+        tagged.update(i for i in idx if i not in missed)
+        touched.update(idx)
+        out.append((toks, layers.tags))
+    if stats is not None:
+        stats["tokens"] += sum(len(toks) for toks, _ in out)
+        stats["entities"] += len(ents)
+        depth = entity_depths(ents)
+        stats["tagged"] += len(tagged)
+        stats["tagged_nested"] += sum(1 for i in tagged if depth[i] == 2)
+        stats["dropped_depth3"] += len(deep)
+        stats["dropped_clash"] += len(clash - deep)
+        stats["dropped_untokened"] += len(ents) - len(tagged | deep | clash)
+        stats["across_sentences"] += sum(1 for n in touched.values() if n > 1)
+    return out
+
+
 def entity_rows(doc: Mapping[str, Any], stats: collections.Counter | None = None) -> list[dict[str, Any]]:
     """The ``entities`` rows of a document: one per sentence, in sentence order.
 
@@ -133,37 +209,11 @@ def entity_rows(doc: Mapping[str, Any], stats: collections.Counter | None = None
         Rows ``{id, doc_id, start, end, tokens, offsets, ner_tags, nested_ner_tags}``; tags are
         names (``O``, ``B-ORG``…), offsets code points into the document's ``text``.
     """
-    text, ents, doc_id = doc["text"], doc["entities"], doc["id"]
-    tagged: set[int] = set()
-    deep: set[int] = set()
-    clash: set[int] = set()
-    touched: collections.Counter[int] = collections.Counter()
-    rows = []
-    overlapping = _Overlaps(ents)
-    for n, sent in enumerate(doc["sentences"]):
-        s, e = sent["start"], sent["end"]
-        toks = tokenize(text, s, e)
-        idx = overlapping(s, e)  # an entity's containers overlap wherever it does: depths are kept
-        layers = bio_layers(toks, [ents[i] for i in idx], NER_DEPTH)
-        missed = {idx[k] for k in layers.too_deep + layers.clashes + layers.untokened}
-        deep.update(idx[k] for k in layers.too_deep)
-        clash.update(idx[k] for k in layers.clashes)
-        tagged.update(i for i in idx if i not in missed)
-        touched.update(idx)
-        rows.append({"id": f"{doc_id}:{n}", "doc_id": doc_id, "start": s, "end": e,
-                     "tokens": [text[a:b] for a, b in toks], "offsets": [{"start": a, "end": b} for a, b in toks],
-                     "ner_tags": layers.tags[0], "nested_ner_tags": layers.tags[1]})
-    if stats is not None:
-        stats["tokens"] += sum(len(r["tokens"]) for r in rows)
-        stats["entities"] += len(ents)
-        depth = entity_depths(ents)
-        stats["tagged"] += len(tagged)
-        stats["tagged_nested"] += sum(1 for i in tagged if depth[i] == 2)
-        stats["dropped_depth3"] += len(deep)
-        stats["dropped_clash"] += len(clash - deep)
-        stats["dropped_untokened"] += len(ents) - len(tagged | deep | clash)
-        stats["across_sentences"] += sum(1 for n in touched.values() if n > 1)
-    return rows
+    text, doc_id = doc["text"], doc["id"]
+    return [{"id": f"{doc_id}:{n}", "doc_id": doc_id, "start": sent["start"], "end": sent["end"],
+             "tokens": [text[a:b] for a, b in toks], "offsets": [{"start": a, "end": b} for a, b in toks],
+             "ner_tags": tags[0], "nested_ner_tags": tags[1]}
+            for n, (sent, (toks, tags)) in enumerate(zip(doc["sentences"], entity_sentences(doc, stats)))]
 
 
 def _touched(span: Mapping[str, Any], starts: list[int], ends: list[int]) -> tuple[int, int] | None:

@@ -87,8 +87,9 @@ def _check_config(rel: Path, config: str, splits: dict[str, dict[str, Any]], cac
 def check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]], scheme: str = DIGEST_KEY) -> list[Problem]:
     """The ``load_dataset`` round trip of every config of ``counts`` (``reports/rows.json``'s
     ``configs``: ``{config: {split: {num_rows, sha256}}}``) in digest ``scheme`` (its ``"digest"``:
-    :data:`~khabar.dataset.digest.DIGEST_KEY` or :data:`~khabar.dataset.digest.DIGEST_V1`), in a
-    throw-away cache folder.
+    :data:`~khabar.dataset.digest.DIGEST_KEY` or :data:`~khabar.dataset.digest.DIGEST_V1`), each
+    config in a throw-away cache folder removed before the next (so the disk holds one config's
+    Arrow copy at a time).
 
     Returns:
         ``load-failed`` (on ``README.md``) or ``load-mismatch`` (on the split's shard) problems.
@@ -96,14 +97,16 @@ def check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]], scheme: 
     import datasets
 
     out: list[Problem] = []
-    cache = Path(tempfile.mkdtemp(prefix="khabar-validate-"))
     was = datasets.utils.logging.is_progress_bar_enabled()
     datasets.disable_progress_bars()
     try:
-        for config, splits in counts.items():
-            out += _check_config(rel, config, splits, cache, scheme)
+        for config, splits in counts.items():  # one cache per config, removed after it: disk holds one config's Arrow copy
+            cache = Path(tempfile.mkdtemp(prefix="khabar-validate-"))
+            try:
+                out += _check_config(rel, config, splits, cache, scheme)
+            finally:
+                shutil.rmtree(cache, ignore_errors=True)
     finally:
         if was:
             datasets.enable_progress_bars()
-        shutil.rmtree(cache, ignore_errors=True)
     return out

@@ -48,6 +48,7 @@ from khabar.dataset.digest import TableDigest
 from khabar.dataset.features import TRAINING_CONFIGS, arrow_schema, features_for, make_decoder, make_encoder
 from khabar.dataset.rows import SPLITS, split_for
 from khabar.dataset.training import Spec, derive
+from khabar.dataset.training_tables import TrainingTables
 from khabar.gate.problems import Problem
 from khabar.gate.records import OutOfRange, label_problems, raise_out_of_range, schema_problems
 from khabar.dataset.layout import CARD
@@ -214,28 +215,23 @@ def check_training_configs(rel: Path, schemas: Schemas, version: tuple[int, int,
 
 
 class _Deriver:
-    """A worker's state for :func:`_derive_batch`: the derivation spec, the decoder of the
-    ``documents`` rows, and the encoder and Arrow schema of each training config."""
+    """A worker's state for :func:`_derive_batch`: the decoder of the ``documents`` rows and the
+    training tables of the configs compared (:class:`~khabar.dataset.training_tables.TrainingTables`)."""
 
     def __init__(self, schemas: Schemas, configs: tuple[str, ...]):
-        self.spec = Spec.from_schemas(schemas)
         self.decode_doc = make_decoder(features_for(schemas, "documents"))
-        features = {c: features_for(schemas, c) for c in configs}
-        self.encode = {c: make_encoder(f) for c, f in features.items()}
-        self.arrow = {c: arrow_schema(f) for c, f in features.items()}
+        self.tables = TrainingTables(schemas, configs)
 
 
 def _derive_batch(state: _Deriver, batch: pa.RecordBatch) -> dict[str, pa.Table] | None:
     """The encoded training rows derived from a batch of ``documents`` rows, one table per config;
     None when a row cannot be derived or encoded (a row the levels above did not pass)."""
-    rows: dict[str, list[dict[str, Any]]] = {c: [] for c in state.encode}
     try:
         for raw in batch.to_pylist():
-            derived = derive(state.decode_doc(raw), state.spec).rows
-            for config, encode in state.encode.items():
-                rows[config].extend(encode(r) for r in derived[config])
-        return {c: pa.Table.from_pylist(r, schema=state.arrow[c]) for c, r in rows.items()}
+            state.tables.add(state.decode_doc(raw))
+        return state.tables.take()
     except (KeyError, TypeError, ValueError, pa.ArrowException):
+        state.tables.clear()  # drop what the batch gathered
         return None
 
 

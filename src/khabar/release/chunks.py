@@ -3,7 +3,7 @@
 The corpus ids (sorted) are cut into runs of :data:`CHUNK_DOCS` documents. For each run,
 :class:`RowMaker` checks every document and its gold annotation
 (:func:`khabar.release.plan.check_document`), makes its ``documents`` row and training rows
-(:func:`khabar.dataset.training.derive`), encodes them (ClassLabel ids) and returns them as one
+(:class:`khabar.dataset.training_tables.TrainingTables`), encodes them (ClassLabel ids) and returns them as one
 Arrow table per config and split, with the run's :class:`~khabar.release.tally.Tally`, its
 ``reports/index.jsonl`` lines and its problems (:class:`RunRows`). :func:`iter_runs` hands the runs
 to worker processes (:func:`khabar.core.parallel.ordered_map`) and yields their results in id
@@ -29,9 +29,10 @@ import pyarrow as pa
 from khabar.core.parallel import default_workers, ordered_map
 from khabar.core.project import Project
 from khabar.core.schema import Schemas
-from khabar.dataset.features import CONFIGS, arrow_schema, features_for, make_encoder
+from khabar.dataset.features import arrow_schema, features_for, make_encoder
 from khabar.dataset.rows import document_row, split_for
-from khabar.dataset.training import Spec, derive
+from khabar.dataset.training import Spec
+from khabar.dataset.training_tables import TrainingTables
 from khabar.release.plan import check_document, index_entry
 from khabar.release.tally import Tally
 
@@ -74,15 +75,16 @@ class RowMaker:
 
     def __init__(self, project: Project, schemas: Schemas):
         self.project, self.schemas = project, schemas
-        self.spec = Spec.from_schemas(schemas)
-        features = {config: features_for(schemas, config) for config in CONFIGS}
-        self.encoders = {config: make_encoder(f) for config, f in features.items()}
-        self.arrow = {config: arrow_schema(f) for config, f in features.items()}
+        features = features_for(schemas, "documents")
+        self.encode_doc = make_encoder(features)
+        self.doc_arrow = arrow_schema(features)
+        Spec.from_schemas(schemas)  # raises InputError here, not at the first document
+        self.training: dict[str, TrainingTables] = {}  # per split, reused run after run
 
     def __call__(self, ids: Sequence[Any]) -> RunRows:
         """The rows of the documents numbered ``ids`` (sorted; :func:`khabar.release.plan.listed_ids`)."""
         out = RunRows(documents=len(ids))
-        rows: dict[tuple[str, str], list[dict[str, Any]]] = collections.defaultdict(list)
+        docs: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
         for value in ids:
             checked = check_document(self.project, self.schemas, value, out.errors)
             if checked is None:
@@ -90,19 +92,19 @@ class RowMaker:
             doc, gold = checked
             split = split_for(doc["id"])
             row = document_row(doc, gold)
-            derived = derive(row, self.spec)
+            tables = self.training.get(split) or self.training.setdefault(split, TrainingTables(self.schemas))
             try:
-                encoded = self.encoders["documents"](row)
-                training = {c: [self.encoders[c](r) for r in rs] for c, rs in derived.rows.items()}
+                encoded = self.encode_doc(row)
+                stats = tables.add(row)
             except KeyError as err:
                 out.errors.append(f"{doc['id']}: label-unknown: {err} is not in the schema's vocabulary")
                 continue
-            rows["documents", split].append(encoded)
-            for config, rs in training.items():
-                rows[config, split].extend(rs)
-            out.tally.add(doc, gold, row, {c: derived.stats[c] for c in training})
+            docs[split].append(encoded)
+            out.tally.add(doc, gold, row, stats)
             out.index.append(json.dumps(index_entry(doc, gold, encoded), ensure_ascii=False))
-        out.tables = {(c, s): pa.Table.from_pylist(rs, schema=self.arrow[c]) for (c, s), rs in rows.items()}
+        for split, rows in docs.items():
+            out.tables["documents", split] = pa.Table.from_pylist(rows, schema=self.doc_arrow)
+            out.tables.update(((config, split), table) for config, table in self.training[split].take().items())
         return out
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 __all__ = ["bio_names", "entity_depths", "bio_layers", "Layers", "parse_tags", "spans_from_tags", "TagError"]
 
@@ -74,7 +74,8 @@ class Layers:
     untokened: list[int] = field(default_factory=list)
 
 
-def bio_layers(tokens: Sequence[tuple[int, int]], entities: Sequence[dict[str, Any]], depth: int = 2) -> Layers:
+def bio_layers(tokens: Sequence[tuple[int, int]], entities: Sequence[dict[str, Any]], depth: int = 2,
+               labels: Mapping[str, tuple[Any, Any]] | None = None, empty: Any = "O") -> Layers:
     """BIO tags of ``tokens`` for ``entities``, one list per layer (outermost first).
 
     Args:
@@ -83,13 +84,18 @@ def bio_layers(tokens: Sequence[tuple[int, int]], entities: Sequence[dict[str, A
         entities: dicts with ``start``, ``end``, ``type``, in document offsets; entities outside
             the tokens' range are ignored.
         depth: number of layers to produce (2 for the ``entities`` config, 3 for Wojood CoNLL).
+        labels: ``{type: (B tag, I tag)}`` to write instead of the names ``B-<type>``/``I-<type>``
+            (e.g. ClassLabel ids); ``empty`` is then the tag of ``O``.
 
     Returns:
         :class:`Layers`; nothing is dropped without being listed in it.
+
+    Raises:
+        KeyError: an entity type missing from ``labels`` (when given).
     """
     import bisect
 
-    tags = [["O"] * len(tokens) for _ in range(depth)]
+    tags = [[empty] * len(tokens) for _ in range(depth)]
     out = Layers(tags)
     if not tokens:
         return out
@@ -110,12 +116,12 @@ def bio_layers(tokens: Sequence[tuple[int, int]], entities: Sequence[dict[str, A
             out.too_deep.append(i)
             continue
         layer = tags[depths[i] - 1]
-        if any(tag != "O" for tag in layer[first:last]):
+        if any(tag != empty for tag in layer[first:last]):
             out.clashes.append(i)
             continue
-        layer[first] = f"B-{ent['type']}"
-        for k in range(first + 1, last):
-            layer[k] = f"I-{ent['type']}"
+        begin, inside = (f"B-{ent['type']}", f"I-{ent['type']}") if labels is None else labels[ent["type"]]
+        layer[first] = begin
+        layer[first + 1:last] = [inside] * (last - first - 1)
     return out
 
 
