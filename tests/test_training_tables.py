@@ -113,3 +113,24 @@ def test_only_the_configs_asked_for(schemas):
     assert list(got) == ["stances"]
     assert got["stances"].equals(pq.read_table(ROOT / "releases" / LATEST / data_path("stances", "test")).cast(got["stances"].schema))
     assert got["stances"].num_rows == 8
+
+
+def test_row_groups_by_config(schemas, tmp_path):
+    """Shards cut row groups of ROW_GROUP_ROWS rows of their config, however the rows arrive: the
+    training configs in groups of 20,000 (their footers stay small), ``documents`` of 1,000."""
+    from khabar.release.shards import ROW_GROUP_ROWS, Shards
+
+    features = {c: features_for(schemas, c) for c in ("documents", "entities")}
+    shards = Shards(tmp_path, features)
+    ents = pq.read_table(ROOT / "releases" / LATEST / data_path("entities", "train")).cast(arrow_schema(features["entities"]))
+    docs = pq.read_table(ROOT / "releases" / LATEST / data_path("documents", "train")).cast(arrow_schema(features["documents"]))
+    for _ in range(84):  # 84 x 539 = 45,276 rows, in runs of 539
+        shards.add_table("entities", "train", ents)
+    for _ in range(45):  # 45 x 58 = 2,610 rows
+        shards.add_table("documents", "train", docs)
+    shards.close()
+    assert ROW_GROUP_ROWS == {"documents": 1000, "entities": 20000, "claims": 20000, "stances": 20000}
+    groups = {c: [m.row_group(g).num_rows for g in range(m.num_row_groups)]
+              for c in ("entities", "documents") for m in [pq.ParquetFile(tmp_path / data_path(c, "train")).metadata]}
+    assert groups == {"entities": [20000, 20000, 5276], "documents": [1000, 1000, 610]}
+    assert shards.rows()["entities"] == {"train": 45276}

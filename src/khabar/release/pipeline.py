@@ -12,7 +12,7 @@ cluster, the project folder on storage every node sees):
 2. :class:`ReleaseStep`, ``tasks`` = 1, after step 1: :func:`khabar.release.build.build` with
    those shards as its rows, read rank by rank (so in id order): the release, its reports, card,
    Croissant and the gate, exactly as the local build makes them. The row groups are re-cut to
-   :data:`khabar.release.shards.BATCH_ROWS`, so the parquet files are the same bytes as a local
+   :data:`khabar.release.shards.ROW_GROUP_ROWS`, so the parquet files are the same bytes as a local
    build's; ``reports/build.json`` records ``pipeline``: the engine and the number of tasks.
 
 ``<work>`` is ``releases/.pipeline-<version>/`` (datatrove's logs are under ``logs/``); :func:`run_local`

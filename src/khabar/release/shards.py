@@ -4,12 +4,12 @@ One ``pyarrow.parquet.ParquetWriter`` (zstd) per config and split, under the con
 Arrow schema (:func:`khabar.dataset.features.arrow_schema`, which carries the Hugging Face
 features), opened at its first row. Rows arrive as Arrow tables (a run of documents at a time, from
 the build's workers: :mod:`khabar.release.chunks`), are buffered, and are written in row groups of
-exactly :data:`BATCH_ROWS` rows (the last one shorter), so the files do not depend on how the
-documents were cut into runs, and memory does not grow with the corpus. The row count and digest
+exactly :data:`ROW_GROUP_ROWS` rows of the config (the last one shorter), so the files do not
+depend on how the documents were cut into runs, and memory does not grow with the corpus. The row count and digest
 of every config/split become ``reports/rows.json``
 (:class:`khabar.dataset.digest.TableDigest`), which the gate checks after ``load_dataset``.
 
-Public API: :class:`Shards`, :data:`BATCH_ROWS`, :func:`configs_stats`.
+Public API: :class:`Shards`, :data:`ROW_GROUP_ROWS`, :func:`configs_stats`.
 """
 
 from __future__ import annotations
@@ -26,17 +26,23 @@ from khabar.dataset.digest import DIGEST_KEY, TableDigest
 from khabar.dataset.features import arrow_schema
 from khabar.dataset.rows import SPLITS
 
-__all__ = ["Shards", "BATCH_ROWS", "configs_stats"]
+__all__ = ["Shards", "ROW_GROUP_ROWS", "configs_stats"]
 
-#: rows buffered per config/split before they are written as one row group
-BATCH_ROWS = 1000
+#: rows per row group, by config: about 10 MB of Arrow data each on news-length documents (a
+#: ``documents`` row holds ~10 KB, a sentence row of ``entities`` or ``claims`` and a ``stances`` row
+#: ~0.5 KB). Every reader parses a file's footer whole, and the footer grows with the number of row
+#: groups: with 1,000-row groups (toolkit 0.6.0), the ``claims`` train file of 100,000 synthetic
+#: documents had 2,707 row groups and a 6.6 MB footer that took 54 MB of memory to open
+#: (``scripts/bench_build.py``); with 20,000 it has 136. Releases whose splits hold fewer rows than
+#: these (every committed one) are one row group per file either way.
+ROW_GROUP_ROWS = {"documents": 1000, "entities": 20000, "claims": 20000, "stances": 20000}
 
 
 class Shards:
     """The parquet shards of a release being built: one ``ParquetWriter`` (zstd, the config's
     explicit Arrow schema) per config and split, opened at its first row, so a split with no rows
     gets no file (``load_dataset`` refuses empty splits); row groups of exactly
-    :data:`BATCH_ROWS` rows. Keeps the row count and the
+    :data:`ROW_GROUP_ROWS` rows of the config. Keeps the row count and the
     :class:`~khabar.dataset.digest.TableDigest` of every config/split for ``reports/rows.json``.
 
     Args:
@@ -67,8 +73,9 @@ class Shards:
         self.counts[config][split] += table.num_rows
         self.buffers[config, split].append(table)
         self.buffered[config, split] += table.num_rows
-        while self.buffered[config, split] >= BATCH_ROWS:
-            self._flush(config, split, BATCH_ROWS)
+        size = ROW_GROUP_ROWS[config]
+        while self.buffered[config, split] >= size:
+            self._flush(config, split, size)
 
     def _flush(self, config: str, split: str, size: int | None = None) -> None:
         """Write the first ``size`` buffered rows (all when None) of ``config``/``split`` as one row group."""
