@@ -134,3 +134,21 @@ def test_row_groups_by_config(schemas, tmp_path):
               for c in ("entities", "documents") for m in [pq.ParquetFile(tmp_path / data_path(c, "train")).metadata]}
     assert groups == {"entities": [20000, 20000, 5276], "documents": [1000, 1000, 610]}
     assert shards.rows()["entities"] == {"train": 45276}
+
+
+@pytest.mark.parametrize("configs", [("entity",), "entities", (), ["claims", "documents"]])
+def test_configs_other_than_training_config_names_are_refused_at_once(schemas, configs):
+    with pytest.raises(ValueError, match="configs must be a tuple of names from"):
+        TrainingTables(schemas, configs)
+
+
+def test_bio_layers_with_labels_needs_an_empty_tag_of_its_own():
+    from khabar.text.bio import bio_layers
+
+    toks, ents = [(0, 3), (4, 7)], [{"start": 0, "end": 7, "type": "ORG"}, {"start": 4, "end": 7, "type": "GPE"}]
+    assert bio_layers(toks, ents, 2, {"ORG": (7, 8), "GPE": (9, 10)}, 0).tags == [[7, 8], [0, 9]]
+    assert bio_layers(toks, ents, 2).tags == [["B-ORG", "I-ORG"], ["O", "B-GPE"]]
+    with pytest.raises(ValueError, match="labels given without empty"):
+        bio_layers(toks, ents, 2, {"ORG": (7, 8), "GPE": (9, 10)})
+    with pytest.raises(ValueError, match="a label of GPE is 0, the tag of O"):
+        bio_layers(toks, ents, 2, {"ORG": (7, 8), "GPE": (0, 10)}, 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -836,6 +837,18 @@ def test_load_failed(gate_broken) -> None:
         for c in ("documents", "entities", "claims", "stances")]
 
 
+def test_load_failure_is_one_line_without_the_loaders_log(gate_broken, caplog) -> None:
+    """An entities shard with no rows: ``datasets`` refuses it and would log its own ERROR lines
+    to standard error; the gate says it in its problems only (adversarial review, issue 15)."""
+    def breaker(folder: Path) -> None:
+        path = folder / data_path("entities", "validation")
+        pq.write_table(pq.read_table(path).slice(0, 0), path)
+    with caplog.at_level(logging.DEBUG):
+        _, problems = gate_broken(breaker, load=True)
+    assert "load-failed" in _checks(problems)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("datasets") and r.levelno >= logging.WARNING] == []
+
+
 def test_load_not_run_when_not_asked(gate_broken) -> None:
     _, problems = gate_broken(_edit_first_row(lambda r: r.__setitem__("title", "عنوان آخر")), load=False)
     assert problems == []
@@ -892,7 +905,7 @@ def test_config_derivation_mismatch_names_the_first_row(gate_broken) -> None:
     _, problems = gate_broken(_edit_training(ENT, lambda rows: rows[0]["ner_tags"].__setitem__(1, 7)))
     assert [(p.check, p.file, p.record, p.field, p.message) for p in problems] == [
         ("config-derivation-mismatch", ENT, DOC_ID, None,
-         f"25 rows where the documents rows of validation give 25; first difference at row 0: {DOC_ID}:0: ner_tags differs")]
+         f"25 rows, as many as the documents rows of validation give, but not the same; first difference at row 0: {DOC_ID}:0: ner_tags differs")]
 
 
 def test_config_derivation_mismatch_on_a_missing_row(gate_broken) -> None:

@@ -137,10 +137,15 @@ def sentence_tokens(text: str, sentences: Sequence[Mapping[str, Any]]) -> list[l
     on random texts cut at random points (``tests/test_training_tables.py``).
 
     Args:
-        text: the document's text; sentences: ``{start, end}`` dicts (code points, half-open).
+        text: the document's text.
+        sentences: ``{start, end}`` dicts (code points, half-open), in any order.
 
     Returns:
-        One list of ``(start, end)`` per sentence, in the order given.
+        One list of token offsets ``(start, end)`` (code points into ``text``, half-open) per
+        sentence, in the order given.
+
+    Raises:
+        KeyError: a sentence without ``start`` or ``end``.
     """
     toks = tokenize(text)
     starts, ends = [a for a, _ in toks], [b for _, b in toks]
@@ -154,18 +159,19 @@ def sentence_tokens(text: str, sentences: Sequence[Mapping[str, Any]]) -> list[l
 
 
 def entity_sentences(doc: Mapping[str, Any], stats: collections.Counter | None = None,
-                     labels: Mapping[str, tuple[Any, Any]] | None = None, empty: Any = "O") -> list[tuple[list[tuple[int, int]], list[list[Any]]]]:
-    """``(tokens, [ner_tags, nested_ner_tags])`` of each sentence of a document, in sentence
-    order: what :func:`entity_rows` makes rows of, and :class:`khabar.dataset.training_tables.TrainingTables`
-    columns of.
+                     labels: Mapping[str, tuple[Any, Any]] | None = None, empty: Any = None) -> list[tuple[list[tuple[int, int]], list[list[Any]]]]:
+    """``(token offsets, [ner_tags, nested_ner_tags])`` of each sentence of a document, in
+    sentence order: what :func:`entity_rows` makes rows of (token strings are ``text[start:end]``),
+    and :class:`khabar.dataset.training_tables.TrainingTables` columns of.
 
     Args:
         doc: a decoded ``documents`` row (``text``, ``sentences``, ``entities``).
         stats: as for :func:`entity_rows`.
-        labels, empty: tags to write (:func:`khabar.text.bio.bio_layers`; default the names).
+        labels: ``{type: (B tag, I tag)}`` to write (:func:`khabar.text.bio.bio_layers`); default the names.
+        empty: the tag of ``O``; required with ``labels`` (``0`` for ClassLabel ids), else ``"O"``.
 
     Raises:
-        KeyError: an entity type missing from ``labels``.
+        KeyError: an entity type missing from ``labels``; ValueError: see :func:`khabar.text.bio.bio_layers`.
     """
     text, ents = doc["text"], doc["entities"]
     tagged: set[int] = set()

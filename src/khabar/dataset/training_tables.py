@@ -81,16 +81,20 @@ class TrainingTables:
 
     Args:
         schemas: the project's schemas (features, ClassLabel names, stance-target glosses).
-        configs: the training configs to gather (default all three).
+        configs: a tuple of names from :data:`~khabar.dataset.features.TRAINING_CONFIGS` to gather
+            (default all three), in the order :meth:`take` gives them.
 
     Raises:
         InputError: from the constructor, a ``BioTag`` vocabulary out of step with ``EntityType``
             (:meth:`khabar.dataset.training.Spec.from_schemas`).
+        ValueError: from the constructor, ``configs`` not a tuple or list of training config names.
     """
 
     def __init__(self, schemas: Schemas, configs: tuple[str, ...] = TRAINING_CONFIGS):
+        if not isinstance(configs, (tuple, list)) or not configs or any(c not in TRAINING_CONFIGS for c in configs):
+            raise ValueError(f"TrainingTables: configs must be a tuple of names from {TRAINING_CONFIGS}, not {configs!r}")
         self.spec = Spec.from_schemas(schemas)
-        self.configs = configs
+        self.configs = tuple(configs)
         features = {c: features_for(schemas, c) for c in TRAINING_CONFIGS}
         self.arrow = {c: arrow_schema(f) for c, f in features.items()}
         self.encoders = {c: make_encoder(f) for c, f in features.items() if c != "entities"}
@@ -128,7 +132,12 @@ class TrainingTables:
 
     def take(self) -> dict[str, pa.Table]:
         """``{config: table}`` of the rows added since the last call (tables of no rows included),
-        and start again."""
+        and start again (the rows are dropped even when making a table fails).
+
+        Raises:
+            pyarrow.ArrowException: a row that does not fit its config's Arrow schema (a row the
+                checks above did not pass).
+        """
         try:
             out = {c: pa.Table.from_pylist(rows, schema=self.arrow[c]) for c, rows in self._rows.items() if c in self.configs}
             if "entities" in self.configs:

@@ -98,7 +98,9 @@ def check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]], scheme: 
 
     out: list[Problem] = []
     was = datasets.utils.logging.is_progress_bar_enabled()
+    level = datasets.utils.logging.get_verbosity()
     datasets.disable_progress_bars()
+    datasets.utils.logging.set_verbosity(datasets.utils.logging.CRITICAL)  # a failure is one load-failed line, not also the loader's log
     try:
         for config, splits in counts.items():  # one cache per config, removed after it: disk holds one config's Arrow copy
             cache = Path(tempfile.mkdtemp(prefix="khabar-validate-"))
@@ -107,6 +109,7 @@ def check_load(rel: Path, counts: dict[str, dict[str, dict[str, Any]]], scheme: 
             finally:
                 shutil.rmtree(cache, ignore_errors=True)
     finally:
+        datasets.utils.logging.set_verbosity(level)
         if was:
             datasets.enable_progress_bars()
     return out

@@ -203,9 +203,9 @@ def check_training_configs(rel: Path, schemas: Schemas, version: tuple[int, int,
             totals[cur.config] += cur.n_derived
             if cur.config in declared and not cur.bad and cur.first is not None:  # rows compared in place, in order
                 i, doc_id, what = cur.first
-                out.append(Problem("config-derivation-mismatch", cur.path,
-                                   f"{cur.n_found} rows where the documents rows of {split} give {cur.n_derived}; first difference "
-                                   f"at row {i}: {what}", doc_id))
+                counts = (f"{cur.n_found} rows, as many as the documents rows of {split} give, but not the same" if cur.n_found == cur.n_derived
+                          else f"{cur.n_found} rows where the documents rows of {split} give {cur.n_derived}")
+                out.append(Problem("config-derivation-mismatch", cur.path, f"{counts}; first difference at row {i}: {what}", doc_id))
     for c in configs if derive_all else ():
         if c not in declared and totals[c]:
             out.append(Problem("card-files-mismatch", CARD, f"config {c} is not declared, but the documents rows give "

@@ -75,7 +75,7 @@ class Layers:
 
 
 def bio_layers(tokens: Sequence[tuple[int, int]], entities: Sequence[dict[str, Any]], depth: int = 2,
-               labels: Mapping[str, tuple[Any, Any]] | None = None, empty: Any = "O") -> Layers:
+               labels: Mapping[str, tuple[Any, Any]] | None = None, empty: Any = None) -> Layers:
     """BIO tags of ``tokens`` for ``entities``, one list per layer (outermost first).
 
     Args:
@@ -85,16 +85,24 @@ def bio_layers(tokens: Sequence[tuple[int, int]], entities: Sequence[dict[str, A
             the tokens' range are ignored.
         depth: number of layers to produce (2 for the ``entities`` config, 3 for Wojood CoNLL).
         labels: ``{type: (B tag, I tag)}`` to write instead of the names ``B-<type>``/``I-<type>``
-            (e.g. ClassLabel ids); ``empty`` is then the tag of ``O``.
+            (e.g. ClassLabel ids ``{"ORG": (7, 8)}``); default the names.
+        empty: the tag of a token outside every entity of a layer (``O``): required with
+            ``labels`` (e.g. ``0``, the id of ``O``); default ``"O"`` without.
 
     Returns:
         :class:`Layers`; nothing is dropped without being listed in it.
 
     Raises:
         KeyError: an entity type missing from ``labels`` (when given).
+        ValueError: ``labels`` without ``empty``, or a label of a placed entity equal to ``empty``
+            (it would be read as no entity).
     """
     import bisect
 
+    if empty is None:
+        if labels is not None:
+            raise ValueError("bio_layers: labels given without empty (the tag of O in those labels)")
+        empty = "O"
     tags = [[empty] * len(tokens) for _ in range(depth)]
     out = Layers(tags)
     if not tokens:
@@ -120,6 +128,8 @@ def bio_layers(tokens: Sequence[tuple[int, int]], entities: Sequence[dict[str, A
             out.clashes.append(i)
             continue
         begin, inside = (f"B-{ent['type']}", f"I-{ent['type']}") if labels is None else labels[ent["type"]]
+        if empty in (begin, inside):
+            raise ValueError(f"bio_layers: a label of {ent['type']} is {empty!r}, the tag of O")
         layer[first] = begin
         layer[first + 1:last] = [inside] * (last - first - 1)
     return out
