@@ -11,8 +11,10 @@ _step() {
   local msg="$1"; shift
   local t0=$SECONDS rc=0
   echo "$msg ..." >&2
+  # the nap holds no output: a TERM between its start and nap=$! (a loaded machine) leaves it
+  # behind, and it must not keep a caller's pipe open for 20 s
   ( t=0; nap=""; trap '[ -z "$nap" ] || kill "$nap" 2>/dev/null; exit 0' TERM
-    while :; do sleep 20 & nap=$!; wait "$nap"; t=$((t + 20)); echo "  ... $msg: ${t} s so far" >&2; done ) &
+    while :; do sleep 20 </dev/null >/dev/null 2>&1 & nap=$!; wait "$nap"; t=$((t + 20)); echo "  ... $msg: ${t} s so far" >&2; done ) &
   local heartbeat=$!
   "$@" || rc=$?
   kill "$heartbeat" 2>/dev/null || true
